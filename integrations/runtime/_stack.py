@@ -1,0 +1,69 @@
+"""One restate-server plus the services registered with it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import TracebackType
+
+from ._client import Ingress
+from ._server import RestateServer
+from ._service import ServiceProcess
+
+
+class Stack:
+    """Serve each target in its own process on ``server`` and register it.
+
+    ``kill_service``/``restart_service`` simulate a crash of the service process while the
+    server (and its journal) lives on.
+    """
+
+    def __init__(
+        self,
+        server: RestateServer,
+        targets: str | list[str],
+        *,
+        env: dict[str, str] | None = None,
+        log_dir: str | Path | None = None,
+    ) -> None:
+        self.server = server
+        self.targets = [targets] if isinstance(targets, str) else list(targets)
+        self.env = dict(env or {})
+        self.log_dir = Path(log_dir) if log_dir else server.base_dir
+        self.services: list[ServiceProcess] = []
+        self.ingress = Ingress(server.ingress_url)
+
+    def start(self) -> "Stack":
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        for index, target in enumerate(self.targets):
+            name = Path(target.split(":")[0]).stem
+            service = ServiceProcess(
+                target, env=self.env, log_path=self.log_dir / f"service-{index}-{name}.log"
+            )
+            self.services.append(service.start())
+            self.server.register(service.uri)
+        return self
+
+    def kill_service(self, index: int = 0) -> None:
+        self.services[index].kill()
+
+    def start_service(self, index: int = 0) -> None:
+        self.services[index].start()
+
+    def restart_service(self, index: int = 0) -> None:
+        self.services[index].restart()
+
+    def stop(self) -> None:
+        for service in self.services:
+            service.stop()
+        self.ingress.close()
+
+    def __enter__(self) -> "Stack":
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()

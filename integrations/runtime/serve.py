@@ -1,0 +1,68 @@
+"""Serve a Restate app with hypercorn: ``python -m integrations.runtime.serve TARGET --port N``.
+
+TARGET is ``package.module:attr`` or ``path/to/file.py:attr``. File paths let deployable agents
+live in the top-level ``agents/`` folder, which must not be a package (the OpenAI Agents SDK
+owns ``import agents``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import importlib.util
+import logging
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def load_target(target: str) -> Any:
+    """Import ``module:attr`` or ``file.py:attr`` and return the attribute."""
+    location, _, attr = target.rpartition(":")
+    if not location or not attr:
+        raise ValueError(f"target must look like 'module:app' or 'path/file.py:app', got {target!r}")
+    if location.endswith(".py"):
+        path = Path(location).resolve()
+        if not path.exists():
+            raise FileNotFoundError(path)
+        name = "_served_" + "_".join(path.with_suffix("").parts[-3:]).replace("-", "_")
+        spec = importlib.util.spec_from_file_location(name, path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    else:
+        module = importlib.import_module(location)
+    return getattr(module, attr)
+
+
+async def _serve(app: Any, host: str, port: int) -> None:
+    from hypercorn.asyncio import serve
+    from hypercorn.config import Config
+
+    config = Config()
+    config.bind = [f"{host}:{port}"]
+    config.accesslog = None
+    config.graceful_timeout = 1.0
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await serve(app, config, shutdown_trigger=stop.wait)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("target")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=9080)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    app = load_target(args.target)
+    asyncio.run(_serve(app, args.host, args.port))
+
+
+if __name__ == "__main__":
+    main()

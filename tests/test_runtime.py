@@ -1,0 +1,46 @@
+"""The runtime and harness themselves: real server, served app, kill -9 and restart."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from integrations.runtime import RestateServer, locate_restate_server
+
+from .conftest import REPO_ROOT
+
+
+def test_import_agents_from_repo_root_is_the_sdk() -> None:
+    """Our top-level agents/ folder must never shadow the OpenAI Agents SDK."""
+    assert not (REPO_ROOT / "agents" / "__init__.py").exists()
+    out = subprocess.run(
+        [sys.executable, "-c", "import agents, sys; print(agents.__file__); print(hasattr(agents, 'Runner'))"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert "site-packages" in out[0], out
+    assert out[1] == "True"
+
+
+def test_pinned_server_binary_is_used() -> None:
+    binary = locate_restate_server()
+    assert binary is not None
+    version = subprocess.run([str(binary), "--version"], capture_output=True, text=True, check=True).stdout
+    assert "1.7.12" in version
+
+
+def test_kill_mid_step_then_restart_resumes_from_journal(any_server: RestateServer, serve, effects) -> None:
+    stack = serve(any_server, "tests/apps/harness_app.py:app")
+    name = f"probe-{any_server.always_replay}"
+    invocation = stack.ingress.send("HarnessProbe", "run", name)
+    effects.wait_for(f"second-started:{name}")
+    stack.kill_service()
+    stack.start_service()
+    effects.wait_for_count(f"second-started:{name}", 2)
+    effects.open_gate(name)
+    assert stack.ingress.attach(invocation) == "first-done,second-done"
+    assert effects.count(f"first:{name}") == 1  # journaled: not re-run after the crash
+    assert effects.count(f"second:{name}") == 1
+    assert any_server.invocation_status(invocation) == "completed"
