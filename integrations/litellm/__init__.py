@@ -1,0 +1,25 @@
+"""A journal-friendly LiteLLM call for hand-written agent loops on Restate.
+
+``llm_call`` runs as a ``ctx.run_typed`` step and returns an :class:`LLMResponse` that Restate's
+default serde journals as-is; ``tool`` / ``tool_result`` build the OpenAI chat shapes for tool
+routing; :class:`TokenBudget` caps the tokens one invocation may spend, deterministically on replay.
+"""
+
+from ._call import DEFAULT_MODEL, MODEL_ENV_VAR, StructuredOutputError, default_model, llm_call
+from ._messages import Message, tool, tool_result
+from ._response import FunctionCall, LLMResponse, ToolCall, Usage
+
+__all__ = [
+    "DEFAULT_MODEL",
+    "FunctionCall",
+    "LLMResponse",
+    "MODEL_ENV_VAR",
+    "Message",
+    "StructuredOutputError",
+    "ToolCall",
+    "Usage",
+    "default_model",
+    "llm_call",
+    "tool",
+    "tool_result",
+]

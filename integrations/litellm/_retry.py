@@ -1,0 +1,72 @@
+"""Who retries a failed model call: Restate inside a journaled step, tenacity everywhere else.
+
+Inside a step, retrying in the client would hide attempts from the journal and multiply Restate's
+own ``max_attempts``; so the call is made once and the error is translated
+(``integrations.errors.to_restate_error``). In a plain script there is no journal, so tenacity retries
+the retryable classes only, honouring the provider's Retry-After.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from restate.extensions import current_context
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt, wait_random_exponential
+
+from integrations.errors import classify_provider_error, to_restate_error
+
+__all__ = ["DEFAULT_ATTEMPTS", "in_restate_step", "call_with_retries"]
+
+_T = TypeVar("_T")
+
+DEFAULT_ATTEMPTS = int(os.environ.get("LLM_MAX_ATTEMPTS", "4"))
+"""Attempts per call outside Restate (``LLM_MAX_ATTEMPTS``); inside Restate, ``RunOptions`` decides."""
+
+_MAX_RETRY_AFTER_SECONDS = 60.0
+_backoff = wait_random_exponential(multiplier=0.5, max=20)
+
+
+def in_restate_step() -> bool:
+    """True when running under a Restate context (inside a handler or one of its ``ctx.run`` steps)."""
+    try:
+        return current_context() is not None
+    except LookupError:  # the SDK's context variable has no default outside a handler
+        return False
+
+
+def _is_retryable(exc: BaseException) -> bool:
+    verdict = classify_provider_error(exc)
+    return verdict is not None and not verdict.terminal
+
+
+def _wait(state: RetryCallState) -> float:
+    """The provider's Retry-After when given (capped), else jittered exponential backoff."""
+    exc = state.outcome.exception() if state.outcome else None
+    verdict = classify_provider_error(exc) if exc is not None else None
+    if verdict is not None and verdict.retry_after is not None:
+        return min(verdict.retry_after.total_seconds(), _MAX_RETRY_AFTER_SECONDS)
+    return _backoff(state)
+
+
+async def call_with_retries(call: Callable[[], Awaitable[_T]], *, attempts: int | None) -> _T:
+    """Run ``call`` once under Restate (errors translated), or with bounded tenacity retries outside."""
+    if in_restate_step():
+        try:
+            return await call()
+        except Exception as exc:
+            translated = to_restate_error(exc)
+            if translated is exc:
+                raise
+            raise translated from exc
+    retrying = AsyncRetrying(
+        retry=retry_if_exception(_is_retryable),
+        wait=_wait,
+        stop=stop_after_attempt(max(1, attempts if attempts is not None else DEFAULT_ATTEMPTS)),
+        reraise=True,
+    )
+    async for attempt in retrying:
+        with attempt:
+            return await call()
+    raise AssertionError("unreachable: tenacity either returns or reraises")
