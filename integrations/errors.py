@@ -11,7 +11,6 @@ classifies both without importing LiteLLM here.
 
 from __future__ import annotations
 
-import asyncio
 import email.utils
 import time
 from dataclasses import dataclass
@@ -21,6 +20,11 @@ from enum import Enum
 import httpx
 import openai
 from restate.exceptions import RetryableError, SdkInternalBaseException, TerminalError
+
+try:  # openai >= 3 talks HTTP through ``httpx2``, whose classes are not httpx's
+    import httpx2 as _httpx2
+except ImportError:  # pragma: no cover - older openai releases use httpx itself
+    _httpx2 = None
 
 __all__ = [
     "ErrorKind",
@@ -76,49 +80,90 @@ class ProviderErrorClass:
         return self.kind in TERMINAL_KINDS
 
 
-_CONTEXT_MARKERS = ("context_length_exceeded", "context window", "maximum context length", "too many tokens")
+_CONTEXT_MARKERS = (
+    "context_length_exceeded",
+    "context window",
+    "maximum context length",
+    "prompt is too long",
+    "too many tokens",
+)
 _POLICY_MARKERS = ("content_policy", "content_filter", "content policy", "safety system")
+_QUOTA_MARKERS = ("insufficient_quota", "exceeded your current quota", "billing_hard_limit")
+_MODEL_MARKERS = ("model_not_found", "does not exist", "unknown model", "no such model")
+
+
+_TIMEOUT_ERRORS: tuple[type[BaseException], ...] = (openai.APITimeoutError, TimeoutError, httpx.TimeoutException)
+_TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (openai.APIConnectionError, httpx.TransportError)
+if _httpx2 is not None:
+    _TIMEOUT_ERRORS += (_httpx2.TimeoutException,)
+    _TRANSPORT_ERRORS += (_httpx2.TransportError,)
+
+_CONNECTION_MARKERS = ("connection error", "connection refused", "connecterror")
 
 
 def _mro_names(exc: BaseException) -> set[str]:
     return {cls.__name__ for cls in type(exc).__mro__}
 
 
+def _response_of(exc: BaseException) -> object | None:
+    """The HTTP response on the exception, duck-typed: ``openai`` uses httpx2, LiteLLM httpx."""
+    response = getattr(exc, "response", None)
+    if isinstance(getattr(response, "status_code", None), int) and hasattr(response, "headers"):
+        return response
+    return None
+
+
 def _status_of(exc: BaseException) -> int | None:
     status = getattr(exc, "status_code", None)
     if isinstance(status, int):
         return status
-    response = getattr(exc, "response", None)
-    if isinstance(response, httpx.Response):
-        return response.status_code
-    return None
+    response = _response_of(exc)
+    return getattr(response, "status_code", None) if response is not None else None
 
 
 def _code_of(exc: BaseException) -> str:
-    """The provider's error code (``insufficient_quota``, ``context_length_exceeded``, ...)."""
-    code = getattr(exc, "code", None)
+    """The provider's error code and type (``insufficient_quota``, ``context_length_exceeded``, ...).
+
+    ``openai`` puts the code on ``exc.code``; LiteLLM sets ``exc.code`` to the HTTP status and keeps
+    the provider's code only in ``exc.body``, so both places are read.
+    """
+    parts = [getattr(exc, "code", None), getattr(exc, "type", None)]
     body = getattr(exc, "body", None)
-    if not code and isinstance(body, dict):
+    if isinstance(body, dict):
         nested = body.get("error")
-        code = body.get("code") or (nested.get("code") if isinstance(nested, dict) else None)
-    return str(code or "").lower()
+        for source in (body, nested if isinstance(nested, dict) else {}):
+            parts.extend((source.get("code"), source.get("type")))
+    return " ".join(str(part) for part in parts if part).lower()
 
 
-def _headers_of(exc: BaseException) -> httpx.Headers | None:
-    response = getattr(exc, "response", None)
-    if isinstance(response, httpx.Response):
-        return response.headers
-    headers = getattr(exc, "litellm_response_headers", None) or getattr(exc, "headers", None)
-    if headers:
-        return httpx.Headers(dict(headers))
-    return None
+def _headers_of(exc: BaseException) -> list[httpx.Headers]:
+    """Every set of response headers the exception carries, most specific first.
+
+    LiteLLM exceptions built without the provider's response get a placeholder ``httpx.Response``
+    with no headers, while ``litellm_response_headers`` holds the real ones; ``openai`` exceptions
+    carry the real ``response``.
+    """
+    found: list[httpx.Headers] = []
+    for attribute in ("litellm_response_headers", "headers"):
+        headers = getattr(exc, attribute, None)
+        if headers:
+            found.append(httpx.Headers(dict(headers)))
+    response = _response_of(exc)
+    if response is not None:
+        found.append(httpx.Headers(dict(getattr(response, "headers"))))
+    return found
 
 
 def retry_after_of(exc: BaseException) -> timedelta | None:
     """The provider's requested delay: ``retry-after-ms``, ``retry-after`` seconds, or an HTTP date."""
-    headers = _headers_of(exc)
-    if headers is None:
-        return None
+    for headers in _headers_of(exc):
+        delay = _parse_retry_after(headers)
+        if delay is not None:
+            return delay
+    return None
+
+
+def _parse_retry_after(headers: httpx.Headers) -> timedelta | None:
     millis = headers.get("retry-after-ms")
     if millis:
         try:
@@ -134,7 +179,7 @@ def retry_after_of(exc: BaseException) -> timedelta | None:
         pass
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, IndexError):
         return None
     return timedelta(seconds=max(0.0, when.timestamp() - time.time()))
 
@@ -153,16 +198,19 @@ def classify_provider_error(exc: BaseException) -> ProviderErrorClass | None:
     if "ContextWindowExceededError" in names or any(m in lowered for m in _CONTEXT_MARKERS):
         if status in (None, 400, 413, 422) or "ContextWindowExceededError" in names:
             return make(ErrorKind.CONTEXT_WINDOW_EXCEEDED)
-    if "ContentPolicyViolationError" in names or (
+    if names & {"ContentPolicyViolationError", "ContentFilterFinishReasonError"} or (
         status == 400 and any(m in lowered for m in _POLICY_MARKERS)
     ):
         return make(ErrorKind.CONTENT_POLICY)
     if "BudgetExceededError" in names:
         return make(ErrorKind.QUOTA_EXHAUSTED)
 
-    if isinstance(exc, openai.APITimeoutError) or isinstance(exc, (asyncio.TimeoutError, httpx.TimeoutException)):
+    if isinstance(exc, _TIMEOUT_ERRORS):
         return make(ErrorKind.TIMEOUT)
-    if isinstance(exc, openai.APIConnectionError) or isinstance(exc, httpx.TransportError):
+    if isinstance(exc, _TRANSPORT_ERRORS):
+        return make(ErrorKind.CONNECTION)
+    if status == 500 and any(m in lowered for m in _CONNECTION_MARKERS):
+        # LiteLLM reports a refused connection as InternalServerError("Connection error.")
         return make(ErrorKind.CONNECTION)
 
     if status is None:
@@ -178,16 +226,18 @@ def classify_provider_error(exc: BaseException) -> ProviderErrorClass | None:
     if status == 409:
         return make(ErrorKind.CONFLICT, retry_after_of(exc))
     if status == 429:
-        if "insufficient_quota" in lowered:
+        if any(m in lowered for m in _QUOTA_MARKERS):
             return make(ErrorKind.QUOTA_EXHAUSTED)
         return make(ErrorKind.RATE_LIMIT, retry_after_of(exc))
     if status == 408:
         return make(ErrorKind.TIMEOUT, retry_after_of(exc))
-    if status in (529,) or "overloaded" in lowered:
+    if status == 529 or (status >= 500 and "overloaded" in lowered):
         return make(ErrorKind.OVERLOADED, retry_after_of(exc))
     if status >= 500:
         return make(ErrorKind.SERVER_ERROR, retry_after_of(exc))
     if 400 <= status < 500:
+        if "model" in lowered and any(m in lowered for m in _MODEL_MARKERS):
+            return make(ErrorKind.MODEL_NOT_FOUND)
         return make(ErrorKind.BAD_REQUEST)
     return None
 

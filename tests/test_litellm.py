@@ -1,17 +1,60 @@
 """``integrations.litellm`` on the real server with the scripted model server: tool routing,
-provider-error treatment inside a journaled step, and the token budget."""
+provider-error treatment inside a journaled step, and the token budget.
+
+One served app and one model server per module (reset before each test): starting and stopping a
+service per test would cost more than the tests themselves.
+"""
 
 from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable, Iterator
 
 import pytest
 
-from integrations.runtime import IngressError, RestateServer
-from integrations.testing import ModelRequest, Reply, error, text, tool_calls
+from integrations.runtime import IngressError, RestateServer, Stack
+from integrations.testing import ModelRequest, Reply, ScriptedModelServer, error, text, tool_calls
+
+from .conftest import Effects
 
 APP = "tests/apps/litellm_app.py:app"
+
+
+@pytest.fixture(scope="module")
+def model() -> Iterator[ScriptedModelServer]:
+    with ScriptedModelServer() as server:
+        yield server
+
+
+@pytest.fixture(autouse=True)
+def _fresh_model(model: ScriptedModelServer) -> None:
+    model.reset()
+    model.responder = lambda request: text(f"echo: {request.last_user_text}")
+
+
+@pytest.fixture(scope="module")
+def module_effects(tmp_path_factory: pytest.TempPathFactory) -> Effects:
+    return Effects(tmp_path_factory.mktemp("litellm-effects") / "effects.log")
+
+
+@pytest.fixture(scope="module")
+def stack_on(
+    tmp_path_factory: pytest.TempPathFactory, model: ScriptedModelServer, module_effects: Effects
+) -> Iterator[Callable[[RestateServer], Stack]]:
+    """``stack_on(server)``: the app served and registered on ``server`` (started once per server)."""
+    stacks: dict[int, Stack] = {}
+    logs = tmp_path_factory.mktemp("litellm-logs")
+
+    def get(server: RestateServer) -> Stack:
+        if id(server) not in stacks:
+            env = {**model.client_env(), "EFFECTS_FILE": str(module_effects.path), "GATE_DIR": str(logs)}
+            stacks[id(server)] = Stack(server, APP, env=env, log_dir=logs / str(len(stacks))).start()
+        return stacks[id(server)]
+
+    yield get
+    for stack in stacks.values():
+        stack.stop()
 
 
 def _answer_from_tool_outputs(request: ModelRequest) -> Reply:
@@ -19,27 +62,30 @@ def _answer_from_tool_outputs(request: ModelRequest) -> Reply:
     return text("final: " + " | ".join(outputs)) if outputs else text("no tools used")
 
 
-def test_tool_routing_answers_with_tool_results(any_server: RestateServer, serve, model_server, effects) -> None:
-    model_server.enqueue(
+def test_tool_routing_answers_with_tool_results(
+    any_server: RestateServer, stack_on, model: ScriptedModelServer, module_effects: Effects
+) -> None:
+    user = f"user-{'replay' if any_server.always_replay else 'normal'}"
+    model.enqueue(
         tool_calls(
             ("query_user_database", {}),
-            ("create_support_ticket", {"user_id": "user_12345", "description": "API calls failing"}),
+            ("create_support_ticket", {"user_id": user, "description": "API calls failing"}),
         )
     )
-    model_server.responder = _answer_from_tool_outputs
-    stack = serve(any_server, APP, model=model_server)
+    model.responder = _answer_from_tool_outputs
+    stack = stack_on(any_server)
 
-    answer = stack.ingress.call("LitellmToolRouter", "route", {"message": "My API calls are failing"})
+    answer = stack.ingress.call("LitellmToolRouter", "route", {"user_id": user, "message": "My API calls are failing"})
 
     assert answer.startswith("final: ")
     assert '"plan": "enterprise"' in answer
-    assert "ticket created for user_12345: API calls failing" in answer
+    assert f"ticket created for {user}: API calls failing" in answer
     # Journaled: one request per LLM step, one run per tool, even when every step is replayed.
-    assert len(model_server.requests) == 2
-    assert effects.count("query_user_database:user_12345") == 1
-    assert effects.count("create_support_ticket:user_12345") == 1
+    assert len(model.requests) == 2
+    assert module_effects.count(f"query_user_database:{user}") == 1
+    assert module_effects.count(f"create_support_ticket:{user}") == 1
 
-    first, second = model_server.requests
+    first, second = model.requests
     assert sorted(first.tool_names()) == ["create_support_ticket", "query_user_database"]
     assert first.body["tools"][0]["function"]["parameters"] == {"type": "object", "properties": {}}
     assert len(second.tool_outputs()) == 2
@@ -51,16 +97,16 @@ def test_tool_routing_answers_with_tool_results(any_server: RestateServer, serve
     tool_messages = [m for m in second.items if m.get("role") == "tool"]
     assert [m["tool_call_id"] for m in tool_messages] == call_ids
     assert [m["name"] for m in tool_messages] == ["query_user_database", "create_support_ticket"]
-    assert json.loads(tool_messages[0]["content"])["user_id"] == "user_12345"
+    assert json.loads(tool_messages[0]["content"])["user_id"] == user
 
 
 def _ask(stack, prompt: str, max_attempts: int = 3):
     return stack.ingress.call("LitellmProbe", "ask", {"prompt": prompt, "max_attempts": max_attempts})
 
 
-def test_authentication_error_is_terminal_after_one_request(restate_server: RestateServer, serve, model_server) -> None:
-    model_server.enqueue(error(401, "Incorrect API key provided"))
-    stack = serve(restate_server, APP, model=model_server)
+def test_authentication_error_is_terminal_after_one_request(restate_server: RestateServer, stack_on, model: ScriptedModelServer) -> None:
+    model.enqueue(error(401, "Incorrect API key provided"))
+    stack = stack_on(restate_server)
 
     started = time.monotonic()
     with pytest.raises(IngressError) as failure:
@@ -69,64 +115,64 @@ def test_authentication_error_is_terminal_after_one_request(restate_server: Rest
 
     assert "authentication" in failure.value.message
     assert "Incorrect API key provided" in failure.value.message
-    assert len(model_server.requests) == 1  # no client retries, no Restate retries
+    assert len(model.requests) == 1  # no client retries, no Restate retries
     assert elapsed < 1.0
 
 
-def test_context_window_exceeded_is_terminal(restate_server: RestateServer, serve, model_server) -> None:
-    model_server.enqueue(
+def test_context_window_exceeded_is_terminal(restate_server: RestateServer, stack_on, model: ScriptedModelServer) -> None:
+    model.enqueue(
         error(400, "This model's maximum context length is 128000 tokens.", code="context_length_exceeded")
     )
-    stack = serve(restate_server, APP, model=model_server)
+    stack = stack_on(restate_server)
 
     with pytest.raises(IngressError) as failure:
         _ask(stack, "a very long prompt")
 
     assert "context_window_exceeded" in failure.value.message
-    assert len(model_server.requests) == 1
+    assert len(model.requests) == 1
 
 
-def test_rate_limit_retry_after_sets_the_next_attempt(restate_server: RestateServer, serve, model_server) -> None:
-    model_server.enqueue(error(429, "Rate limit reached", retry_after=2), text("after the wait"))
-    stack = serve(restate_server, APP, model=model_server)
+def test_rate_limit_retry_after_sets_the_next_attempt(restate_server: RestateServer, stack_on, model: ScriptedModelServer) -> None:
+    model.enqueue(error(429, "Rate limit reached", retry_after=2), text("after the wait"))
+    stack = stack_on(restate_server)
 
     assert _ask(stack, "hello")["content"] == "after the wait"
 
-    first, second = model_server.requests
+    first, second = model.requests
     assert second.received_at - first.received_at >= 2.0
 
 
-def test_server_errors_are_retried_until_success(restate_server: RestateServer, serve, model_server) -> None:
-    model_server.enqueue(error(500, "boom"), error(502, "bad gateway"), text("recovered"))
-    stack = serve(restate_server, APP, model=model_server)
+def test_server_errors_are_retried_until_success(restate_server: RestateServer, stack_on, model: ScriptedModelServer) -> None:
+    model.enqueue(error(500, "boom"), error(502, "bad gateway"), text("recovered"))
+    stack = stack_on(restate_server)
 
     assert _ask(stack, "hello") == {"content": "recovered", "total_tokens": 15}
 
-    assert len(model_server.requests) == 3
-    gaps = [b.received_at - a.received_at for a, b in zip(model_server.requests, model_server.requests[1:])]
-    assert max(gaps) < 2.0  # no Retry-After: Restate's own (short) backoff
+    assert len(model.requests) == 3
+    gaps = [b.received_at - a.received_at for a, b in zip(model.requests, model.requests[1:])]
+    assert max(gaps) < 2.0  # no Retry-After: Restate's own backoff (0.5 s, then 1 s)
 
 
-def test_exhausted_attempts_become_terminal(restate_server: RestateServer, serve, model_server) -> None:
-    model_server.responder = lambda request: error(503, "overloaded, try later")
-    stack = serve(restate_server, APP, model=model_server)
+def test_exhausted_attempts_become_terminal(restate_server: RestateServer, stack_on, model: ScriptedModelServer) -> None:
+    model.responder = lambda request: error(503, "overloaded, try later")
+    stack = stack_on(restate_server)
 
     with pytest.raises(IngressError) as failure:
         _ask(stack, "hello", max_attempts=2)
 
     assert "503" in failure.value.message or "overloaded" in failure.value.message
-    assert len(model_server.requests) == 2
+    assert len(model.requests) == 2
 
 
-def test_token_budget_stops_the_loop(any_server: RestateServer, serve, model_server) -> None:
-    model_server.responder = lambda request: text("more", input_tokens=10, output_tokens=5)  # 15 per call
-    stack = serve(any_server, APP, model=model_server)
+def test_token_budget_stops_the_loop(any_server: RestateServer, stack_on, model: ScriptedModelServer) -> None:
+    model.responder = lambda request: text("more", input_tokens=10, output_tokens=5)  # 15 per call
+    stack = stack_on(any_server)
 
     assert stack.ingress.call("LitellmBudget", "run", {"prompt": "go", "calls": 2, "max_tokens": 40}) == 30
-    model_server.reset()
+    model.reset()
 
     with pytest.raises(IngressError) as failure:
         stack.ingress.call("LitellmBudget", "run", {"prompt": "go", "calls": 5, "max_tokens": 40})
 
     assert "token budget 'research' exceeded: 45 tokens used, limit 40" in failure.value.message
-    assert len(model_server.requests) == 3  # the third call crossed the limit; no fourth
+    assert len(model.requests) == 3  # the third call crossed the limit; no fourth

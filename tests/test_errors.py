@@ -1,0 +1,201 @@
+"""``integrations.errors`` on real exceptions: the ``openai`` and ``litellm`` clients are made to fail
+against the scripted model server (and a closed port), and their exceptions are classified."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+
+import httpx
+import litellm
+import openai
+import pytest
+from restate.exceptions import RetryableError, TerminalError
+
+from integrations.errors import ErrorKind, classify_provider_error, retry_after_of, to_restate_error
+from integrations.runtime import free_port
+from integrations.testing import Reply, ScriptedModelServer, error, text
+
+litellm.suppress_debug_info = True
+
+
+@pytest.fixture(scope="module")
+def model() -> Iterator[ScriptedModelServer]:
+    with ScriptedModelServer() as server:
+        yield server
+
+
+Caller = Callable[[str, float | None], None]
+
+
+def _call_openai(base_url: str, timeout: float | None) -> None:
+    client = openai.OpenAI(base_url=base_url, api_key="sk-test", max_retries=0, timeout=timeout or 10)
+    client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "hi"}])
+
+
+def _call_litellm(base_url: str, timeout: float | None) -> None:
+    litellm.completion(
+        model="openai/gpt-4o",
+        messages=[{"role": "user", "content": "hi"}],
+        api_base=base_url,
+        api_key="sk-test",
+        num_retries=0,
+        max_retries=0,
+        timeout=timeout or 10,
+    )
+
+
+CLIENTS = {"openai": _call_openai, "litellm": _call_litellm}
+
+
+def _raised(call: Caller, base_url: str, timeout: float | None = None) -> Exception:
+    with pytest.raises(Exception) as caught:
+        call(base_url, timeout)
+    return caught.value
+
+
+CASES: list[tuple[str, Reply, ErrorKind, float | None]] = [
+    ("401", error(401, "Incorrect API key provided"), ErrorKind.AUTHENTICATION, None),
+    ("403", error(403, "Project does not have access"), ErrorKind.PERMISSION, None),
+    (
+        "404-model",
+        error(404, "The model `gpt-9` does not exist", code="model_not_found"),
+        ErrorKind.MODEL_NOT_FOUND,
+        None,
+    ),
+    (
+        "400-context",
+        error(400, "This model's maximum context length is 128000 tokens.", code="context_length_exceeded"),
+        ErrorKind.CONTEXT_WINDOW_EXCEEDED,
+        None,
+    ),
+    (
+        "400-policy",
+        error(400, "Your request was rejected by our safety system.", code="content_policy_violation"),
+        ErrorKind.CONTENT_POLICY,
+        None,
+    ),
+    ("400", error(400, "Invalid value for 'temperature'"), ErrorKind.BAD_REQUEST, None),
+    ("422", error(422, "Unprocessable"), ErrorKind.BAD_REQUEST, None),
+    ("429-retry-after", error(429, "Rate limit reached", retry_after=2), ErrorKind.RATE_LIMIT, 2.0),
+    (
+        "429-retry-after-ms",
+        error(429, "Rate limit reached", headers={"retry-after-ms": "1500"}),
+        ErrorKind.RATE_LIMIT,
+        1.5,
+    ),
+    (
+        "429-quota",
+        error(429, "You exceeded your current quota, please check your plan.", code="insufficient_quota"),
+        ErrorKind.QUOTA_EXHAUSTED,
+        None,
+    ),
+    ("500", error(500, "boom"), ErrorKind.SERVER_ERROR, None),
+    ("503-retry-after", error(503, "unavailable", retry_after=1), ErrorKind.SERVER_ERROR, 1.0),
+    ("529", error(529, "Overloaded"), ErrorKind.OVERLOADED, None),
+]
+
+
+@pytest.mark.parametrize("client", sorted(CLIENTS))
+@pytest.mark.parametrize(("case", "reply", "kind", "retry_after"), CASES, ids=[c[0] for c in CASES])
+def test_http_errors_from_real_clients(
+    model: ScriptedModelServer, client: str, case: str, reply: Reply, kind: ErrorKind, retry_after: float | None
+) -> None:
+    model.reset()
+    model.enqueue(reply)
+    exc = _raised(CLIENTS[client], model.base_url)
+
+    verdict = classify_provider_error(exc)
+
+    assert verdict is not None, repr(exc)
+    assert verdict.kind is kind, (repr(exc), verdict)
+    assert verdict.status_code == reply.status
+    assert verdict.terminal == (kind in {
+        ErrorKind.AUTHENTICATION,
+        ErrorKind.PERMISSION,
+        ErrorKind.MODEL_NOT_FOUND,
+        ErrorKind.CONTEXT_WINDOW_EXCEEDED,
+        ErrorKind.CONTENT_POLICY,
+        ErrorKind.BAD_REQUEST,
+        ErrorKind.QUOTA_EXHAUSTED,
+    })
+    assert verdict.retry_after == (timedelta(seconds=retry_after) if retry_after is not None else None)
+    assert len(model.requests) == 1  # the clients' own retries were off
+
+
+@pytest.mark.parametrize("client", sorted(CLIENTS))
+def test_timeout_from_real_clients(model: ScriptedModelServer, client: str) -> None:
+    model.reset()
+    model.enqueue(text("too late", delay=1.0))
+    exc = _raised(CLIENTS[client], model.base_url, timeout=0.2)
+
+    assert isinstance(exc, openai.APITimeoutError)
+    verdict = classify_provider_error(exc)
+    assert verdict is not None and verdict.kind is ErrorKind.TIMEOUT and not verdict.terminal
+
+
+@pytest.mark.parametrize("client", sorted(CLIENTS))
+def test_connection_refused_from_real_clients(client: str) -> None:
+    exc = _raised(CLIENTS[client], f"http://127.0.0.1:{free_port()}/v1")
+
+    # openai raises APIConnectionError; LiteLLM re-raises it as InternalServerError("Connection error.")
+    expected = openai.APIConnectionError if client == "openai" else litellm.InternalServerError
+    assert isinstance(exc, expected)
+    verdict = classify_provider_error(exc)
+    assert verdict is not None and verdict.kind is ErrorKind.CONNECTION and not verdict.terminal
+
+
+def test_litellm_headers_without_a_response_still_give_retry_after() -> None:
+    """LiteLLM may keep the provider's headers only in ``litellm_response_headers``."""
+    exc = litellm.RateLimitError(
+        "slow down", llm_provider="anthropic", model="claude", headers={"retry-after": "7"}
+    )
+    assert retry_after_of(exc) == timedelta(seconds=7)
+    verdict = classify_provider_error(exc)
+    assert verdict is not None and verdict.kind is ErrorKind.RATE_LIMIT
+    assert verdict.retry_after == timedelta(seconds=7)
+
+
+def test_litellm_specific_classes() -> None:
+    policy = litellm.ContentPolicyViolationError("flagged", model="gpt-4o", llm_provider="openai")
+    window = litellm.ContextWindowExceededError("too long", model="gpt-4o", llm_provider="openai")
+    unavailable = litellm.ServiceUnavailableError("down", llm_provider="openai", model="gpt-4o")
+    assert classify_provider_error(policy).kind is ErrorKind.CONTENT_POLICY  # type: ignore[union-attr]
+    assert classify_provider_error(window).kind is ErrorKind.CONTEXT_WINDOW_EXCEEDED  # type: ignore[union-attr]
+    assert classify_provider_error(unavailable).kind is ErrorKind.SERVER_ERROR  # type: ignore[union-attr]
+
+
+def test_http_date_retry_after() -> None:
+    request = httpx.Request("POST", "http://x/v1/chat/completions")
+    response = httpx.Response(429, request=request, headers={"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"})
+    exc = openai.RateLimitError("slow", response=response, body=None)
+    assert retry_after_of(exc) == timedelta(0)  # a date in the past: retry now
+
+
+def test_non_provider_errors_are_not_classified() -> None:
+    assert classify_provider_error(ValueError("bug in my tool")) is None
+    assert classify_provider_error(KeyError("x")) is None
+
+
+def test_to_restate_error_terminal_and_retryable(model: ScriptedModelServer) -> None:
+    model.reset()
+    model.enqueue(error(401, "bad key"), error(429, "slow", retry_after=3))
+    auth = _raised(_call_litellm, model.base_url)
+    limited = _raised(_call_openai, model.base_url)
+
+    terminal = to_restate_error(auth)
+    assert isinstance(terminal, TerminalError)
+    assert terminal.status_code == 401
+    assert "authentication" in terminal.message and "bad key" in terminal.message
+
+    retry = to_restate_error(limited)
+    assert isinstance(retry, RetryableError)
+    assert retry.retry_after == timedelta(seconds=3)
+    assert "rate_limit" in retry.message
+
+
+def test_to_restate_error_leaves_other_errors_alone() -> None:
+    bug = ValueError("bug")
+    already = TerminalError("decided elsewhere")
+    assert to_restate_error(bug) is bug
+    assert to_restate_error(already) is already
