@@ -48,8 +48,15 @@ async def _serve(app: Any, host: str, port: int) -> None:
     config.graceful_timeout = 1.0
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
+    loop.add_signal_handler(signal.SIGINT, stop.set)
+    try:
+        # The Restate app installs its own SIGTERM handler on first use, which would replace a plain
+        # add_signal_handler; its hook registry lets both run.
+        from restate.server import install_shutdown_hook
+
+        install_shutdown_hook(loop, stop.set, signal.SIGTERM)
+    except ImportError:  # pragma: no cover - older SDK without the registry
+        loop.add_signal_handler(signal.SIGTERM, stop.set)
     await serve(app, config, shutdown_trigger=stop.wait)
 
 

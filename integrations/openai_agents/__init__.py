@@ -1,0 +1,27 @@
+"""Durable OpenAI Agents SDK: journaled model calls, Restate-aware tools and session memory.
+
+```python
+result = await Runner.run(agent, input=message, context=ctx,
+    run_config=RunConfig(model="gpt-4o", model_provider=DurableModelCalls(ctx)))
+```
+"""
+
+from ._model import DurableModel
+from ._provider import DurableModelCalls
+from ._runner import DurableRunner, durable_run_config
+from ._serde import ModelResponseSerde
+from ._session import RestateSession
+from ._tool_errors import AgentTerminalError, raise_restate_errors
+from ._tools import durable_function_tool
+
+__all__ = [
+    "AgentTerminalError",
+    "DurableModel",
+    "DurableModelCalls",
+    "DurableRunner",
+    "ModelResponseSerde",
+    "RestateSession",
+    "durable_function_tool",
+    "durable_run_config",
+    "raise_restate_errors",
+]

@@ -1,0 +1,153 @@
+"""``DurableModel``: every model call is one journaled Restate step."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import contextmanager
+from typing import Iterator
+
+import restate
+from agents.agent_output import AgentOutputSchemaBase
+from agents.handoffs import Handoff
+from agents.items import ModelResponse, TResponseInputItem, TResponseStreamEvent
+from agents.model_settings import ModelSettings
+from agents.models.interface import Model, ModelTracing
+from agents.retry import ModelRetryAdvice, ModelRetryAdviceRequest
+from agents.tool import Tool
+from openai.types.responses.response_prompt_param import ResponsePromptParam
+from restate.extensions import current_context
+
+from ..errors import to_restate_error
+from ._serde import ModelResponseSerde
+from ._stream import replay_as_stream
+
+
+try:  # the SDK's own switch that turns off the openai client's and LiteLLM's inner retries
+    from agents.models._retry_runtime import provider_managed_retries_disabled as _no_inner_retries
+except ImportError:  # pragma: no cover - older/newer SDK without it: inner retries stay bounded by the client
+
+    @contextmanager
+    def _no_inner_retries(disabled: bool) -> Iterator[None]:
+        yield
+
+
+_SERDE = ModelResponseSerde()
+
+
+class DurableModel(Model):
+    """Wraps any SDK ``Model`` so that each ``get_response`` is one journaled ``ctx.run`` step.
+
+    On replay the journaled response is returned without calling the model. Provider errors are
+    classified by ``integrations.errors``: auth/validation errors fail the step at once with a
+    ``TerminalError``; transient ones are retried by Restate (honouring Retry-After) up to
+    ``max_retries`` attempts, after which the step fails with ``TerminalError``. The provider
+    client's own retries are disabled inside the step so every attempt shows in the journal.
+
+    ``context`` may be omitted: the Restate context of the running handler is then looked up at
+    call time, which lets an ``Agent(model=DurableModel(LitellmModel(...)))`` live at module level.
+    """
+
+    def __init__(
+        self,
+        model: Model,
+        *,
+        context: restate.Context | None = None,
+        max_retries: int = 3,
+        name: str | None = None,
+    ) -> None:
+        if isinstance(model, DurableModel):
+            raise TypeError("model is already durable; wrapping it twice would journal every call twice")
+        if max_retries < 1:
+            raise ValueError("max_retries counts attempts and must be at least 1")
+        self.model = model
+        self.max_retries = max_retries
+        self.name = name or getattr(model, "model", None) or type(model).__name__
+        self._context = context
+
+    def _restate_context(self) -> restate.Context:
+        ctx = self._context or current_context()
+        if ctx is None:
+            raise RuntimeError(
+                "DurableModel was called outside a Restate handler: there is no journal to record the "
+                "model call in. Run the agent inside a handler, or use the plain model outside Restate."
+            )
+        return ctx
+
+    async def get_response(
+        self,
+        system_instructions: str | None,
+        input: str | list[TResponseInputItem],
+        model_settings: ModelSettings,
+        tools: list[Tool],
+        output_schema: AgentOutputSchemaBase | None,
+        handoffs: list[Handoff],
+        tracing: ModelTracing,
+        *,
+        previous_response_id: str | None,
+        conversation_id: str | None,
+        prompt: ResponsePromptParam | None,
+    ) -> ModelResponse:
+        ctx = self._restate_context()
+
+        async def call_model() -> ModelResponse:
+            with _no_inner_retries(True):
+                try:
+                    return await self.model.get_response(
+                        system_instructions,
+                        input,
+                        model_settings,
+                        tools,
+                        output_schema,
+                        handoffs,
+                        tracing,
+                        previous_response_id=previous_response_id,
+                        conversation_id=conversation_id,
+                        prompt=prompt,
+                    )
+                except Exception as exc:
+                    mapped = to_restate_error(exc)
+                    if mapped is exc:
+                        raise
+                    raise mapped from exc
+
+        options: restate.RunOptions[ModelResponse] = restate.RunOptions(
+            serde=_SERDE, max_attempts=self.max_retries
+        )
+        return await ctx.run_typed(f"LLM call: {self.name}", call_model, options)
+
+    async def stream_response(
+        self,
+        system_instructions: str | None,
+        input: str | list[TResponseInputItem],
+        model_settings: ModelSettings,
+        tools: list[Tool],
+        output_schema: AgentOutputSchemaBase | None,
+        handoffs: list[Handoff],
+        tracing: ModelTracing,
+        *,
+        previous_response_id: str | None,
+        conversation_id: str | None,
+        prompt: ResponsePromptParam | None,
+    ) -> AsyncIterator[TResponseStreamEvent]:
+        """Journal the complete response, then emit it as stream events (identical on replay)."""
+        response = await self.get_response(
+            system_instructions,
+            input,
+            model_settings,
+            tools,
+            output_schema,
+            handoffs,
+            tracing,
+            previous_response_id=previous_response_id,
+            conversation_id=conversation_id,
+            prompt=prompt,
+        )
+        async for event in replay_as_stream(response, self.name):
+            yield event
+
+    def get_retry_advice(self, request: ModelRetryAdviceRequest) -> ModelRetryAdvice | None:
+        """Restate owns retries: the SDK's runner-level retry must not re-run a journaled step."""
+        return ModelRetryAdvice(suggested=False, reason="retries are handled by Restate's journal")
+
+    async def close(self) -> None:
+        await self.model.close()

@@ -1,0 +1,57 @@
+"""How tool failures reach the model, or do not.
+
+The SDK turns a tool's exception into text for the model (``failure_error_function``) and wraps
+anything that escapes in ``UserError``. Neither may happen to Restate's control flow: a
+``TerminalError`` must end the invocation, and suspensions/cancellations must unwind untouched.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agents.exceptions import AgentsException
+from agents.run_context import RunContextWrapper
+from restate.exceptions import TerminalError
+
+
+class AgentTerminalError(TerminalError, AgentsException):
+    """A ``restate.TerminalError`` the Agents SDK re-raises unchanged.
+
+    The SDK re-raises ``AgentsException`` subclasses as they are and wraps any other tool exception
+    in ``UserError``; being both, this reaches the handler's ``except restate.TerminalError`` and
+    fails the invocation without a retry.
+    """
+
+    def __init__(self, message: str, status_code: int = 500, metadata: dict[str, str] | None = None) -> None:
+        TerminalError.__init__(self, message, status_code, metadata)
+        self.run_data = None
+
+
+def as_agent_terminal_error(error: TerminalError) -> AgentTerminalError:
+    if isinstance(error, AgentTerminalError):
+        return error
+    converted = AgentTerminalError(error.message, error.status_code, error.metadata)
+    converted.__cause__ = error
+    return converted
+
+
+def raise_restate_errors(context: RunContextWrapper[Any], error: Exception) -> str:
+    """``failure_error_function`` for tools that use Restate.
+
+    - ``restate.TerminalError`` is re-raised as :class:`AgentTerminalError`: the invocation fails and
+      the model never sees it.
+    - Suspensions and cancellations unwind: the SDK hands a tool's ``CancelledError`` to this function
+      wrapped, and it is re-raised rather than described to the model.
+    - Every other error is returned as text, so the model can react (the SDK's default behaviour).
+    """
+    cancelled = getattr(error, "cancelled_error", None)  # the SDK wraps a tool's CancelledError
+    if isinstance(cancelled, BaseException):
+        raise cancelled
+    cause: BaseException | None = error
+    while cause is not None:
+        if isinstance(cause, TerminalError):
+            raise as_agent_terminal_error(cause) from error
+        if not isinstance(cause, Exception):  # SuspendedException, CancelledError, ...
+            raise cause
+        cause = cause.__cause__
+    return f"An error occurred while running the tool. Please try again. Error: {error}"

@@ -1,0 +1,154 @@
+"""The durable OpenAI Agents adapter against a real restate-server and the scripted model server."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from integrations.runtime import IngressError, RestateServer, wait_until
+from integrations.testing import ScriptedModelServer, error, text, tool_call, tool_calls
+
+APP = "tests/apps/openai_app.py:app"
+
+
+@pytest.fixture()
+def stack(restate_server: RestateServer, serve, model_server: ScriptedModelServer):
+    return serve(restate_server, APP, model=model_server)
+
+
+def test_transient_tool_failure_replays_without_calling_the_model_again(stack, model_server, effects) -> None:
+    model_server.enqueue(tool_call("get_weather", {"req": {"city": "Flaky Detroit"}}), text("Sunny in Detroit"))
+    assert stack.ingress.call("agent", "run", "What is the weather in Detroit?") == "Sunny in Detroit"
+    assert effects.count("fetch:Flaky Detroit") == 2  # the step was retried...
+    assert len(model_server.requests) == 2  # ...but the journaled model answer was not re-requested
+    assert model_server.requests[1].tool_outputs() and "21.5" in model_server.requests[1].tool_outputs()[0]
+
+
+def test_kill_mid_tool_then_restart_completes_with_two_model_calls(stack, model_server, effects) -> None:
+    model_server.enqueue(tool_call("get_weather", {"req": {"city": "Slow Paris"}}), text("Paris is sunny"))
+    invocation = stack.ingress.send("agent", "run", "Weather in Paris?")
+    effects.wait_for("fetch:Slow Paris")
+    stack.kill_service()
+    stack.start_service()
+    effects.wait_for_count("fetch:Slow Paris", 2)  # the unfinished step runs again after the crash
+    effects.open_gate("Slow Paris")
+    assert stack.ingress.attach(invocation) == "Paris is sunny"
+    assert len(model_server.requests) == 2
+    assert effects.count("fetched:Slow Paris") == 1
+
+
+def test_terminal_error_in_tool_reaches_handler_and_is_not_sent_to_the_model(stack, model_server, effects) -> None:
+    model_server.enqueue(tool_call("get_weather", {"req": {"city": "Doom"}}), text("never"))
+    with pytest.raises(IngressError) as failure:
+        stack.ingress.call("agent", "run", "Weather in Doom?")
+    assert "unknown city Doom" in failure.value.message
+    assert effects.count("handler-caught-terminal:unknown city Doom") == 1
+    assert len(model_server.requests) == 1
+
+
+def test_awakeable_approval_survives_suspension_and_restart(stack, model_server, effects) -> None:
+    model_server.enqueue(tool_call("request_approval", {"claim": "taxi 42 EUR"}), text("Your claim is approved"))
+    invocation = stack.ingress.send("agent", "approve", "Please approve my taxi claim")
+    wait_until(lambda: any(l.startswith("awakeable:") for l in effects.lines()), timeout=30, what="awakeable id")
+    awakeable_id = next(l for l in effects.lines() if l.startswith("awakeable:")).split(":", 1)[1]
+    stack.kill_service()
+    stack.start_service()
+    stack.ingress.resolve_awakeable(awakeable_id, "approved by Alice")
+    assert stack.ingress.attach(invocation) == "Your claim is approved"
+    assert len(model_server.requests) == 2
+    assert "approved by Alice" in model_server.requests[1].tool_outputs()[0]
+    assert sum(1 for l in effects.lines() if l.startswith("awakeable:")) == 1
+
+
+def test_sessions_remember_turns_isolated_per_key_and_history_has_every_item(stack, model_server) -> None:
+    model_server.responder = lambda request: text(f"reply to {request.last_user_text}")
+    assert stack.ingress.call("Chat", "message", {"message": "hi, I am Alice"}, key="alice") == "reply to hi, I am Alice"
+    stack.ingress.call("Chat", "message", {"message": "what is my name?"}, key="alice")
+    stack.ingress.call("Chat", "message", {"message": "I am Bob"}, key="bob")
+
+    second_alice = model_server.requests[1]
+    assert second_alice.user_texts() == ["hi, I am Alice", "what is my name?"]
+    assert any("reply to hi, I am Alice" in str(item) for item in second_alice.items)
+    assert model_server.requests[2].user_texts() == ["I am Bob"]
+
+    history = stack.ingress.call("Chat", "get_history", key="alice")
+    roles = [item.get("role") for item in history]
+    assert roles == ["user", "assistant", "user", "assistant"]
+    assert "reply to what is my name?" in str(history[-1])
+    assert len(stack.ingress.call("Chat", "get_history", key="bob")) == 2
+
+
+def test_openai_model_errors_are_classified(stack, model_server) -> None:
+    model_server.enqueue(error(401, "Incorrect API key provided"))
+    with pytest.raises(IngressError) as failure:
+        stack.ingress.call("agent", "run", "hello")
+    assert "authentication" in failure.value.message
+    assert len(model_server.requests) == 1  # fails fast: neither Restate nor the client retried
+
+    model_server.reset()
+    model_server.enqueue(error(500, "boom"), error(503, "busy"), text("third time lucky"))
+    assert stack.ingress.call("agent", "run", "hello again") == "third time lucky"
+    assert len(model_server.requests) == 3
+
+
+def test_model_retries_are_capped_by_max_retries(stack, model_server) -> None:
+    model_server.responder = lambda request: error(500, "always down")
+    with pytest.raises(IngressError) as failure:
+        stack.ingress.call("agent", "run", "hello")
+    assert "always down" in failure.value.message
+    assert len(model_server.requests) == 3  # DurableModelCalls(ctx) default: 3 attempts
+
+
+def test_un_journaled_model_instance_fails_loudly(stack, model_server) -> None:
+    model_server.responder = lambda request: text("must not be called")
+    with pytest.raises(IngressError) as failure:
+        stack.ingress.call("agent", "raw_instance", "hi")
+    assert "DurableModel" in failure.value.message
+    assert model_server.requests == []
+
+
+# --- determinism: the same flows under always-replay -----------------------------------------------
+@pytest.fixture()
+def replay_stack(any_server: RestateServer, serve, model_server: ScriptedModelServer):
+    return serve(any_server, APP, model=model_server)
+
+
+def test_parallel_tool_calls_are_deterministic(replay_stack, model_server, effects) -> None:
+    model_server.enqueue(
+        tool_calls(("lookup_a", {"topic": "x"}), ("lookup_b", {"topic": "y"})), text("both done")
+    )
+    assert replay_stack.ingress.call("agent", "parallel", "look both up") == "both done"
+    assert effects.lines() == ["a1:x", "a2:x", "b:y"]  # once each, in the order the model listed them
+    outputs = model_server.requests[1].tool_outputs()
+    assert outputs == ["a1:x+a2:x", "b:y"]
+    assert len(model_server.requests) == 2
+
+
+def test_cyclic_handoffs_terminate(replay_stack, model_server) -> None:
+    model_server.enqueue(tool_call("transfer_to_billing"), tool_call("transfer_to_triage"), text("back at triage"))
+    answer = replay_stack.ingress.call("agent", "handoffs", "billing question, then back")
+    assert answer == {"output": "back at triage", "last_agent": "Triage"}
+    assert [r.system for r in model_server.requests] == ["Route the user.", "Billing questions.", "Route the user."]
+
+
+def test_streaming_is_journaled_and_replayed_as_events(replay_stack, model_server) -> None:
+    model_server.enqueue(tool_call("get_weather", {"req": {"city": "Oslo"}}), text("Oslo is sunny"))
+    answer = replay_stack.ingress.call("agent", "stream", "Weather in Oslo?")
+    assert answer == {"output": "Oslo is sunny", "deltas": ["Oslo is sunny"]}
+    assert len(model_server.requests) == 2
+    assert not any(r.body.get("stream") for r in model_server.requests)  # never streamed un-journaled
+
+
+def test_litellm_model_instance_is_journaled(replay_stack, model_server) -> None:
+    model_server.enqueue(text("lite hello"))
+    assert replay_stack.ingress.call("agent", "litellm_instance", "hi") == "lite hello"
+    assert [r.api for r in model_server.requests] == ["chat"]
+
+
+def test_session_under_replay(replay_stack, model_server) -> None:
+    model_server.responder = lambda request: text(f"#{len(request.user_texts())}")
+    key = f"replay-{re.sub(r'[^a-z]', '', str(id(model_server)))}-{len(model_server.requests)}"
+    for turn in range(3):
+        assert replay_stack.ingress.call("Chat", "message", {"message": f"turn {turn}"}, key=key) == f"#{turn + 1}"
+    assert len(replay_stack.ingress.call("Chat", "get_history", key=key)) == 6
