@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import re
+import uuid
 
 import pytest
 
@@ -146,9 +146,12 @@ def test_litellm_model_instance_is_journaled(replay_stack, model_server) -> None
     assert [r.api for r in model_server.requests] == ["chat"]
 
 
-def test_session_under_replay(replay_stack, model_server) -> None:
+@pytest.mark.parametrize(("service", "handler", "reader"), [("Chat", "message", "get_history"), ("LongChat", "say", "history")])
+def test_sessions_under_replay(replay_stack, model_server, service, handler, reader) -> None:
     model_server.responder = lambda request: text(f"#{len(request.user_texts())}")
-    key = f"replay-{re.sub(r'[^a-z]', '', str(id(model_server)))}-{len(model_server.requests)}"
+    key = f"replay-{uuid.uuid4().hex}"
     for turn in range(3):
-        assert replay_stack.ingress.call("Chat", "message", {"message": f"turn {turn}"}, key=key) == f"#{turn + 1}"
-    assert len(replay_stack.ingress.call("Chat", "get_history", key=key)) == 6
+        assert replay_stack.ingress.call(service, handler, {"message": f"turn {turn}"}, key=key) == f"#{turn + 1}"
+    history = replay_stack.ingress.call(service, reader, key=key)
+    assert [item.get("role") for item in history] == ["user", "assistant"] * 3
+    assert [item["content"] for item in history[::2]] == ["turn 0", "turn 1", "turn 2"]

@@ -7,6 +7,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 from types import TracebackType
 
@@ -107,16 +108,25 @@ class RestateServer:
             raise RuntimeError(f"registering {uri} failed: {response.status_code} {response.text}")
         return response.json()
 
-    def query(self, sql: str) -> list[dict]:
-        """Run a SQL query over the server's introspection tables (sys_invocation, state, ...)."""
-        response = httpx.post(
-            f"{self.admin_url}/query",
-            json={"query": sql},
-            headers={"accept": "application/json"},
-            timeout=30,
-        )
-        response.raise_for_status()
-        return list(response.json()["rows"])
+    def query(self, sql: str, *, timeout: float = 15.0) -> list[dict]:
+        """Run a SQL query over the introspection tables (sys_invocation, state, ...).
+
+        Columns that are NULL are absent from a row. Server errors are retried for ``timeout``
+        seconds: right after start-up the partitions may not be queryable yet.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            response = httpx.post(
+                f"{self.admin_url}/query",
+                json={"query": sql},
+                headers={"accept": "application/json"},
+                timeout=30,
+            )
+            if response.status_code < 300:
+                return list(response.json()["rows"])
+            if response.status_code < 500 or time.monotonic() > deadline:
+                raise RuntimeError(f"query failed: {response.status_code} {response.text}\n{sql}")
+            time.sleep(0.2)
 
     def invocation_status(self, invocation_id: str) -> str | None:
         """The status column of sys_invocation ('running', 'suspended', 'completed', ...)."""

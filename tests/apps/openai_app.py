@@ -209,4 +209,25 @@ async def get_history(ctx: ObjectSharedContext):
     return await ctx.get("items") or []
 
 
-app = restate.app([agent_service, chat])
+long_chat = VirtualObject("LongChat")
+
+
+@long_chat.handler()
+async def say(ctx: ObjectContext, chat_message: ChatMessage) -> str:
+    session = await RestateSession.create(session_id=ctx.key(), ctx=ctx, layout="append")
+    result = await DurableRunner.run(
+        Agent(name="Assistant", instructions="You are a helpful assistant."),
+        chat_message.message,
+        context=ctx,
+        run_config=RunConfig(model="gpt-4o"),
+        session=session,
+    )
+    return result.final_output
+
+
+@long_chat.handler(kind="shared")
+async def history(ctx: ObjectSharedContext) -> list:
+    return await RestateSession.history(ctx, layout="append")
+
+
+app = restate.app([agent_service, chat, long_chat])

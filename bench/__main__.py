@@ -1,0 +1,66 @@
+"""Benchmark: ratios measured in one run (``./dev bench``).
+
+1. Durable model call (DurableModel) vs a bare ``ctx.run`` around the same simulated 200 ms call.
+   Target: <= 1.2x.
+2. Session turn overhead (RestateSession load + read + two appends, as the SDK does per turn) at
+   turn 500 vs turn 1, for both storage layouts. Target: <= 1.5x. The docs-compatible "list"
+   layout rewrites the whole history under one state key and cannot meet it; "segments" does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+
+from integrations.runtime import RestateServer, Stack
+
+
+def timed(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--calls", type=int, default=5, help="model calls per invocation")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--turns", type=int, default=500)
+    parser.add_argument("--window", type=int, default=25, help="turns averaged at each end")
+    args = parser.parse_args(argv)
+
+    with RestateServer() as server, Stack(server, "bench/apps.py:app") as stack:
+        ingress = stack.ingress
+        ingress.call("Bench", "bare", 1)  # warm up both paths
+        ingress.call("Bench", "adapter", 1)
+        bare, adapter = [], []
+        for _ in range(args.rounds):  # interleaved, so drift hits both equally
+            bare.append(timed(lambda: ingress.call("Bench", "bare", args.calls)))
+            adapter.append(timed(lambda: ingress.call("Bench", "adapter", args.calls)))
+        call_ratio = statistics.median(adapter) / statistics.median(bare)
+
+        turns = {}
+        for layout in ("list", "append"):
+            key = f"bench-{layout}-{time.time_ns()}"
+            times = [
+                timed(lambda i=i: ingress.call("BenchSession", "turn", {"message": f"message {i}", "layout": layout}, key=key))
+                for i in range(args.turns)
+            ]
+            turns[layout] = (statistics.median(times[: args.window]), statistics.median(times[-args.window :]))
+
+    print(f"durable model call vs bare ctx.run ({args.calls} x 200 ms calls, median of {args.rounds}):")
+    print(f"  bare {statistics.median(bare) * 1000:.1f} ms, adapter {statistics.median(adapter) * 1000:.1f} ms, "
+          f"ratio {call_ratio:.3f}x (target <= 1.2x) {'OK' if call_ratio <= 1.2 else 'MISSED'}")
+    print(f"session turn overhead, turn {args.turns} vs turn 1 (median of {args.window} turns at each end):")
+    for layout, (first, last) in turns.items():
+        ratio = last / first
+        print(f"  {layout:<8} first {first * 1000:.2f} ms, last {last * 1000:.2f} ms, "
+              f"ratio {ratio:.3f}x (target <= 1.5x) {'OK' if ratio <= 1.5 else 'MISSED'}")
+    append_ratio = turns["append"][1] / turns["append"][0]
+    return 0 if call_ratio <= 1.2 and append_ratio <= 1.5 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

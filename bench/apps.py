@@ -1,0 +1,80 @@
+"""Services measured by the benchmark (served in their own process like any deployment)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import restate
+from agents.items import ModelResponse
+from agents.model_settings import ModelSettings
+from agents.models.interface import Model, ModelTracing
+from agents.usage import Usage
+from openai.types.responses import ResponseOutputMessage, ResponseOutputText
+
+from integrations.openai_agents import DurableModel, RestateSession
+from integrations.openai_agents._serde import dump_response
+
+SIMULATED_LATENCY = 0.2  # seconds: a typical fast model call
+ANSWER = "The weather in Detroit is overcast, 3°C. " * 5
+
+
+def canned_response() -> ModelResponse:
+    message = ResponseOutputMessage(
+        id="msg_1", type="message", role="assistant", status="completed",
+        content=[ResponseOutputText(type="output_text", text=ANSWER, annotations=[])],
+    )
+    return ModelResponse(output=[message], usage=Usage(requests=1, input_tokens=50, output_tokens=40, total_tokens=90), response_id="resp_1")
+
+
+class SimulatedModel(Model):
+    """A model that takes SIMULATED_LATENCY and returns a fixed answer."""
+
+    async def get_response(self, system_instructions, input, model_settings, tools, output_schema, handoffs, tracing, *, previous_response_id, conversation_id, prompt) -> ModelResponse:  # noqa: D102
+        await asyncio.sleep(SIMULATED_LATENCY)
+        return canned_response()
+
+    def stream_response(self, *args, **kwargs):  # pragma: no cover - not measured
+        raise NotImplementedError
+
+
+async def simulated_call() -> dict:
+    await asyncio.sleep(SIMULATED_LATENCY)
+    return dump_response(canned_response())
+
+
+bench = restate.Service("Bench")
+durable = DurableModel(SimulatedModel(), name="simulated")
+
+
+@bench.handler()
+async def bare(ctx: restate.Context, calls: int) -> int:
+    for _ in range(calls):
+        await ctx.run_typed("LLM call", simulated_call)
+    return calls
+
+
+@bench.handler()
+async def adapter(ctx: restate.Context, calls: int) -> int:
+    for _ in range(calls):
+        await durable.get_response(
+            "Be brief.", "What is the weather?", ModelSettings(), [], None, [], ModelTracing.DISABLED,
+            previous_response_id=None, conversation_id=None, prompt=None,
+        )
+    return calls
+
+
+sessions = restate.VirtualObject("BenchSession")
+
+
+@sessions.handler()
+async def turn(ctx: restate.ObjectContext, request: dict) -> int:
+    """One conversation turn's session work, as the SDK does it: load, read, add input, add output."""
+    session = await RestateSession.create(session_id=ctx.key(), ctx=ctx, layout=request["layout"])
+    message = request["message"]
+    history = await session.get_items()
+    await session.add_items([{"role": "user", "content": message}])
+    await session.add_items([dump_response(canned_response())["output"][0]])
+    return len(history)
+
+
+app = restate.app([bench, sessions])

@@ -1,0 +1,68 @@
+"""The quickstart agent and the main command, end to end with the offline model."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from integrations.runtime import RestateServer, ServiceProcess, free_port, wait_until
+from integrations.runtime.serve import load_target
+from integrations.testing import ScriptedModelServer
+
+from .conftest import REPO_ROOT
+
+AGENT = REPO_ROOT / "agents" / "quickstart" / "agent.py"
+offline_responder = load_target(str(REPO_ROOT / "agents/quickstart/offline_model.py") + ":responder")
+
+
+def test_weather_question_runs_model_tool_model(restate_server: RestateServer, serve) -> None:
+    with ScriptedModelServer(offline_responder) as model:
+        stack = serve(restate_server, f"{AGENT}:app", model=model, env={"WEATHER_OFFLINE": "1"})
+        answer = stack.ingress.call("agent", "run", "What is the weather in Detroit?")
+        assert "Detroit" in answer and "3°C" in answer and "offline sample data" in answer
+        assert len(model.requests) == 2
+        assert model.requests[1].tool_outputs()
+
+
+def test_denver_keeps_retrying_until_the_line_is_removed_and_the_service_restarted(
+    restate_server: RestateServer, serve, tmp_path
+) -> None:
+    with ScriptedModelServer(offline_responder) as model:
+        stack = serve(restate_server, f"{AGENT}:app", model=model, env={"WEATHER_OFFLINE": "1"})
+        invocation = stack.ingress.send("agent", "run", "What is the weather in Denver?")
+
+        def failures() -> int:
+            rows = restate_server.query(f"SELECT retry_count, last_failure FROM sys_invocation WHERE id = '{invocation}'")
+            return int(rows[0].get("retry_count") or 0) if rows and "simulated" in str(rows[0].get("last_failure")) else 0
+
+        wait_until(lambda: failures() >= 2, timeout=60, what="Denver retries")
+        assert restate_server.invocation_status(invocation) != "completed"
+        assert len(model.requests) == 1  # retries replay the journaled model answer
+
+        # The documented fix: delete the fail_on_denver line, restart the service.
+        fixed = tmp_path / "agent.py"
+        source = AGENT.read_text()
+        assert "    fail_on_denver(city)\n" in source
+        fixed.write_text(source.replace("    fail_on_denver(city)\n", ""))
+        port = stack.services[0].port
+        stack.kill_service()
+        env = dict(stack.env)
+        with ServiceProcess(f"{fixed}:app", port=port, env=env):
+            answer = stack.ingress.attach(invocation)
+        assert "Denver" in answer and "8°C" in answer
+        assert len(model.requests) == 2
+
+
+def test_main_command_demo_answers_offline(tmp_path) -> None:
+    ports = [str(free_port()) for _ in range(3)]
+    env = {k: v for k, v in __import__("os").environ.items() if k != "OPENAI_API_KEY"}
+    result = subprocess.run(
+        [sys.executable, "-m", "integrations.runtime.launch", "quickstart", "--demo",
+         "--ingress-port", ports[0], "--admin-port", ports[1], "--service-port", ports[2],
+         "--data-dir", str(tmp_path / "data")],
+        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=180,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "OFFLINE MODE" in result.stdout
+    assert f"curl localhost:{ports[0]}/agent/run" in result.stdout
+    assert "answer: [offline model] In Detroit it is 3°C" in result.stdout
