@@ -79,12 +79,14 @@ def test_sessions_remember_turns_isolated_per_key_and_history_has_every_item(sta
     assert len(stack.ingress.call("Chat", "get_history", key="bob")) == 2
 
 
-def test_openai_model_errors_are_classified(stack, model_server) -> None:
+def test_openai_model_errors_are_classified(stack, model_server, effects) -> None:
     model_server.enqueue(error(401, "Incorrect API key provided"))
     with pytest.raises(IngressError) as failure:
         stack.ingress.call("agent", "run", "hello")
     assert "authentication" in failure.value.message
     assert len(model_server.requests) == 1  # fails fast: neither Restate nor the client retried
+    caught = [line for line in effects.lines() if line.startswith("handler-caught-terminal:")]
+    assert len(caught) == 1 and "authentication" in caught[0]  # the handler's except TerminalError saw it
 
     model_server.reset()
     model_server.enqueue(error(500, "boom"), error(503, "busy"), text("third time lucky"))
