@@ -110,6 +110,31 @@ def test_un_journaled_model_instance_fails_loudly(stack, model_server) -> None:
     assert model_server.requests == []
 
 
+def test_litellm_models_share_the_journal_and_the_classification(stack, model_server) -> None:
+    # by name through DurableModelCalls: a 429's Retry-After delays Restate's retry
+    model_server.enqueue(error(429, "slow down", retry_after=1), text("lite by name"))
+    assert stack.ingress.call("agent", "litellm_name", "hi") == "lite by name"
+    first, second = model_server.requests
+    assert [first.api, second.api] == ["chat", "chat"] and second.received_at - first.received_at >= 1.0
+
+    # a LitellmModel instance wrapped in DurableModel: a 401 fails after one request
+    model_server.reset()
+    model_server.enqueue(error(401, "bad key"))
+    with pytest.raises(IngressError) as failure:
+        stack.ingress.call("agent", "litellm_instance", "hi")
+    assert "authentication" in failure.value.message
+    assert len(model_server.requests) == 1
+
+
+def test_token_budget_stops_the_run(stack, model_server) -> None:
+    # each scripted reply costs 15 tokens: the second call crosses the budget of 20
+    model_server.enqueue(tool_call("get_weather", {"req": {"city": "Lima"}}), text("Lima is warm"))
+    with pytest.raises(IngressError) as failure:
+        stack.ingress.call("agent", "budgeted", "Weather in Lima?")
+    assert "token budget 'weather' exceeded: 30 tokens used, limit 20" in failure.value.message
+    assert len(model_server.requests) == 2
+
+
 # --- determinism: the same flows under always-replay -----------------------------------------------
 @pytest.fixture()
 def replay_stack(any_server: RestateServer, serve, model_server: ScriptedModelServer):

@@ -5,7 +5,7 @@ default serde journals as-is; ``tool`` / ``tool_result`` build the OpenAI chat s
 routing; :class:`TokenBudget` caps the tokens one invocation may spend, deterministically on replay.
 """
 
-from ._budget import TokenBudget, TokenBudgetExceeded, token_budget
+from ..budget import TokenBudget, TokenBudgetExceeded, token_budget
 from ._call import DEFAULT_MODEL, MODEL_ENV_VAR, StructuredOutputError, default_model, llm_call
 from ._messages import Message, tool, tool_result
 from ._response import FunctionCall, LLMResponse, ToolCall, Usage

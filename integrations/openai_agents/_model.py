@@ -17,6 +17,7 @@ from agents.tool import Tool
 from openai.types.responses.response_prompt_param import ResponsePromptParam
 from restate.extensions import current_context
 
+from ..budget import TokenBudget
 from ..errors import to_restate_error
 from ._serde import ModelResponseSerde
 from ._stream import replay_as_stream
@@ -45,6 +46,10 @@ class DurableModel(Model):
 
     ``context`` may be omitted: the Restate context of the running handler is then looked up at
     call time, which lets an ``Agent(model=DurableModel(LitellmModel(...)))`` live at module level.
+
+    ``token_budget`` is charged with each journaled response's usage (in handler code, so a replay
+    re-derives the same total); past its limit the run fails with ``TokenBudgetExceeded``. Create it
+    per invocation, e.g. ``integrations.budget.token_budget(ctx, 50_000)``.
     """
 
     def __init__(
@@ -54,6 +59,7 @@ class DurableModel(Model):
         context: restate.Context | None = None,
         max_retries: int = 3,
         name: str | None = None,
+        token_budget: TokenBudget | None = None,
     ) -> None:
         if isinstance(model, DurableModel):
             raise TypeError("model is already durable; wrapping it twice would journal every call twice")
@@ -62,6 +68,7 @@ class DurableModel(Model):
         self.model = model
         self.max_retries = max_retries
         self.name = name or getattr(model, "model", None) or type(model).__name__
+        self.token_budget = token_budget
         self._context = context
 
     def _restate_context(self) -> restate.Context:
@@ -113,7 +120,10 @@ class DurableModel(Model):
         options: restate.RunOptions[ModelResponse] = restate.RunOptions(
             serde=_SERDE, max_attempts=self.max_retries
         )
-        return await ctx.run_typed(f"LLM call: {self.name}", call_model, options)
+        response = await ctx.run_typed(f"LLM call: {self.name}", call_model, options)
+        if self.token_budget is not None:
+            self.token_budget.charge(response)
+        return response
 
     async def stream_response(
         self,

@@ -6,6 +6,7 @@ import restate
 from agents.models.interface import Model, ModelProvider
 from agents.models.multi_provider import MultiProvider
 
+from ..budget import TokenBudget
 from ._model import DurableModel
 
 
@@ -14,7 +15,8 @@ class DurableModelCalls(ModelProvider):
 
     Pass it as ``RunConfig(model_provider=DurableModelCalls(ctx))``. Names work as in the SDK:
     ``"gpt-4o"`` (OpenAI), ``"litellm/anthropic/..."`` (LiteLLM). ``max_retries`` is the number of
-    attempts per model call before the step fails with ``restate.TerminalError``.
+    attempts per model call before the step fails with ``restate.TerminalError``. An optional
+    ``token_budget`` caps the tokens of all model calls made through this provider.
 
     A ``Model`` *instance* set on an ``Agent`` never reaches a provider; wrap it in
     ``DurableModel`` or run through ``DurableRunner``, which journals or rejects it.
@@ -26,12 +28,14 @@ class DurableModelCalls(ModelProvider):
         max_retries: int = 3,
         *,
         provider: ModelProvider | None = None,
+        token_budget: TokenBudget | None = None,
     ) -> None:
         if isinstance(provider, DurableModelCalls):
             raise TypeError("provider is already durable")
         self.ctx = ctx
         self.max_retries = max_retries
         self.provider = provider or MultiProvider()
+        self.token_budget = token_budget
 
     def get_model(self, model_name: str | None) -> Model:
         return self.wrap(self.provider.get_model(model_name), name=model_name)
@@ -40,7 +44,9 @@ class DurableModelCalls(ModelProvider):
         """Journal calls to ``model`` under this provider's context and retry budget."""
         if isinstance(model, DurableModel):
             return model
-        return DurableModel(model, context=self.ctx, max_retries=self.max_retries, name=name)
+        return DurableModel(
+            model, context=self.ctx, max_retries=self.max_retries, name=name, token_budget=self.token_budget
+        )
 
     async def aclose(self) -> None:
         await self.provider.aclose()

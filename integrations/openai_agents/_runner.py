@@ -16,6 +16,7 @@ from agents.result import RunResult, RunResultStreaming
 from agents.run import DEFAULT_MAX_TURNS
 from agents.run_config import CallModelData, CallModelInputFilter, ModelInputData, ToolExecutionConfig
 
+from ..budget import TokenBudget
 from ._model import DurableModel
 from ._provider import DurableModelCalls
 from ._tool_errors import AgentTerminalError
@@ -46,19 +47,21 @@ def durable_run_config(
     *,
     max_retries: int = 3,
     sequential_tools: bool = True,
+    token_budget: TokenBudget | None = None,
 ) -> RunConfig:
     """A copy of ``run_config`` whose every model call is journaled.
 
     - names resolve through :class:`DurableModelCalls` (wrapping the config's own provider);
     - a ``Model`` instance in ``run_config.model`` is wrapped in :class:`DurableModel`;
     - an agent's own un-journaled ``Model`` instance fails the run with a ``TerminalError``;
+    - ``token_budget`` caps the tokens of the run's model calls (``TokenBudgetExceeded``);
     - ``sequential_tools`` runs the function tools of one model turn one at a time, in the order the
       model listed them, so tools with several journaled steps keep a deterministic journal order.
     """
     config = run_config or RunConfig()
     provider = config.model_provider
     if not isinstance(provider, DurableModelCalls):
-        provider = DurableModelCalls(ctx, max_retries, provider=provider)
+        provider = DurableModelCalls(ctx, max_retries, provider=provider, token_budget=token_budget)
     model = config.model
     if isinstance(model, Model) and not isinstance(model, DurableModel):
         model = provider.wrap(model)
@@ -93,8 +96,11 @@ class DurableRunner:
         max_turns: int = DEFAULT_MAX_TURNS,
         max_retries: int = 3,
         sequential_tools: bool = True,
+        token_budget: TokenBudget | None = None,
     ) -> RunResult:
-        config = durable_run_config(context, run_config, max_retries=max_retries, sequential_tools=sequential_tools)
+        config = durable_run_config(
+            context, run_config, max_retries=max_retries, sequential_tools=sequential_tools, token_budget=token_budget
+        )
         return await Runner.run(
             starting_agent,
             input,
@@ -117,9 +123,12 @@ class DurableRunner:
         max_turns: int = DEFAULT_MAX_TURNS,
         max_retries: int = 3,
         sequential_tools: bool = True,
+        token_budget: TokenBudget | None = None,
     ) -> RunResultStreaming:
         """Streamed run: each model response is journaled whole, then replayed as stream events."""
-        config = durable_run_config(context, run_config, max_retries=max_retries, sequential_tools=sequential_tools)
+        config = durable_run_config(
+            context, run_config, max_retries=max_retries, sequential_tools=sequential_tools, token_budget=token_budget
+        )
         return Runner.run_streamed(
             starting_agent,
             input,

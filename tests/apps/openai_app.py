@@ -18,6 +18,7 @@ from integrations.openai_agents import (
     durable_function_tool,
     raise_restate_errors,
 )
+from integrations.budget import token_budget
 from tests.apps._support import record_effect, wait_for_gate
 
 
@@ -140,6 +141,14 @@ async def parallel(restate_context: restate.Context, message: str) -> str:
     return result.final_output
 
 
+@agent_service.handler()
+async def budgeted(restate_context: restate.Context, message: str) -> str:
+    result = await DurableRunner.run(
+        weather_agent, message, context=restate_context, token_budget=token_budget(restate_context, 20, "weather")
+    )
+    return result.final_output
+
+
 # --- cyclic handoffs --------------------------------------------------------------------------
 triage = Agent[restate.Context](name="Triage", instructions="Route the user.")
 billing = Agent[restate.Context](name="Billing", instructions="Billing questions.", handoffs=[triage])
@@ -175,6 +184,17 @@ raw_litellm_agent = Agent[restate.Context](
 @agent_service.handler()
 async def litellm_instance(restate_context: restate.Context, message: str) -> str:
     result = await Runner.run(litellm_agent, message, context=restate_context)
+    return result.final_output
+
+
+@agent_service.handler()
+async def litellm_name(restate_context: restate.Context, message: str) -> str:
+    result = await Runner.run(
+        Agent(name="LiteByName", instructions="Be brief."),
+        message,
+        context=restate_context,
+        run_config=RunConfig(model="litellm/openai/gpt-4o-mini", model_provider=DurableModelCalls(restate_context)),
+    )
     return result.final_output
 
 

@@ -1,5 +1,8 @@
 """A per-invocation token budget that stays deterministic under replay.
 
+Shared by both adapters: ``llm_call`` responses (``LLMResponse``) and the Agents SDK's
+``ModelResponse`` both carry ``usage.total_tokens``.
+
 The running total is summed from the ``usage`` of *journaled* responses, in handler code (outside
 the ``ctx.run`` step). On replay the steps return the same journaled responses, the handler charges
 them again in the same order, and arrives at the same total: the budget trips at the same call on
@@ -12,11 +15,24 @@ from __future__ import annotations
 import weakref
 from typing import Any
 
+from typing import Protocol, TypeVar
+
 from restate.exceptions import TerminalError
 
-from ._response import LLMResponse
-
 __all__ = ["TokenBudget", "TokenBudgetExceeded", "token_budget"]
+
+
+class _Usage(Protocol):
+    @property
+    def total_tokens(self) -> int: ...
+
+
+class _Response(Protocol):
+    @property
+    def usage(self) -> _Usage: ...
+
+
+R = TypeVar("R", bound=_Response)
 
 
 class TokenBudgetExceeded(TerminalError):
@@ -48,7 +64,7 @@ class TokenBudget:
     def remaining(self) -> int:
         return max(0, self.max_tokens - self.used)
 
-    def charge(self, response: LLMResponse) -> LLMResponse:
+    def charge(self, response: R) -> R:
         """Add ``response.usage.total_tokens``; raise :class:`TokenBudgetExceeded` past the limit."""
         self.used += response.usage.total_tokens
         self.calls += 1
