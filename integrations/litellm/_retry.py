@@ -12,9 +12,9 @@ import os
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from restate.extensions import current_context
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt, wait_random_exponential
 
+from integrations._context import running_context
 from integrations.errors import classify_provider_error, to_restate_error
 
 __all__ = ["DEFAULT_ATTEMPTS", "in_restate_step", "call_with_retries"]
@@ -30,10 +30,7 @@ _backoff = wait_random_exponential(multiplier=0.5, max=20)
 
 def in_restate_step() -> bool:
     """True when running under a Restate context (inside a handler or one of its ``ctx.run`` steps)."""
-    try:
-        return current_context() is not None
-    except LookupError:  # the SDK's context variable has no default outside a handler
-        return False
+    return running_context() is not None
 
 
 def _is_retryable(exc: BaseException) -> bool:

@@ -15,8 +15,8 @@ from agents.models.interface import Model, ModelTracing
 from agents.retry import ModelRetryAdvice, ModelRetryAdviceRequest
 from agents.tool import Tool
 from openai.types.responses.response_prompt_param import ResponsePromptParam
-from restate.extensions import current_context
 
+from .._context import running_context
 from ..budget import TokenBudget
 from ..errors import to_restate_error
 from ._serde import ModelResponseSerde
@@ -72,7 +72,7 @@ class DurableModel(Model):
         self._context = context
 
     def _restate_context(self) -> restate.Context:
-        ctx = self._context or current_context()
+        ctx = self._context or running_context()
         if ctx is None:
             raise RuntimeError(
                 "DurableModel was called outside a Restate handler: there is no journal to record the "

@@ -14,8 +14,8 @@ from agents.function_schema import DocstringStyle
 from agents.run_context import RunContextWrapper
 from agents.tool import FunctionTool, ToolErrorFunction, function_tool
 from agents.util._types import MaybeAwaitable
-from restate.extensions import current_context
 
+from .._context import running_context
 from ._tool_errors import raise_restate_errors
 
 ToolFunction = Callable[..., Any]
@@ -29,7 +29,7 @@ def _journaled(func: ToolFunction, step_name: str, max_attempts: int | None) -> 
 
     @functools.wraps(func)
     async def wrapper(*args: Any, **kwargs: Any) -> Any:
-        ctx = current_context()
+        ctx = running_context()
         if ctx is None:
             raise RuntimeError(f"tool {step_name!r} is journaled but runs outside a Restate handler")
 

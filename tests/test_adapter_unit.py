@@ -1,0 +1,92 @@
+"""The adapter pieces that need no server: tool error handling, durable tools, DurableModel guards."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+import restate
+from agents import RunContextWrapper
+from agents.exceptions import AgentsException
+from agents.tool_context import ToolContext
+
+from integrations.openai_agents import AgentTerminalError, durable_function_tool, raise_restate_errors
+
+WRAPPER = RunContextWrapper(context=None)
+
+
+def test_terminal_error_is_reraised_as_both_terminal_and_agents_exception() -> None:
+    original = restate.TerminalError("card declined", 402)
+    with pytest.raises(AgentTerminalError) as raised:
+        raise_restate_errors(WRAPPER, original)
+    assert isinstance(raised.value, restate.TerminalError) and isinstance(raised.value, AgentsException)
+    assert (raised.value.message, raised.value.status_code) == ("card declined", 402)
+
+
+def test_terminal_error_wrapped_by_other_code_is_found_in_the_cause_chain() -> None:
+    try:
+        try:
+            raise restate.TerminalError("gone", 410)
+        except restate.TerminalError as inner:
+            raise RuntimeError("wrapper") from inner
+    except RuntimeError as outer:
+        with pytest.raises(AgentTerminalError, match="gone"):
+            raise_restate_errors(WRAPPER, outer)
+
+
+def test_cancellation_handed_over_by_the_sdk_unwinds() -> None:
+    class SdkCancelled(Exception):  # what the SDK passes for a tool's CancelledError
+        def __init__(self) -> None:
+            super().__init__("Tool execution cancelled.")
+            self.cancelled_error = asyncio.CancelledError()
+
+    with pytest.raises(asyncio.CancelledError):
+        raise_restate_errors(WRAPPER, SdkCancelled())
+
+
+def test_other_errors_go_back_to_the_model_as_text() -> None:
+    message = raise_restate_errors(WRAPPER, ValueError("no such order 17"))
+    assert "no such order 17" in message
+
+
+async def test_durable_function_tool_defaults_to_raise_restate_errors() -> None:
+    @durable_function_tool
+    async def lookup(order: int) -> str:
+        """Look up an order."""
+        if order == 1:
+            raise restate.TerminalError("order 1 is locked")
+        raise ValueError(f"no such order {order}")
+
+    assert lookup.name == "lookup" and lookup.params_json_schema["required"] == ["order"]
+    context = ToolContext(context=None, tool_name="lookup", tool_call_id="call_1", tool_arguments='{"order": 2}')
+    assert "no such order 2" in await lookup.on_invoke_tool(context, '{"order": 2}')
+    with pytest.raises(AgentTerminalError, match="order 1 is locked"):
+        await lookup.on_invoke_tool(context, '{"order": 1}')
+
+
+async def test_journaled_tool_outside_restate_fails_clearly() -> None:
+    @durable_function_tool(journal=True, failure_error_function=None)
+    async def charge(amount: int) -> str:
+        """Charge the card."""
+        return f"charged {amount}"
+
+    context = ToolContext(context=None, tool_name="charge", tool_call_id="call_2", tool_arguments='{"amount": 5}')
+    with pytest.raises(Exception, match="outside a Restate handler"):
+        await charge.on_invoke_tool(context, '{"amount": 5}')
+
+
+async def test_durable_model_outside_restate_fails_clearly() -> None:
+    from agents import ModelSettings
+    from agents.models.interface import ModelTracing
+
+    from bench.apps import SimulatedModel
+    from integrations.openai_agents import DurableModel
+
+    model = DurableModel(SimulatedModel())
+    with pytest.raises(RuntimeError, match="outside a Restate handler"):
+        await model.get_response(
+            None, "hi", ModelSettings(), [], None, [], ModelTracing.DISABLED,
+            previous_response_id=None, conversation_id=None, prompt=None,
+        )
+    with pytest.raises(TypeError, match="already durable"):
+        DurableModel(model)
