@@ -1,0 +1,65 @@
+"""Sessions: a Virtual Object per conversation keeps the memory in Restate's state.
+
+Restate runs one exclusive handler per key at a time and queues the rest in arrival order, so
+concurrent messages to one session never interleave and none is lost; the state update commits
+together with the invocation, so a crash never leaves half a turn in memory.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import restate
+from pydantic import BaseModel
+
+from ._llm import llm_step, text_of
+
+__all__ = ["ChatMessage", "MEMORY_KEY", "chat_object", "chat_session"]
+
+MEMORY_KEY = "memory"
+"""The state key that holds the conversation (a list of chat messages)."""
+
+
+class ChatMessage(BaseModel):
+    """One user message to the session."""
+
+    message: str = "Write a short poem about durable execution."
+
+
+def chat_object(
+    *,
+    name: str = "Chat",
+    instructions: str | None = None,
+    model: str | None = None,
+    max_history: int | None = None,
+) -> restate.VirtualObject:
+    """A Virtual Object ``<name>/{session}``: ``message`` adds a turn, ``history`` reads it.
+
+    ``instructions`` is sent as the system prompt on every turn but not stored; ``max_history``
+    (if set) limits how many stored messages are sent to the model, never what is stored.
+    """
+    if max_history is not None and max_history < 1:
+        raise ValueError("max_history must be at least 1")
+    session = restate.VirtualObject(name)
+
+    @session.handler()
+    async def message(ctx: restate.ObjectContext, request: ChatMessage) -> str:
+        """Answer the message with the whole conversation as context and remember both."""
+        memory: list[dict[str, Any]] = await ctx.get(MEMORY_KEY, type_hint=list[dict[str, Any]]) or []
+        memory.append({"role": "user", "content": request.message})
+        window = memory[-max_history:] if max_history else memory
+        prompt = ([{"role": "system", "content": instructions}] if instructions else []) + window
+        reply = text_of(await llm_step(ctx, "LLM call", prompt, model=model))
+        memory.append({"role": "assistant", "content": reply})
+        ctx.set(MEMORY_KEY, memory)
+        return reply
+
+    @session.handler(kind="shared")
+    async def history(ctx: restate.ObjectSharedContext) -> list[dict[str, Any]]:
+        """The stored conversation; shared, so it can be read while a turn is running."""
+        return await ctx.get(MEMORY_KEY, type_hint=list[dict[str, Any]]) or []
+
+    return session
+
+
+chat_session = chat_object()

@@ -1,0 +1,97 @@
+"""Competitive racing: two approaches run at once, the first answer wins, the loser is cancelled.
+
+Both approaches are separate invocations (durable calls), so the loser can be cancelled through
+Restate: its invocation ends as cancelled and stops consuming model tokens at its next step.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import restate
+from pydantic import BaseModel
+
+from ._llm import chat, llm_step, text_of
+
+__all__ = ["RaceInput", "RaceResult", "racing_agent", "racing_service"]
+
+THINK_LONGER_PROMPT = "Think step by step and analyse the question thoroughly before answering."
+RESPOND_QUICKLY_PROMPT = "Answer immediately in one or two sentences."
+
+
+class RaceInput(BaseModel):
+    """The question both approaches answer."""
+
+    message: str = "What's the best approach to learn machine learning?"
+
+
+class RaceResult(BaseModel):
+    """The winning answer and which handler produced it."""
+
+    winner: str
+    answer: str
+
+
+def racing_service(
+    *,
+    name: str = "RacingAgent",
+    think_longer_instructions: str = THINK_LONGER_PROMPT,
+    respond_quickly_instructions: str = RESPOND_QUICKLY_PROMPT,
+    think_longer_model: str | None = None,
+    respond_quickly_model: str | None = None,
+) -> restate.Service:
+    """A service with ``run`` (the race) and its two contenders ``think_longer`` and
+    ``respond_quickly``; each contender can use its own model (e.g. a reasoning model vs. a
+    small fast one)."""
+    service = restate.Service(name)
+
+    @service.handler()
+    async def think_longer(ctx: restate.Context, request: RaceInput) -> str:
+        """The thorough approach."""
+        reply = await llm_step(
+            ctx, "Deep analysis", chat(think_longer_instructions, request.message), model=think_longer_model
+        )
+        return text_of(reply)
+
+    @service.handler()
+    async def respond_quickly(ctx: restate.Context, request: RaceInput) -> str:
+        """The fast approach."""
+        reply = await llm_step(
+            ctx, "Quick response", chat(respond_quickly_instructions, request.message), model=respond_quickly_model
+        )
+        return text_of(reply)
+
+    @service.handler()
+    async def run(ctx: restate.Context, request: RaceInput) -> RaceResult:
+        """Start both approaches; return the first successful answer and cancel the other.
+
+        A contender that fails does not win: the race waits for the other one, and only fails
+        if both fail.
+        """
+        contenders: dict[str, Any] = {
+            "think_longer": ctx.service_call(think_longer, arg=request),
+            "respond_quickly": ctx.service_call(respond_quickly, arg=request),
+        }
+        pending = dict(contenders)
+        failure: restate.TerminalError | None = None
+        while pending:
+            done, _ = await restate.wait_completed(*pending.values())
+            # a fixed order among simultaneously finished calls keeps replays deterministic
+            for label in [k for k, f in pending.items() if f in done]:
+                future = pending.pop(label)
+                try:
+                    answer = await future
+                except restate.TerminalError as exc:
+                    failure = exc
+                    continue
+                for loser in pending.values():
+                    if loser not in done:
+                        ctx.cancel_invocation(await loser.invocation_id())
+                return RaceResult(winner=label, answer=answer)
+        assert failure is not None
+        raise restate.TerminalError(f"both approaches failed; last error: {failure.message}")
+
+    return service
+
+
+racing_agent = racing_service()
