@@ -17,6 +17,8 @@ import pytest
 from integrations.runtime import IngressError, RestateServer, Stack, free_port, wait_until
 from integrations.testing import ModelRequest, Reply, ScriptedModelServer, text, tool_call, tool_calls
 
+from patterns import ModerationInput, offline
+
 from .conftest import REPO_ROOT
 
 APP = "patterns.app:app"
@@ -272,12 +274,12 @@ def test_racing_returns_the_fast_answer_and_cancels_the_slow_one(
 # -- human in the loop -----------------------------------------------------------------------------
 
 
-def _resolve_line(stack: Stack, content: str) -> str | None:
+def _resolve_line(stack: Stack, content: str, service: str = "HumanInTheLoopService") -> str | None:
     """The awakeable id from the service log's 'resolve with curl ...' line for ``content``."""
     log = stack.services[0].log_path
     assert log is not None
     for line in Path(log).read_text(errors="replace").splitlines():
-        if repr(content) in line:
+        if line.startswith(f"[{service}]") and repr(content) in line:
             match = re.search(r"curl \S+/restate/awakeables/(\S+)/resolve --json", line)
             if match:
                 return match.group(1)
@@ -515,31 +517,49 @@ DEFAULT_HANDLERS = [
 ]
 
 
-def test_every_default_handler_runs_with_an_empty_json_input(
+def test_every_default_runs_from_empty_json_with_the_offline_model(
     restate_server: RestateServer, serve, model_server
 ) -> None:
-    """What the UI playground sends: ``{}``; every input field has a default."""
-    structured = {"verdict": "PASS", "feedback": "", "tasks": [{"task_type": "summary", "instruction": "sum"}]}
-
-    def respond(request: ModelRequest) -> Reply:
-        if request.body.get("response_format"):
-            return text(json.dumps(structured))
-        return text(f"echo: {request.last_user_text[:40]}")
-
-    model_server.responder = respond
+    """What the UI playground sends (``{}``: every input field has a default), answered by the
+    offline model that ``./dev up patterns`` uses without an API key."""
+    model_server.responder = offline.responder
     stack = serve(restate_server, APP, model=model_server)
     sent = {(s, h): stack.ingress.send(s, h, {}, key=k) for s, h, k in DEFAULT_HANDLERS}
-    results = {target: stack.ingress.attach(invocation) for target, invocation in sent.items()}
+    content = ModerationInput().message
+    for service in ("HumanInTheLoopService", "HumanInTheLoopWithTimeout"):
+        wait_until(lambda: _resolve_line(stack, content, service), timeout=30, what=f"{service}'s review request")
+        stack.ingress.resolve_awakeable(_resolve_line(stack, content, service), "approved")
+    results = {}
+    for target, invocation in sent.items():
+        try:
+            results[target] = stack.ingress.attach(invocation)
+        except IngressError as failure:
+            results[target] = failure
 
-    assert results[("CallChainingService", "process")].startswith("echo: Format these metrics")
-    assert results[("ToolRouter", "route")].startswith("echo: My API calls are failing")
+    assert results[("CallChainingService", "process")] == (
+        "| Metric | Value |\n| --- | --- |\n| Customer satisfaction | 92 |\n| Revenue | 45% |\n"
+        "| Market share | 23% |\n| Customer churn | 5% |"
+    )
+    assert "api_quota_used_percent" in results[("ToolRouter", "route")]
     assert results[("SupportTickets", "create")]["status"] == "open"
-    assert results[("RacingAgent", "run")]["answer"].startswith("echo: What's the best approach")
-    assert results[("HumanInTheLoopService", "moderate")]["decided_by"] == "model"
-    assert results[("EvaluatorOptimizer", "improve_until_good")]["passed"] is True
-    assert results[("Orchestrator", "process_text")]["results"][0]["task_type"] == "summary"
+    for router in ("AgentRouter", "RemoteAgentRouter"):
+        assert results[(router, "answer")].startswith("[offline model] (You are an account security specialist)")
+    assert results[("BillingAgent", "run")].startswith("[offline model] (You are a billing support specialist)")
+    for agent in ("ParallelToolAgent", "ManualLoopAgent"):
+        assert all(city in results[(agent, "run")] for city in ("New York", "San Francisco", "Boston"))
     assert set(results[("ParallelAgentsService", "analyze")]) == {"sentiment", "key_points", "summary"}
-    assert all(value not in (None, "") for value in results.values()), results
+    assert results[("RacingAgent", "run")]["answer"].startswith("[offline model]")
+    for service in ("HumanInTheLoopService", "HumanInTheLoopWithTimeout"):
+        assert results[(service, "moderate")] == {"decision": "approved", "decided_by": "moderator"}
+    assert results[("Chat", "message")].startswith("[offline model]")
+    rollback = results[("BookingWithRollbackAgent", "book")]
+    assert isinstance(rollback, IngressError) and "No convertible cars available" in rollback.message
+    assert results[("EvaluatorOptimizer", "improve_until_good")]["passed"] is True
+    assert [r["task_type"] for r in results[("Orchestrator", "process_text")]["results"]] == [
+        "sentiment",
+        "key_points",
+        "summary",
+    ]
 
 
 def test_hypercorn_cli_serves_the_app(restate_server: RestateServer, tmp_path) -> None:
