@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from integrations.runtime import IngressError, RestateServer, Stack, free_port, wait_until
-from integrations.testing import ModelRequest, Reply, ScriptedModelServer, text, tool_call, tool_calls
+from integrations.testing import ModelRequest, Reply, text, tool_call, tool_calls
 
 from patterns import ModerationInput, offline
 
@@ -23,27 +23,6 @@ from .conftest import REPO_ROOT
 
 APP = "patterns.app:app"
 CUSTOM = "tests/apps/patterns_custom.py:app"
-
-
-@pytest.fixture()
-def serve(serve):
-    """The conftest ``serve``, but services end with SIGKILL at teardown.
-
-    The Restate SDK's ASGI app installs its own SIGTERM handler on first use, which replaces the
-    one ``integrations.runtime.serve`` registers; SIGTERM then never stops hypercorn and every
-    ``ServiceProcess.stop()`` waits its full 15 s timeout. A crash-stop costs nothing here.
-    """
-    stacks: list[Stack] = []
-
-    def factory(*args, **kwargs) -> Stack:
-        stack = serve(*args, **kwargs)
-        stacks.append(stack)
-        return stack
-
-    yield factory
-    for stack in stacks:
-        for index in range(len(stack.services)):
-            stack.kill_service(index)
 
 
 def unique(prefix: str) -> str:
