@@ -10,7 +10,7 @@ from agents.memory.session import SessionABC
 from pydantic_core import to_jsonable_python
 
 DEFAULT_STATE_KEY = "items"
-TAIL_SIZE = 128
+TAIL_SIZE = 32
 
 Layout = Literal["list", "append"]
 AnyObjectContext = restate.ObjectContext | restate.ObjectSharedContext
