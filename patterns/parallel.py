@@ -85,19 +85,9 @@ def manual_loop_service(
     max_turns: int = DEFAULT_MAX_TURNS,
 ) -> restate.Service:
     """A hand-written agent loop (no agent SDK) with a system prompt, parallel tool calls and a
-    turn limit: the building block to start from when no agent framework fits."""
-    chosen = tuple(tools)
-    service = restate.Service(name)
-
-    @service.handler()
-    async def run(ctx: restate.Context, question: WeatherQuestion) -> str:
-        """Loop model turns and (parallel) tool calls until the model answers."""
-        messages = chat(instructions, question.message)
-        return await run_agent_loop(
-            ctx, messages, chosen, request=question, model=model, parallel=True, max_turns=max_turns
-        )
-
-    return service
+    turn limit: the building block to start from when no agent framework fits. It is the
+    parallel-tools loop under its own name and prompt."""
+    return parallel_tools_service(tools, name=name, instructions=instructions, model=model, max_turns=max_turns)
 
 
 # -- parallel agents -----------------------------------------------------------------------------

@@ -67,6 +67,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=9080)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("LiteLLM").setLevel(logging.WARNING)  # it logs every completion at INFO
     app = load_target(args.target)
     asyncio.run(_serve(app, args.host, args.port))
 
