@@ -20,9 +20,13 @@ REPO_ROOT = TESTS.parent
 APPS = TESTS / "apps"
 
 
+ALWAYS_REPLAY = os.environ.get("RESTATE_ALWAYS_REPLAY") == "1"
+"""RESTATE_ALWAYS_REPLAY=1 runs the whole suite on an always-replay server (``./dev test-replay``)."""
+
+
 @pytest.fixture(scope="session")
 def restate_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RestateServer]:
-    with RestateServer(base_dir=tmp_path_factory.mktemp("restate")) as server:
+    with RestateServer(base_dir=tmp_path_factory.mktemp("restate"), always_replay=ALWAYS_REPLAY) as server:
         yield server
 
 
