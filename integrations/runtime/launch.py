@@ -120,11 +120,10 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         print("Serving. Press Ctrl-C to stop (the journal in the data dir survives restarts).", flush=True)
         stop = threading.Event()
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        try:
-            stop.wait()
-        except KeyboardInterrupt:
-            pass
+        for sig in (signal.SIGINT, signal.SIGTERM):  # explicit: a parent may have left SIGINT ignored
+            signal.signal(sig, lambda *_: stop.set())
+        stop.wait()
+        print("stopping ...", flush=True)
         return 0
     finally:
         service.stop()
