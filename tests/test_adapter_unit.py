@@ -90,3 +90,14 @@ async def test_durable_model_outside_restate_fails_clearly() -> None:
         )
     with pytest.raises(TypeError, match="already durable"):
         DurableModel(model)
+
+
+async def test_durable_runner_rejects_malformed_input_terminally() -> None:
+    from agents import Agent
+
+    from integrations.openai_agents import DurableRunner
+
+    for bad in (12, {"message": "hi"}):
+        with pytest.raises(restate.TerminalError, match="string or a list of input items") as raised:
+            await DurableRunner.run(Agent(name="a"), bad, context=None)  # type: ignore[arg-type]
+        assert raised.value.status_code == 400

@@ -5,7 +5,9 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from integrations.runtime import RestateServer, ServiceProcess, free_port, wait_until
+import pytest
+
+from integrations.runtime import IngressError, RestateServer, ServiceProcess, free_port, wait_until
 from integrations.runtime.serve import load_target
 from integrations.testing import ScriptedModelServer
 
@@ -22,6 +24,16 @@ def test_weather_question_runs_model_tool_model(restate_server: RestateServer, s
         assert "Detroit" in answer and "3°C" in answer and "offline sample data" in answer
         assert len(model.requests) == 2
         assert model.requests[1].tool_outputs()
+
+
+def test_malformed_requests_fail_fast_with_400(restate_server: RestateServer, serve) -> None:
+    with ScriptedModelServer(offline_responder) as model:
+        stack = serve(restate_server, f"{AGENT}:app", model=model, env={"WEATHER_OFFLINE": "1"})
+        for bad in (12, {"city": "Detroit"}, "  "):
+            with pytest.raises(IngressError) as failure:
+                stack.ingress.call("agent", "run", bad)
+            assert failure.value.status == 400 and "non-empty JSON string" in failure.value.message
+        assert model.requests == []
 
 
 def test_denver_keeps_retrying_until_the_line_is_removed_and_the_service_restarted(

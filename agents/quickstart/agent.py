@@ -86,6 +86,11 @@ agent_service = restate.Service("agent")
 
 @agent_service.handler()
 async def run(restate_context: restate.Context, message: str) -> str:
+    if not isinstance(message, str) or not message.strip():
+        # Restate does not check a plain `str` input; without this, bad input would retry forever.
+        raise restate.TerminalError(
+            'expected the question as a non-empty JSON string, e.g. "What is the weather in Detroit?"', 400
+        )
     result = await Runner.run(
         weather_agent,
         input=message,

@@ -77,11 +77,19 @@ def durable_run_config(
     )
 
 
+def _check_input(input: object) -> None:
+    if not isinstance(input, (str, list)):
+        raise AgentTerminalError(
+            f"agent input must be a string or a list of input items, got {type(input).__name__}", status_code=400
+        )
+
+
 class DurableRunner:
     """Run an agent inside a Restate handler with every model call journaled.
 
     ``context`` is the handler's Restate context; it is also the run context the tools receive
-    (``wrapper.context``), as in the Restate quickstart.
+    (``wrapper.context``), as in the Restate quickstart. An ``input`` that is neither a string nor a
+    list of items fails with a 400 ``TerminalError``: bad input must not be retried forever.
     """
 
     @staticmethod
@@ -98,6 +106,7 @@ class DurableRunner:
         sequential_tools: bool = True,
         token_budget: TokenBudget | None = None,
     ) -> RunResult:
+        _check_input(input)
         config = durable_run_config(
             context, run_config, max_retries=max_retries, sequential_tools=sequential_tools, token_budget=token_budget
         )
@@ -126,6 +135,7 @@ class DurableRunner:
         token_budget: TokenBudget | None = None,
     ) -> RunResultStreaming:
         """Streamed run: each model response is journaled whole, then replayed as stream events."""
+        _check_input(input)
         config = durable_run_config(
             context, run_config, max_retries=max_retries, sequential_tools=sequential_tools, token_budget=token_budget
         )
