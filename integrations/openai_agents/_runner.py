@@ -77,11 +77,22 @@ def durable_run_config(
     )
 
 
-def _check_input(input: object) -> None:
+def _prepare(
+    input: object,
+    context: restate.Context,
+    run_config: RunConfig | None,
+    max_retries: int,
+    sequential_tools: bool,
+    token_budget: TokenBudget | None,
+) -> RunConfig:
+    """What both DurableRunner entry points do first: reject bad input, build the durable config."""
     if not isinstance(input, (str, list)):
         raise AgentTerminalError(
             f"agent input must be a string or a list of input items, got {type(input).__name__}", status_code=400
         )
+    return durable_run_config(
+        context, run_config, max_retries=max_retries, sequential_tools=sequential_tools, token_budget=token_budget
+    )
 
 
 class DurableRunner:
@@ -106,10 +117,7 @@ class DurableRunner:
         sequential_tools: bool = True,
         token_budget: TokenBudget | None = None,
     ) -> RunResult:
-        _check_input(input)
-        config = durable_run_config(
-            context, run_config, max_retries=max_retries, sequential_tools=sequential_tools, token_budget=token_budget
-        )
+        config = _prepare(input, context, run_config, max_retries, sequential_tools, token_budget)
         return await Runner.run(
             starting_agent,
             input,
@@ -135,10 +143,7 @@ class DurableRunner:
         token_budget: TokenBudget | None = None,
     ) -> RunResultStreaming:
         """Streamed run: each model response is journaled whole, then replayed as stream events."""
-        _check_input(input)
-        config = durable_run_config(
-            context, run_config, max_retries=max_retries, sequential_tools=sequential_tools, token_budget=token_budget
-        )
+        config = _prepare(input, context, run_config, max_retries, sequential_tools, token_budget)
         return Runner.run_streamed(
             starting_agent,
             input,

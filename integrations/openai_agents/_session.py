@@ -29,7 +29,7 @@ class _ListLayout:
     def persist(self, ctx: restate.ObjectContext, items: list[Any], first_changed: int) -> None:
         ctx.set(self.key, items)
 
-    async def clear(self, ctx: restate.ObjectContext, items: list[Any]) -> None:
+    async def clear(self, ctx: restate.ObjectContext) -> None:
         ctx.clear(self.key)
 
 
@@ -60,7 +60,7 @@ class _AppendLayout:
             ctx.set(self.archive_key, items)
         ctx.set(self.tail_key, items[self._archived :])
 
-    async def clear(self, ctx: restate.ObjectContext, items: list[Any]) -> None:
+    async def clear(self, ctx: restate.ObjectContext) -> None:
         ctx.clear(self.archive_key)
         ctx.clear(self.tail_key)
         self._archived = 0
@@ -161,5 +161,5 @@ class RestateSession(SessionABC):
         return item
 
     async def clear_session(self) -> None:
-        await self._storage.clear(self._ctx, self._items)
+        await self._storage.clear(self._ctx)
         self._items = []
