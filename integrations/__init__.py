@@ -1,16 +1,13 @@
 """Durable AI-agent toolkit on Restate.
 
 Sub-packages:
-- ``integrations.openai_agents``: durable model calls, sessions and tools for the OpenAI Agents SDK.
-- ``integrations.litellm``: a journal-friendly ``llm_call`` for hand-written agent loops.
+- ``integrations.openai_agents``: durable model calls, sessions and tools for the OpenAI Agents SDK
+  (extra ``openai-agents``).
+- ``integrations.litellm``: a journal-friendly ``llm_call`` for hand-written agent loops (extra ``litellm``).
 - ``integrations.errors``: the one place that maps provider errors to Restate semantics.
-- ``integrations.runtime``: run a real restate-server and serve apps (main command and tests).
+- ``integrations.runtime``: run a real restate-server and serve apps (``durable-agents up|serve``, tests).
 - ``integrations.testing``: a scripted OpenAI-compatible model server for offline runs and tests.
+
+Importing the toolkit changes nothing in the process (no environment variables, no library globals);
+settings such as ``LITELLM_LOCAL_MODEL_COST_MAP`` are applied only to the processes the toolkit starts.
 """
-
-import os as _os
-
-# LiteLLM fetches its model price map from the network at import time, retrying for seconds when
-# offline. A durable service should start the same way every time: use the bundled map unless
-# the user chose otherwise.
-_os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")

@@ -5,10 +5,16 @@ default serde journals as-is; ``tool`` / ``tool_result`` build the OpenAI chat s
 routing; :class:`TokenBudget` caps the tokens one invocation may spend, deterministically on replay.
 """
 
-from ..budget import TokenBudget, TokenBudgetExceeded, token_budget
-from ._call import DEFAULT_MODEL, MODEL_ENV_VAR, StructuredOutputError, default_model, llm_call
-from ._messages import Message, tool, tool_result
-from ._response import FunctionCall, LLMResponse, ToolCall, Usage
+from .._extras import require_extra
+
+try:
+    from ..budget import TokenBudget, TokenBudgetExceeded, token_budget
+    from ._call import DEFAULT_MODEL, MODEL_ENV_VAR, StructuredOutputError, default_model, llm_call
+    from ._messages import Message, tool, tool_result
+    from ._response import FunctionCall, LLMResponse, ToolCall, Usage
+except ImportError:  # name the extra to install when litellm is missing
+    require_extra("integrations.litellm", "litellm", extra="litellm")
+    raise
 
 __all__ = [
     "DEFAULT_MODEL",

@@ -23,10 +23,6 @@ DEFAULT_MODEL = "openai/gpt-4o"
 """Used when neither ``model=`` nor ``$LLM_MODEL`` is set. ``openai/`` models honour
 ``$OPENAI_BASE_URL`` / ``$OPENAI_API_BASE``, so any OpenAI-compatible endpoint works."""
 
-# LiteLLM prints a "Give Feedback / Get Help" banner on every exception; in a service whose
-# retries are journaled that is pure noise.
-litellm.suppress_debug_info = True
-
 ResponseFormat = type[BaseModel] | Mapping[str, Any]
 ToolChoice = Literal["auto", "none", "required"] | Mapping[str, Any]
 

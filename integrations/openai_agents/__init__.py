@@ -6,13 +6,19 @@ result = await Runner.run(agent, input=message, context=ctx,
 ```
 """
 
-from ._model import DurableModel
-from ._provider import DurableModelCalls
-from ._runner import DurableRunner, durable_run_config
-from ._serde import ModelResponseSerde
-from ._session import RestateSession
-from ._tool_errors import AgentTerminalError, raise_restate_errors
-from ._tools import durable_function_tool
+from .._extras import require_extra
+
+try:
+    from ._model import DurableModel
+    from ._provider import DurableModelCalls
+    from ._runner import DurableRunner, durable_run_config
+    from ._serde import ModelResponseSerde
+    from ._session import RestateSession
+    from ._tool_errors import AgentTerminalError, raise_restate_errors
+    from ._tools import durable_function_tool
+except ImportError:  # name the extra to install when openai-agents is missing
+    require_extra("integrations.openai_agents", "openai-agents", extra="openai-agents")
+    raise
 
 __all__ = [
     "AgentTerminalError",

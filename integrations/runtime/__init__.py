@@ -1,7 +1,15 @@
-"""Run a real restate-server and serve Restate apps: used by the main command and the tests."""
+"""Run a real restate-server and serve Restate apps: the ``durable-agents`` command and the tests.
 
-from ._binary import RESTATE_SERVER_VERSION, ensure_restate_server, locate_restate_server
+- :class:`RestateServer`: one restate-server process on ports of our choosing (binary: see ``_binary``);
+- :class:`ServiceProcess` / :class:`Stack`: an app served by hypercorn in a killable process, registered;
+- :class:`Ingress`: a small client for calls, sends, attaches and awakeables;
+- :func:`resolve_target` / :class:`LaunchSpec`: what ``durable-agents up|serve TARGET`` runs
+  (``file.py:app``, ``package.module:app``, or an app's ``launch.toml``).
+"""
+
+from ._binary import RESTATE_SERVER_VERSION, ensure_restate_server, locate_restate_server, server_cache_dir
 from ._client import Ingress, IngressError
+from ._launch_spec import Demo, Example, LaunchError, LaunchSpec, load_launch_file, resolve_target
 from ._ports import free_port, wait_until
 from ._server import RestateServer
 from ._service import ServiceProcess
@@ -9,13 +17,20 @@ from ._stack import Stack
 
 __all__ = [
     "RESTATE_SERVER_VERSION",
+    "Demo",
+    "Example",
     "Ingress",
     "IngressError",
+    "LaunchError",
+    "LaunchSpec",
     "RestateServer",
     "ServiceProcess",
     "Stack",
     "ensure_restate_server",
     "free_port",
+    "load_launch_file",
     "locate_restate_server",
+    "resolve_target",
+    "server_cache_dir",
     "wait_until",
 ]

@@ -80,11 +80,5 @@ class Ingress:
         response = self._client.post(f"{self.url}/restate/awakeables/{awakeable_id}/resolve", json=value)
         self._answer(response)
 
-    def reject_awakeable(self, awakeable_id: str, reason: str) -> None:
-        response = self._client.post(
-            f"{self.url}/restate/awakeables/{awakeable_id}/reject", content=reason.encode()
-        )
-        self._answer(response)
-
     def close(self) -> None:
         self._client.close()

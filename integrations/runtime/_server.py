@@ -87,6 +87,28 @@ class RestateServer:
             raise RuntimeError(f"restate-server did not become healthy; log: {self.log_path}") from err
         return self
 
+    def version_info(self) -> dict | None:
+        """The admin API's ``/version`` answer if a restate-server answers on ``admin_port``, else None."""
+        try:
+            response = httpx.get(f"{self.admin_url}/version", timeout=2)
+            info = response.json() if response.status_code == 200 else None
+        except (httpx.HTTPError, ValueError):
+            return None
+        return info if isinstance(info, dict) and "version" in info else None
+
+    def answering(self) -> bool:
+        """True if a restate-server (not necessarily ours) answers on both the admin and ingress ports.
+
+        ``durable-agents up`` then uses that server instead of starting one: the docs start
+        restate-server first and run the app next to it.
+        """
+        if self.version_info() is None:
+            return False
+        try:
+            return httpx.get(f"{self.ingress_url}/restate/health", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
     def _healthy(self) -> bool:
         if self._process is not None and self._process.poll() is not None:
             raise RuntimeError(

@@ -6,11 +6,21 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from types import TracebackType
+from typing import IO
 
-from ._binary import REPO_ROOT
 from ._ports import free_port, port_open, wait_until
+
+SERVICE_ENV_DEFAULTS = {
+    # LiteLLM otherwise fetches its model price map from the network at import, retrying for seconds
+    # when offline; a durable service should start the same way every time. The user's value wins.
+    "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+    # Piped stdout is block-buffered: lines meant for a person (a resolve command) must arrive now.
+    "PYTHONUNBUFFERED": "1",
+}
+"""Set for every served app unless the environment (or ``env=``) already sets them."""
 
 
 class ServiceProcess:
@@ -18,6 +28,14 @@ class ServiceProcess:
 
     The port stays the same so a deployment registered once stays valid after ``kill()`` and
     ``start()``: exactly what a crashed-and-restarted service looks like to Restate.
+
+    The process runs in ``cwd`` (default: the current directory) with ``cwd`` on ``PYTHONPATH``, so
+    ``package.module:app`` targets import the user's code; relative file targets are resolved against
+    ``cwd`` here. Output: with ``log_path``, stdout and stderr are appended to that file. With
+    ``echo=True``, every stdout line is also printed to this process's stdout, prefixed
+    ``echo_prefix`` and flushed; stderr (logging) then goes only to the log, or to this process's
+    stderr when there is no log. This is how a resolve command printed by an app reaches the
+    terminal of ``durable-agents up``.
     """
 
     def __init__(
@@ -27,32 +45,65 @@ class ServiceProcess:
         port: int | None = None,
         env: dict[str, str] | None = None,
         log_path: str | Path | None = None,
+        cwd: str | Path | None = None,
+        echo: bool = False,
+        echo_prefix: str = "[service] ",
+        host: str = "127.0.0.1",
     ) -> None:
-        self.target = target
+        self.cwd = Path(cwd or Path.cwd()).resolve()
+        self.target = _absolute_file_target(target, self.cwd)
         self.port = port or free_port()
         self.env = dict(env or {})
         self.log_path = Path(log_path) if log_path else None
+        self.echo = echo
+        self.echo_prefix = echo_prefix
+        self.host = host
         self._process: subprocess.Popen[bytes] | None = None
+        self._pump: threading.Thread | None = None
 
     @property
     def uri(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 60.0) -> "ServiceProcess":
+    def environment(self) -> dict[str, str]:
+        """The child's environment: ours, the defaults, ``env=``, and ``cwd`` first on PYTHONPATH."""
         env = dict(os.environ)
+        for name, value in SERVICE_ENV_DEFAULTS.items():
+            env.setdefault(name, value)
         env.update(self.env)
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH")) if p)
-        output = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", "integrations.runtime.serve", self.target, "--port", str(self.port)],
-            env=env,
-            cwd=REPO_ROOT,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        if output is not subprocess.DEVNULL:
-            output.close()
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(self.cwd), env.get("PYTHONPATH")) if p)
+        return env
+
+    def start(self, timeout: float = 60.0) -> "ServiceProcess":
+        log: IO[bytes] | None = open(self.log_path, "ab") if self.log_path else None
+        if self.echo:
+            stdout: int | IO[bytes] = subprocess.PIPE
+            stderr: int | IO[bytes] | None = log  # None: inherit our stderr
+        else:
+            stdout = log if log is not None else subprocess.DEVNULL
+            stderr = subprocess.STDOUT
+        try:
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", "integrations.runtime.serve", self.target,
+                 "--host", self.host, "--port", str(self.port)],
+                env=self.environment(),
+                cwd=self.cwd,
+                stdout=stdout,
+                stderr=stderr,
+                start_new_session=True,
+            )
+        except BaseException:
+            if log is not None:
+                log.close()
+            raise
+        if self.echo:
+            assert self._process.stdout is not None
+            self._pump = threading.Thread(
+                target=self._echo, args=(self._process.stdout, log), name=f"echo-{self.port}", daemon=True
+            )
+            self._pump.start()
+        elif log is not None:
+            log.close()
 
         def ready() -> bool:
             if self._process is not None and self._process.poll() is not None:
@@ -65,9 +116,29 @@ class ServiceProcess:
         wait_until(ready, timeout=timeout, what=f"service {self.target} on port {self.port}")
         return self
 
+    def _echo(self, stream: IO[bytes], log: IO[bytes] | None) -> None:
+        """Copy each stdout line to our stdout (prefixed, flushed) and to the log."""
+        try:
+            for line in iter(stream.readline, b""):
+                if log is not None:
+                    log.write(line)
+                    log.flush()
+                text = line.decode("utf-8", errors="replace")
+                sys.stdout.write(self.echo_prefix + text + ("" if text.endswith("\n") else "\n"))
+                sys.stdout.flush()
+        finally:
+            stream.close()
+            if log is not None:
+                log.close()
+
     @property
     def running(self) -> bool:
         return self._process is not None and self._process.poll() is None
+
+    @property
+    def returncode(self) -> int | None:
+        """The exit code once the process has exited on its own, else None."""
+        return self._process.poll() if self._process is not None else None
 
     def kill(self) -> None:
         """SIGKILL: the process dies mid-step, like a crash."""
@@ -77,21 +148,19 @@ class ServiceProcess:
         """SIGTERM and wait."""
         self._signal(signal.SIGTERM)
 
-    def restart(self) -> "ServiceProcess":
-        self.kill()
-        return self.start()
-
     def _signal(self, sig: signal.Signals) -> None:
         process, self._process = self._process, None
-        if process is None or process.poll() is not None:
-            return
-        os.killpg(process.pid, sig)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-        wait_until(lambda: not port_open(self.port), timeout=15, what=f"port {self.port} to close")
+        pump, self._pump = self._pump, None
+        if process is not None and process.poll() is None:
+            os.killpg(process.pid, sig)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+            wait_until(lambda: not port_open(self.port), timeout=15, what=f"port {self.port} to close")
+        if pump is not None:
+            pump.join(timeout=5)  # the last lines the service printed are echoed before we return
 
     def __enter__(self) -> "ServiceProcess":
         return self.start()
@@ -103,3 +172,11 @@ class ServiceProcess:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+def _absolute_file_target(target: str, cwd: Path) -> str:
+    """``rel/file.py:app`` -> ``/cwd/rel/file.py:app``; module targets are left alone."""
+    location, sep, attr = target.rpartition(":")
+    if sep and location.endswith(".py"):
+        return f"{(cwd / location).resolve()}:{attr}"
+    return target

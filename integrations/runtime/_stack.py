@@ -13,7 +13,7 @@ from ._service import ServiceProcess
 class Stack:
     """Serve each target in its own process on ``server`` and register it.
 
-    ``kill_service``/``restart_service`` simulate a crash of the service process while the
+    ``kill_service`` then ``start_service`` simulate a crash of the service process while the
     server (and its journal) lives on.
     """
 
@@ -48,9 +48,6 @@ class Stack:
 
     def start_service(self, index: int = 0) -> None:
         self.services[index].start()
-
-    def restart_service(self, index: int = 0) -> None:
-        self.services[index].restart()
 
     def stop(self) -> None:
         for service in self.services:

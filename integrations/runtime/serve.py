@@ -1,8 +1,10 @@
 """Serve a Restate app with hypercorn: ``python -m integrations.runtime.serve TARGET --port N``.
 
-TARGET is ``package.module:attr`` or ``path/to/file.py:attr``. File paths let deployable agents
-live in the top-level ``agents/`` folder, which must not be a package (the OpenAI Agents SDK
-owns ``import agents``).
+This is the process :class:`ServiceProcess` starts (``durable-agents up|serve`` and the tests); it
+serves exactly one app and nothing else. TARGET is ``package.module:attr`` or ``path/to/file.py:attr``.
+File paths let deployable agents live in the top-level ``agents/`` folder, which must not be a
+package (the OpenAI Agents SDK owns ``import agents``); as with ``python path/to/file.py``, the file's
+folder goes first on ``sys.path`` so the app can import the modules beside it.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ def load_target(target: str) -> Any:
         if not path.exists():
             raise FileNotFoundError(path)
         name = "_served_" + "_".join(path.with_suffix("").parts[-3:]).replace("-", "_")
+        if str(path.parent) not in sys.path:
+            sys.path.insert(0, str(path.parent))
         spec = importlib.util.spec_from_file_location(name, path)
         assert spec is not None and spec.loader is not None
         module = importlib.util.module_from_spec(spec)
@@ -69,6 +73,12 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("LiteLLM").setLevel(logging.WARNING)  # it logs every completion at INFO
     app = load_target(args.target)
+    litellm = sys.modules.get("litellm")
+    if litellm is not None:
+        # LiteLLM prints a "Give Feedback / Get Help" banner to stdout on every provider error; in a
+        # service whose retries are journaled (and whose stdout the launcher echoes) that is noise.
+        # Set here, in the process the toolkit owns, not at import of the adapter.
+        litellm.suppress_debug_info = True
     asyncio.run(_serve(app, args.host, args.port))
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from integrations.runtime import RestateServer, locate_restate_server
+from integrations.runtime import RESTATE_SERVER_VERSION, RestateServer, locate_restate_server
 
-from .conftest import REPO_ROOT
+from ..conftest import REPO_ROOT
 
 
 def test_import_agents_from_repo_root_is_the_sdk() -> None:
@@ -28,7 +28,7 @@ def test_pinned_server_binary_is_used() -> None:
     binary = locate_restate_server()
     assert binary is not None
     version = subprocess.run([str(binary), "--version"], capture_output=True, text=True, check=True).stdout
-    assert "1.7.12" in version
+    assert RESTATE_SERVER_VERSION in version
 
 
 def test_kill_mid_step_then_restart_resumes_from_journal(any_server: RestateServer, serve, effects) -> None:

@@ -1,0 +1,324 @@
+"""``durable-agents``: serve a Restate agent app, with or without starting restate-server.
+
+    durable-agents up TARGET [--ingress-port 8080] [--admin-port 9070] [--service-port 9080]
+                             [--data-dir .restate] [--demo]
+    durable-agents serve TARGET [--port 9080]
+
+``up`` starts restate-server (or uses the one already answering on the ingress and admin ports),
+serves TARGET in its own process, registers it, prints how to call it and where the UI is, and stays
+in the foreground until Ctrl-C. ``serve`` only serves TARGET, for a restate-server you run yourself.
+TARGET is ``path/to/file.py:app``, ``package.module:app``, a folder holding a ``launch.toml``, or an
+app name (see :mod:`integrations.runtime._launch_spec`), resolved from the current directory.
+
+Without ``OPENAI_API_KEY``, an app whose ``launch.toml`` names an ``offline_responder`` is answered by
+a scripted offline model (announced in a banner). ``./dev up|serve NAME`` run this same code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from ..awakeables import INGRESS_URL_ENV
+from ._client import Ingress, IngressError
+from ._launch_spec import LaunchError, LaunchSpec, resolve_target
+from ._ports import port_open
+from ._server import RestateServer
+from ._service import ServiceProcess
+
+__all__ = ["main", "serve", "up"]
+
+PROCESS_ENV_DEFAULTS = {
+    # LiteLLM would fetch its price map from the network at import; every process we start uses the
+    # bundled one unless the user chose otherwise (documented in the README).
+    "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+}
+
+_MAX_HINTS = 20
+
+
+def _print(line: str = "") -> None:
+    print(line, flush=True)
+
+
+def _banner(lines: list[str]) -> None:
+    width = min(max((len(line) for line in lines), default=0), 120)
+    _print("=" * width)
+    for line in lines:
+        _print(line)
+    _print("=" * width)
+
+
+def _fill(text: str, ingress_port: int) -> str:
+    return text.replace("{ingress}", str(ingress_port))
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def _handle_stop_signals() -> None:
+    """Ctrl-C and SIGTERM stop us cleanly, even when SIGINT was inherited as ignored (a background job)."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, _interrupt)
+
+
+@contextmanager
+def _offline_model(spec: LaunchSpec) -> Iterator[dict[str, str]]:
+    """Start the app's scripted offline model when no real one is configured; yield the service env for it."""
+    if os.environ.get("OPENAI_API_KEY") or not spec.offline_responder:
+        yield {}
+        return
+    from ..testing import ScriptedModelServer
+    from .serve import load_target
+
+    with ScriptedModelServer(load_target(spec.offline_responder)) as model:
+        _banner([
+            "OFFLINE MODE: OPENAI_API_KEY is not set, so a scripted offline model answers.",
+            f"It runs at {model.base_url}; its answers are canned, and sample data is labelled as such.",
+            "Set OPENAI_API_KEY (OPENAI_BASE_URL for another OpenAI-compatible endpoint) to use a real model.",
+        ])
+        yield {**model.client_env(), **spec.offline_env}
+
+
+def _service_env(spec: LaunchSpec, offline_env: dict[str, str], ingress_port: int) -> dict[str, str]:
+    return {
+        "OPENAI_AGENTS_DISABLE_TRACING": os.environ.get("OPENAI_AGENTS_DISABLE_TRACING", "1"),
+        INGRESS_URL_ENV: os.environ.get(INGRESS_URL_ENV, f"http://localhost:{ingress_port}"),
+        **spec.env,
+        **offline_env,
+    }
+
+
+def _call_hints(registered: dict[str, Any], ingress_port: int) -> list[str]:
+    """``curl`` lines for every registered handler, for apps without examples in a launch.toml."""
+    hints = []
+    for service in registered.get("services", []):
+        keyed = service.get("ty") in ("VirtualObject", "Workflow")
+        for handler in service.get("handlers", []):
+            path = f"{service['name']}/<key>/{handler['name']}" if keyed else f"{service['name']}/{handler['name']}"
+            hints.append(f"  curl localhost:{ingress_port}/{path} --json '<input as JSON>'")
+    if len(hints) > _MAX_HINTS:
+        hints = hints[:_MAX_HINTS] + [f"  ... and {len(hints) - _MAX_HINTS} more (see the UI)"]
+    return ["Call a handler:"] + hints if hints else []
+
+
+def _example_lines(spec: LaunchSpec, ingress_port: int) -> list[str]:
+    lines = []
+    for example in spec.examples:
+        curl = _fill(example.curl, ingress_port)
+        lines += [f"{example.title}:", f"  {curl}"] if example.title else [f"Call it:  {curl}"]
+    return lines
+
+
+def _wait_while_running(service: ServiceProcess) -> int:
+    """Block until Ctrl-C/SIGTERM (exit 0) or until the service dies on its own (exit 1)."""
+    stop = threading.Event()
+    try:
+        while not stop.wait(0.5):
+            if not service.running:
+                where = f"; log: {service.log_path}" if service.log_path else ""
+                print(f"the service exited with code {service.returncode}{where}", file=sys.stderr, flush=True)
+                return 1
+    except KeyboardInterrupt:
+        _print("stopping ...")
+    return 0
+
+
+def _log_tail(path: Path | None, lines: int = 30) -> str:
+    if path is None or not path.exists():
+        return ""
+    tail = path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:]
+    return "\n".join(tail)
+
+
+def _port_problem(server: RestateServer, service_port: int, *, reuse: bool) -> str | None:
+    """Why ``up`` cannot run on these ports, or None. With ``reuse`` only the service port must be free."""
+    for port, what, flag in (
+        () if reuse else ((server.ingress_port, "ingress", "--ingress-port"), (server.admin_port, "admin", "--admin-port"))
+    ):
+        if not port_open(port):
+            continue
+        info = server.version_info()
+        if info is not None:
+            return (
+                f"a restate-server {info.get('version', '')} answers on admin port {server.admin_port}, but its "
+                f"ingress is {info.get('ingress_endpoint', '?')}, not port {server.ingress_port}; "
+                "pass its ports with --ingress-port/--admin-port"
+            )
+        return (
+            f"port {port} ({what}) is already in use by something that is not a restate-server; "
+            f"stop it or pass {flag}"
+        )
+    if port_open(service_port):
+        return f"port {service_port} (service) is already in use; stop what holds it or pass --service-port"
+    return None
+
+
+def up(
+    spec: LaunchSpec,
+    *,
+    ingress_port: int = 8080,
+    admin_port: int = 9070,
+    service_port: int = 9080,
+    data_dir: str | Path = ".restate",
+    demo: bool = False,
+    cwd: str | Path | None = None,
+) -> int:
+    """Serve ``spec`` on a restate-server (started here, or already running), register it, wait for Ctrl-C."""
+    cwd = Path(cwd or Path.cwd()).resolve()
+    data_dir = (cwd / data_dir).resolve()
+    server = RestateServer(base_dir=data_dir, ingress_port=ingress_port, admin_port=admin_port)
+    reuse = server.answering()
+    problem = _port_problem(server, service_port, reuse=reuse)
+    if problem:
+        print(f"durable-agents: {problem}", file=sys.stderr, flush=True)
+        return 2
+    _handle_stop_signals()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with _offline_model(spec) as offline_env:
+        service = ServiceProcess(
+            spec.target,
+            port=service_port,
+            env=_service_env(spec, offline_env, ingress_port),
+            log_path=data_dir / "service.log",
+            cwd=cwd,
+            echo=True,
+        )
+        try:
+            if reuse:
+                info = server.version_info() or {}
+                _print(f"using the restate-server {info.get('version', '')} already running on "
+                       f":{ingress_port} (ingress) and :{admin_port} (admin)")
+            else:
+                _print(f"starting restate-server (data in {data_dir}) ...")
+                server.start()
+            _print(f"starting {spec.label} on :{service_port} ...")
+            try:
+                service.start()
+            except RuntimeError as err:
+                tail = _log_tail(service.log_path)
+                raise RuntimeError(f"{err}\n{tail}" if tail else str(err)) from err
+            registered = server.register(service.uri)
+            names = ", ".join(s["name"] for s in registered.get("services", []))
+            examples = _example_lines(spec, ingress_port) or _call_hints(registered, ingress_port)
+            logs = f"service {service.log_path}" + ("" if reuse else f", server {server.log_path}")
+            _banner([
+                f"Registered services: {names}",
+                *examples,
+                *(_fill(line, ingress_port) for line in spec.banner),
+                f"UI:     http://localhost:{admin_port}",
+                f"Logs:   {logs}",
+            ])
+            if demo:
+                return _demo(spec, ingress_port)
+            _print("Serving. Press Ctrl-C to stop (the journal in the data dir survives restarts).")
+            return _wait_while_running(service)
+        finally:
+            service.stop()
+            if not reuse:
+                server.stop()
+
+
+def _demo(spec: LaunchSpec, ingress_port: int) -> int:
+    if spec.demo is None:
+        print(f"durable-agents: {spec.label} has no [demo] in a launch.toml", file=sys.stderr, flush=True)
+        return 2
+    demo = spec.demo
+    key = f"{demo.key}/" if demo.key else ""
+    _print(f"demo request -> {demo.service}/{key}{demo.handler}: {json.dumps(demo.payload, ensure_ascii=False)}")
+    ingress = Ingress(f"http://127.0.0.1:{ingress_port}")
+    try:
+        answer = ingress.call(demo.service, demo.handler, demo.payload, key=demo.key)
+    except IngressError as err:
+        print(f"durable-agents: the demo request failed: {err}", file=sys.stderr, flush=True)
+        return 1
+    finally:
+        ingress.close()
+    _print(f"answer: {answer if isinstance(answer, str) else json.dumps(answer, ensure_ascii=False)}")
+    return 0
+
+
+def serve(spec: LaunchSpec, *, port: int = 9080, cwd: str | Path | None = None) -> int:
+    """Serve ``spec`` on ``port`` for a restate-server run by the user; print how to register it."""
+    if port_open(port):
+        print(f"durable-agents: port {port} is already in use; stop what holds it or pass --port",
+              file=sys.stderr, flush=True)
+        return 2
+    _handle_stop_signals()
+    with _offline_model(spec) as offline_env:
+        # No log file: the app's logging goes straight to this terminal, its stdout is echoed.
+        service = ServiceProcess(
+            spec.target, port=port, env=_service_env(spec, offline_env, 8080), cwd=cwd, echo=True, echo_prefix=""
+        )
+        try:
+            _print(f"starting {spec.label} on :{port} ...")
+            service.start()
+            uri = f"http://localhost:{port}"
+            _banner([
+                f"Serving {spec.label} at {uri} (no restate-server started).",
+                "Register it with your restate-server:",
+                f"  restate deployments register {uri}",
+                f"  curl localhost:9070/deployments --json '{{\"uri\": \"{uri}\"}}'",
+                *_example_lines(spec, 8080),
+                *(_fill(line, 8080) for line in spec.banner),
+            ])
+            return _wait_while_running(service)
+        finally:
+            service.stop()
+
+
+def build_parser(prog: str = "durable-agents") -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=prog, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{up,serve}")
+    target_help = "path/to/file.py:app, package.module:app, a folder with a launch.toml, or an app name"
+    up_parser = commands.add_parser("up", help="start restate-server, serve TARGET, register it, wait for Ctrl-C")
+    up_parser.add_argument("target", metavar="TARGET", help=target_help)
+    up_parser.add_argument("--ingress-port", type=int, default=8080)
+    up_parser.add_argument("--admin-port", type=int, default=9070, help="admin API and UI")
+    up_parser.add_argument("--service-port", type=int, default=9080)
+    up_parser.add_argument("--data-dir", default=".restate", help="journal and state; survives restarts")
+    up_parser.add_argument("--demo", action="store_true", help="send the app's demo request, print the answer, exit")
+    serve_parser = commands.add_parser("serve", help="serve TARGET only, for a restate-server you run yourself")
+    serve_parser.add_argument("target", metavar="TARGET", help=target_help)
+    serve_parser.add_argument("--port", type=int, default=9080)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``durable-agents`` console command (and ``./dev up|serve``)."""
+    args = build_parser().parse_args(argv)
+    for name, value in PROCESS_ENV_DEFAULTS.items():
+        os.environ.setdefault(name, value)
+    try:
+        spec = resolve_target(args.target)
+        if args.command == "up":
+            return up(
+                spec,
+                ingress_port=args.ingress_port,
+                admin_port=args.admin_port,
+                service_port=args.service_port,
+                data_dir=args.data_dir,
+                demo=args.demo,
+            )
+        return serve(spec, port=args.port)
+    except KeyboardInterrupt:
+        return 130
+    except (LaunchError, RuntimeError, TimeoutError, OSError) as err:
+        print(f"durable-agents: error: {err}", file=sys.stderr, flush=True)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
