@@ -1,0 +1,220 @@
+"""``durable-agents up|serve`` end to end, run from a project folder outside the repository."""
+
+from __future__ import annotations
+
+import socket
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from integrations.runtime import Ingress, RestateServer, free_port, wait_until
+from integrations.runtime._ports import port_open
+
+from ._launcher import Launcher
+
+ECHO_APP = '''
+import logging
+import os
+
+import restate
+
+from greeting import GREETING  # a module beside this file, as with `python app.py`
+
+service = restate.Service("LauncherEcho")
+
+
+@service.handler()
+async def shout(ctx: restate.Context, text: str) -> str:
+    print(f"{GREETING}: {text}")  # stdout: echoed to the launcher's terminal and logged
+    logging.getLogger("echo").warning("only in the log: %s", text)  # stderr: the log only
+    return text.upper()
+
+
+@service.handler()
+async def where(ctx: restate.Context) -> dict:
+    return {
+        "cwd": os.getcwd(),
+        "ingress": os.environ.get("RESTATE_INGRESS_URL"),
+        "litellm_cost_map": os.environ.get("LITELLM_LOCAL_MODEL_COST_MAP"),
+        "setting": os.environ.get("ECHO_SETTING"),
+    }
+
+
+app = restate.app([service])
+'''
+
+ECHO_LAUNCH = '''
+name = "echo"
+target = "app.py:app"
+banner = ["echo banner, ingress on {ingress}"]
+[env]
+ECHO_SETTING = "from launch.toml"
+[[examples]]
+title = "Shout"
+curl = """curl localhost:{ingress}/LauncherEcho/shout --json '"hello"'"""
+'''
+
+
+def _plain_app(name: str) -> str:
+    return textwrap.dedent(f'''
+        import restate
+
+        service = restate.Service("{name}")
+
+
+        @service.handler()
+        async def greet(ctx: restate.Context, who: str) -> str:
+            print(f"greeting {{who}}")
+            return f"hello {{who}}"
+
+
+        app = restate.app([service])
+    ''')
+
+
+@pytest.fixture()
+def project(tmp_path: Path) -> Path:
+    """A user's project folder: an app with a launch.toml under agents/echo, a plain file, a module."""
+    root = tmp_path / "project"
+    echo = root / "agents" / "echo"
+    echo.mkdir(parents=True)
+    (echo / "app.py").write_text(ECHO_APP)
+    (echo / "greeting.py").write_text('GREETING = "hi from beside"\n')
+    (echo / "launch.toml").write_text(ECHO_LAUNCH)
+    (root / "plain.py").write_text(_plain_app("PlainGreeter"))
+    (root / "served_module.py").write_text(_plain_app("ServeOnlyGreeter"))
+    return root
+
+
+@pytest.fixture()
+def launchers() -> Iterator[list[Launcher]]:
+    started: list[Launcher] = []
+    yield started
+    for launcher in started:
+        launcher.close()
+
+
+def test_up_starts_a_server_serves_registers_and_echoes_service_stdout(
+    project: Path, launchers: list[Launcher]
+) -> None:
+    ingress, admin, service = free_port(), free_port(), free_port()
+    launcher = Launcher(
+        ["up", "echo", "--ingress-port", str(ingress), "--admin-port", str(admin), "--service-port", str(service),
+         "--data-dir", "data"],
+        cwd=project,
+        env={"LITELLM_LOCAL_MODEL_COST_MAP": ""},
+    )
+    launchers.append(launcher)
+    launcher.wait_for("Serving. Press Ctrl-C")
+    assert "starting restate-server" in launcher.output
+    assert "Registered services: LauncherEcho" in launcher.output
+    assert f"""curl localhost:{ingress}/LauncherEcho/shout --json '"hello"'""" in launcher.output
+    assert f"echo banner, ingress on {ingress}" in launcher.output
+    assert f"UI:     http://localhost:{admin}" in launcher.output
+
+    client = Ingress(f"http://127.0.0.1:{ingress}")
+    assert client.call("LauncherEcho", "shout", "hello") == "HELLO"
+    launcher.wait_for("[service] hi from beside: hello")
+    log = project / "data" / "service.log"
+    wait_until(lambda: "only in the log: hello" in log.read_text(), timeout=10, what="logging in the service log")
+    assert "hi from beside: hello" in log.read_text()
+    assert "only in the log" not in launcher.output
+
+    facts = client.call("LauncherEcho", "where")
+    client.close()
+    assert facts == {
+        "cwd": str(project),
+        "ingress": f"http://localhost:{ingress}",
+        "litellm_cost_map": "",  # the user's own setting (here: empty) is left alone
+        "setting": "from launch.toml",
+    }
+
+    assert launcher.interrupt() == 0
+    assert "stopping" in launcher.output
+    assert not port_open(ingress) and not port_open(service)  # it stopped the server and the service it started
+
+
+def test_up_sets_the_litellm_cost_map_for_the_service_unless_the_user_did(
+    project: Path, launchers: list[Launcher], restate_server: RestateServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("LITELLM_LOCAL_MODEL_COST_MAP", raising=False)
+    service = free_port()
+    launcher = Launcher(
+        ["up", "agents/echo", "--ingress-port", str(restate_server.ingress_port),
+         "--admin-port", str(restate_server.admin_port), "--service-port", str(service)],
+        cwd=project,
+    )
+    launchers.append(launcher)
+    launcher.wait_for("Serving. Press Ctrl-C")
+    facts = Ingress(restate_server.ingress_url).call("LauncherEcho", "where")
+    assert facts["litellm_cost_map"] == "True"
+    assert launcher.interrupt() == 0
+
+
+def test_up_reuses_a_restate_server_already_running_on_the_ports(
+    project: Path, launchers: list[Launcher], restate_server: RestateServer
+) -> None:
+    service = free_port()
+    launcher = Launcher(
+        ["up", "plain.py:app", "--ingress-port", str(restate_server.ingress_port),
+         "--admin-port", str(restate_server.admin_port), "--service-port", str(service), "--data-dir", "data"],
+        cwd=project,
+    )
+    launchers.append(launcher)
+    launcher.wait_for("Serving. Press Ctrl-C")
+    assert "already running" in launcher.output and "starting restate-server" not in launcher.output
+    # No launch.toml beside plain.py: the banner lists the registered handlers instead.
+    assert "Registered services: PlainGreeter" in launcher.output
+    assert f"curl localhost:{restate_server.ingress_port}/PlainGreeter/greet --json" in launcher.output
+
+    assert Ingress(restate_server.ingress_url).call("PlainGreeter", "greet", "Ada") == "hello Ada"
+    launcher.wait_for("[service] greeting Ada")
+    assert launcher.interrupt() == 0
+    assert restate_server.answering()  # not ours to stop
+    assert not port_open(service)
+
+
+def test_up_refuses_a_port_held_by_something_that_is_not_restate(
+    project: Path, launchers: list[Launcher]
+) -> None:
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        taken = squatter.getsockname()[1]
+        launcher = Launcher(
+            ["up", "echo", "--ingress-port", str(taken), "--admin-port", str(free_port()),
+             "--service-port", str(free_port()), "--data-dir", "data"],
+            cwd=project,
+        )
+        launchers.append(launcher)
+        assert launcher.finish() == 2
+    assert f"port {taken} (ingress) is already in use by something that is not a restate-server" in launcher.errors
+    assert "--ingress-port" in launcher.errors
+    assert "starting restate-server" not in launcher.output
+
+
+def test_serve_only_prints_how_to_register_and_serves_a_module_from_the_cwd(
+    project: Path, launchers: list[Launcher], restate_server: RestateServer
+) -> None:
+    port = free_port()
+    launcher = Launcher(["serve", "served_module:app", "--port", str(port)], cwd=project)
+    launchers.append(launcher)
+    launcher.wait_for("Register it with your restate-server")
+    assert f"restate deployments register http://localhost:{port}" in launcher.output
+    assert f"""curl localhost:9070/deployments --json '{{"uri": "http://localhost:{port}"}}'""" in launcher.output
+    assert "starting restate-server" not in launcher.output
+
+    restate_server.register(f"http://localhost:{port}")  # what the reader does, with the docs' address
+    assert Ingress(restate_server.ingress_url).call("ServeOnlyGreeter", "greet", "Grace") == "hello Grace"
+    launcher.wait_for("greeting Grace")
+    assert launcher.interrupt() == 0
+    assert not port_open(port)
+
+
+def test_unknown_target_is_a_clear_error(project: Path, launchers: list[Launcher]) -> None:
+    launcher = Launcher(["serve", "nosuchapp", "--port", str(free_port())], cwd=project)
+    launchers.append(launcher)
+    assert launcher.finish() == 1
+    assert "cannot resolve TARGET 'nosuchapp'" in launcher.errors

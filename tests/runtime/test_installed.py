@@ -1,0 +1,187 @@
+"""Acceptance: the toolkit as a new user gets it, from a built wheel in a fresh virtualenv.
+
+Builds the wheel, installs ``<wheel>[openai-agents]`` from PyPI into a fresh venv (about 70 s here),
+writes the docs' quickstart agent into an empty folder outside the repository, and runs
+``durable-agents up my_agent.py:app`` with a fresh HOME and no restate-server anywhere: the server is
+installed from npm into the per-user cache, the agent is served and registered, and ``curl`` answers.
+
+It needs PyPI and the npm registry and takes about two minutes, so it runs in CI (``.ci/run`` sets
+DURABLE_AGENTS_ACCEPTANCE=1) and locally on request: ``DURABLE_AGENTS_ACCEPTANCE=1 ./dev test tests/runtime/test_installed.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from integrations.runtime import RESTATE_SERVER_VERSION, free_port
+from integrations.runtime._ports import port_open
+from integrations.testing import ModelRequest, Reply, ScriptedModelServer, text, tool_call
+
+from ..conftest import REPO_ROOT
+from ._launcher import Launcher
+
+pytestmark = pytest.mark.skipif(
+    os.environ.get("DURABLE_AGENTS_ACCEPTANCE") != "1",
+    reason="builds and installs the wheel from PyPI/npm (~2 min): set DURABLE_AGENTS_ACCEPTANCE=1 (CI does)",
+)
+
+# The quickstart agent as the docs show it, importing the toolkit instead of a copied middleware.
+MY_AGENT = '''
+import restate
+from agents import Agent, RunConfig, RunContextWrapper, Runner, function_tool
+from pydantic import BaseModel
+
+from integrations.openai_agents import DurableModelCalls, raise_restate_errors
+
+
+class WeatherRequest(BaseModel):
+    city: str
+
+
+class WeatherResponse(BaseModel):
+    temperature: float
+    description: str
+
+
+async def fetch_weather(city: str) -> WeatherResponse:
+    return WeatherResponse(temperature=23, description="Sunny and warm.")
+
+
+@function_tool(failure_error_function=raise_restate_errors)
+async def get_weather(wrapper: RunContextWrapper[restate.Context], req: WeatherRequest) -> WeatherResponse:
+    """Get the current weather for a given city."""
+    return await wrapper.context.run_typed("Get weather", fetch_weather, city=req.city)
+
+
+weather_agent = Agent[restate.Context](
+    name="WeatherAgent",
+    instructions="You are a helpful agent that provides weather updates.",
+    tools=[get_weather],
+)
+
+agent_service = restate.Service("agent")
+
+
+@agent_service.handler()
+async def run(restate_context: restate.Context, message: str) -> str:
+    result = await Runner.run(
+        weather_agent,
+        input=message,
+        context=restate_context,
+        run_config=RunConfig(model="gpt-4o", model_provider=DurableModelCalls(restate_context)),
+    )
+    return result.final_output
+
+
+app = restate.app([agent_service])
+'''
+
+
+def weather_model(request: ModelRequest) -> Reply:
+    """Ask get_weather for Detroit, then repeat what the tool said."""
+    outputs = request.tool_outputs()
+    if outputs:
+        return text(f"Detroit: {outputs[-1]}")
+    return tool_call("get_weather", {"req": {"city": "Detroit"}})
+
+
+def _pip(python: Path | str, *args: str, cwd: Path) -> None:
+    subprocess.run([str(python), "-m", "pip", *args], cwd=cwd, check=True, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``pip wheel --no-deps`` of a copy of what the wheel is built from (the repo stays untouched)."""
+    root = tmp_path_factory.mktemp("build")
+    source = root / "source"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(REPO_ROOT / name, source / name)
+    for package in ("integrations", "patterns"):
+        shutil.copytree(REPO_ROOT / package, source / package, ignore=shutil.ignore_patterns("__pycache__"))
+    _pip(sys.executable, "wheel", "--no-deps", "-q", "-w", str(root / "dist"), "./source", cwd=root)
+    (built,) = (root / "dist").glob("durable_agents_toolkit-*.whl")
+    return built
+
+
+def test_the_wheel_ships_the_toolkit_and_its_command_but_not_the_repos_agents(wheel: Path) -> None:
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "integrations/runtime/_cli.py" in names and "integrations/openai_agents/__init__.py" in names
+    assert "patterns/app.py" in names and "patterns/launch.toml" in names
+    assert not [n for n in names if n.startswith(("agents/", "tests/", "node_modules/"))]
+    entry_points = zipfile.ZipFile(wheel).read(
+        next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
+    ).decode()
+    assert "durable-agents = integrations.runtime._cli:main" in entry_points
+
+
+def test_litellm_only_install_does_not_pull_in_openai_agents(wheel: Path, tmp_path: Path) -> None:
+    report = tmp_path / "report.json"
+    _pip(sys.executable, "install", "--dry-run", "--ignore-installed", "-q", "--report", str(report),
+         f"{wheel}[litellm]", cwd=tmp_path)
+    installed = {item["metadata"]["name"].lower() for item in json.loads(report.read_text())["install"]}
+    assert {"durable-agents-toolkit", "litellm", "restate-sdk"} <= installed
+    assert "openai-agents" not in installed
+
+
+def test_installed_quickstart_agent_answers_with_a_server_installed_into_the_cache(
+    wheel: Path, tmp_path: Path
+) -> None:
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+    _pip(venv / "bin" / "python", "install", "-q", f"{wheel}[openai-agents]", cwd=tmp_path)
+
+    project = tmp_path / "my-project"  # an empty folder outside the repository
+    project.mkdir()
+    (project / "my_agent.py").write_text(MY_AGENT)
+    home = tmp_path / "home"
+    home.mkdir()
+    tools = [shutil.which("npm"), shutil.which("node")]
+    if None in tools:
+        pytest.skip("needs Node.js and npm to install restate-server")
+    path = os.pathsep.join(dict.fromkeys([str(venv / "bin"), *(str(Path(t).parent) for t in tools), "/usr/bin", "/bin"]))
+    if shutil.which("restate-server", path=path):
+        pytest.skip("a restate-server next to npm on PATH would be used instead of the cache install")
+
+    ingress, admin, service = free_port(), free_port(), free_port()
+    with ScriptedModelServer(weather_model) as model:
+        env = {
+            "HOME": str(home),
+            "PATH": path,
+            "OPENAI_API_KEY": "sk-acceptance",
+            "OPENAI_BASE_URL": model.base_url,
+            "OPENAI_AGENTS_DISABLE_TRACING": "1",
+        }
+        launcher = Launcher(
+            ["up", "my_agent.py:app", "--ingress-port", str(ingress), "--admin-port", str(admin),
+             "--service-port", str(service)],
+            cwd=project,
+            env=env,
+            command=[str(venv / "bin" / "durable-agents")],
+            drop=("XDG_CACHE_HOME", "RESTATE_SERVER_BIN", "PYTHONPATH", "VIRTUAL_ENV"),
+        )
+        try:
+            launcher.wait_for("Serving. Press Ctrl-C", timeout=600)
+            assert "Registered services: agent" in launcher.output
+            answer = subprocess.run(
+                ["curl", "-sS", f"localhost:{ingress}/agent/run", "--json", '"What is the weather in Detroit?"'],
+                capture_output=True, text=True, check=True, timeout=120,
+            ).stdout
+            assert "Detroit" in json.loads(answer) and "Sunny and warm" in json.loads(answer), answer
+            assert len(model.requests) == 2
+            assert launcher.interrupt() == 0
+        finally:
+            launcher.close()
+    cached = home / ".cache" / "durable-agents" / "restate-server" / RESTATE_SERVER_VERSION
+    assert (cached / "node_modules" / ".bin" / "restate-server").exists()
+    assert f"installing restate-server {RESTATE_SERVER_VERSION} from npm" in launcher.errors
+    assert not list(venv.rglob("node_modules"))  # nothing installed into site-packages
+    assert not port_open(ingress) and not port_open(service)
