@@ -101,8 +101,17 @@ def ensure_restate_server(version: str = RESTATE_SERVER_VERSION) -> Path:
     try:
         result = subprocess.run(
             [
-                npm, "install", "--prefix", str(staging), "--no-save", "--no-package-lock",
-                "--no-audit", "--no-fund", "--update-notifier=false", "--loglevel=error", f"{NPM_PACKAGE}@{version}",
+                npm,
+                "install",
+                "--prefix",
+                str(staging),
+                "--no-save",
+                "--no-package-lock",
+                "--no-audit",
+                "--no-fund",
+                "--update-notifier=false",
+                "--loglevel=error",
+                f"{NPM_PACKAGE}@{version}",
             ],
             cwd=staging,
             stdout=subprocess.DEVNULL,  # only "added N packages"; npm's errors go to stderr

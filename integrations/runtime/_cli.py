@@ -82,11 +82,13 @@ def _offline_model(spec: LaunchSpec) -> Iterator[dict[str, str]]:
     from .serve import load_target
 
     with ScriptedModelServer(load_target(spec.offline_responder)) as model:
-        _banner([
-            "OFFLINE MODE: OPENAI_API_KEY is not set, so a scripted offline model answers.",
-            f"It runs at {model.base_url}; its answers are canned, and sample data is labelled as such.",
-            "Set OPENAI_API_KEY (OPENAI_BASE_URL for another OpenAI-compatible endpoint) to use a real model.",
-        ])
+        _banner(
+            [
+                "OFFLINE MODE: OPENAI_API_KEY is not set, so a scripted offline model answers.",
+                f"It runs at {model.base_url}; its answers are canned, and sample data is labelled as such.",
+                "Set OPENAI_API_KEY (OPENAI_BASE_URL for another OpenAI-compatible endpoint) to use a real model.",
+            ]
+        )
         yield {**model.client_env(), **spec.offline_env}
 
 
@@ -143,9 +145,8 @@ def _log_tail(path: Path | None, lines: int = 30) -> str:
 
 def _port_problem(server: RestateServer, service_port: int, *, reuse: bool) -> str | None:
     """Why ``up`` cannot run on these ports, or None. With ``reuse`` only the service port must be free."""
-    for port, what, flag in (
-        () if reuse else ((server.ingress_port, "ingress", "--ingress-port"), (server.admin_port, "admin", "--admin-port"))
-    ):
+    server_ports = [(server.ingress_port, "ingress", "--ingress-port"), (server.admin_port, "admin", "--admin-port")]
+    for port, what, flag in [] if reuse else server_ports:
         if not port_open(port):
             continue
         info = server.version_info()
@@ -156,8 +157,7 @@ def _port_problem(server: RestateServer, service_port: int, *, reuse: bool) -> s
                 "pass its ports with --ingress-port/--admin-port"
             )
         return (
-            f"port {port} ({what}) is already in use by something that is not a restate-server; "
-            f"stop it or pass {flag}"
+            f"port {port} ({what}) is already in use by something that is not a restate-server; stop it or pass {flag}"
         )
     if port_open(service_port):
         return f"port {service_port} (service) is already in use; stop what holds it or pass --service-port"
@@ -197,8 +197,10 @@ def up(
         try:
             if reuse:
                 info = server.version_info() or {}
-                _print(f"using the restate-server {info.get('version', '')} already running on "
-                       f":{ingress_port} (ingress) and :{admin_port} (admin)")
+                _print(
+                    f"using the restate-server {info.get('version', '')} already running on "
+                    f":{ingress_port} (ingress) and :{admin_port} (admin)"
+                )
             else:
                 _print(f"starting restate-server (data in {data_dir}) ...")
                 server.start()
@@ -212,13 +214,15 @@ def up(
             names = ", ".join(s["name"] for s in registered.get("services", []))
             examples = _example_lines(spec, ingress_port) or _call_hints(registered, ingress_port)
             logs = f"service {service.log_path}" + ("" if reuse else f", server {server.log_path}")
-            _banner([
-                f"Registered services: {names}",
-                *examples,
-                *(_fill(line, ingress_port) for line in spec.banner),
-                f"UI:     http://localhost:{admin_port}",
-                f"Logs:   {logs}",
-            ])
+            _banner(
+                [
+                    f"Registered services: {names}",
+                    *examples,
+                    *(_fill(line, ingress_port) for line in spec.banner),
+                    f"UI:     http://localhost:{admin_port}",
+                    f"Logs:   {logs}",
+                ]
+            )
             if demo:
                 return _demo(spec, ingress_port)
             _print("Serving. Press Ctrl-C to stop (the journal in the data dir survives restarts).")
@@ -251,8 +255,11 @@ def _demo(spec: LaunchSpec, ingress_port: int) -> int:
 def serve(spec: LaunchSpec, *, port: int = 9080, cwd: str | Path | None = None) -> int:
     """Serve ``spec`` on ``port`` for a restate-server run by the user; print how to register it."""
     if port_open(port):
-        print(f"durable-agents: port {port} is already in use; stop what holds it or pass --port",
-              file=sys.stderr, flush=True)
+        print(
+            f"durable-agents: port {port} is already in use; stop what holds it or pass --port",
+            file=sys.stderr,
+            flush=True,
+        )
         return 2
     _handle_stop_signals()
     with _offline_model(spec) as offline_env:
@@ -264,14 +271,16 @@ def serve(spec: LaunchSpec, *, port: int = 9080, cwd: str | Path | None = None) 
             _print(f"starting {spec.label} on :{port} ...")
             service.start()
             uri = f"http://localhost:{port}"
-            _banner([
-                f"Serving {spec.label} at {uri} (no restate-server started).",
-                "Register it with your restate-server:",
-                f"  restate deployments register {uri}",
-                f"  curl localhost:9070/deployments --json '{{\"uri\": \"{uri}\"}}'",
-                *_example_lines(spec, 8080),
-                *(_fill(line, 8080) for line in spec.banner),
-            ])
+            _banner(
+                [
+                    f"Serving {spec.label} at {uri} (no restate-server started).",
+                    "Register it with your restate-server:",
+                    f"  restate deployments register {uri}",
+                    f'  curl localhost:9070/deployments --json \'{{"uri": "{uri}"}}\'',
+                    *_example_lines(spec, 8080),
+                    *(_fill(line, 8080) for line in spec.banner),
+                ]
+            )
             return _wait_while_running(service)
         finally:
             service.stop()

@@ -19,7 +19,7 @@ edit of the toolkit::
     [env]                                            # optional env always set for the service
     [[examples]]                                     # zero or more; {ingress} is replaced by the ingress port
     title = "durable agent"
-    curl = \"\"\"curl localhost:{ingress}/WeatherAgent/run --json '{"message": "What is the weather like in San Francisco?"}'\"\"\"
+    curl = \"\"\"curl localhost:{ingress}/WeatherAgent/run --json '{"message": "What is the weather in Paris?"}'\"\"\"
     [demo]                                           # optional, for --demo
     service = "WeatherAgent"
     handler = "run"
@@ -121,7 +121,7 @@ def _absolute(target: str, base: Path, what: str) -> str:
 
 def _strings(value: Any, where: str) -> dict[str, str]:
     if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
-        raise LaunchError(f"{where} must be a table of strings, e.g. WEATHER_OFFLINE = \"1\"")
+        raise LaunchError(f'{where} must be a table of strings, e.g. WEATHER_OFFLINE = "1"')
     return dict(value)
 
 

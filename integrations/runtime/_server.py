@@ -10,6 +10,7 @@ import tempfile
 import time
 from pathlib import Path
 from types import TracebackType
+from typing import IO
 
 import httpx
 
@@ -43,7 +44,7 @@ class RestateServer:
         self.extra_env = dict(extra_env or {})
         self.startup_timeout = startup_timeout
         self._process: subprocess.Popen[bytes] | None = None
-        self._log = None
+        self._log: IO[bytes] | None = None
 
     @property
     def ingress_url(self) -> str:
@@ -57,7 +58,7 @@ class RestateServer:
     def log_path(self) -> Path:
         return self.base_dir / "restate-server.log"
 
-    def start(self) -> "RestateServer":
+    def start(self) -> RestateServer:
         binary = ensure_restate_server()
         self.base_dir.mkdir(parents=True, exist_ok=True)
         env = dict(os.environ)
@@ -174,7 +175,7 @@ class RestateServer:
         if self._owns_dir:
             shutil.rmtree(self.base_dir, ignore_errors=True)
 
-    def __enter__(self) -> "RestateServer":
+    def __enter__(self) -> RestateServer:
         return self.start()
 
     def __exit__(

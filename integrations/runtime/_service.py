@@ -74,7 +74,7 @@ class ServiceProcess:
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(self.cwd), env.get("PYTHONPATH")) if p)
         return env
 
-    def start(self, timeout: float = 60.0) -> "ServiceProcess":
+    def start(self, timeout: float = 60.0) -> ServiceProcess:
         log: IO[bytes] | None = open(self.log_path, "ab") if self.log_path else None
         if self.echo:
             stdout: int | IO[bytes] = subprocess.PIPE
@@ -84,8 +84,16 @@ class ServiceProcess:
             stderr = subprocess.STDOUT
         try:
             self._process = subprocess.Popen(
-                [sys.executable, "-m", "integrations.runtime.serve", self.target,
-                 "--host", self.host, "--port", str(self.port)],
+                [
+                    sys.executable,
+                    "-m",
+                    "integrations.runtime.serve",
+                    self.target,
+                    "--host",
+                    self.host,
+                    "--port",
+                    str(self.port),
+                ],
                 env=self.environment(),
                 cwd=self.cwd,
                 stdout=stdout,
@@ -162,7 +170,7 @@ class ServiceProcess:
         if pump is not None:
             pump.join(timeout=5)  # the last lines the service printed are echoed before we return
 
-    def __enter__(self) -> "ServiceProcess":
+    def __enter__(self) -> ServiceProcess:
         return self.start()
 
     def __exit__(

@@ -32,7 +32,7 @@ class Stack:
         self.services: list[ServiceProcess] = []
         self.ingress = Ingress(server.ingress_url)
 
-    def start(self) -> "Stack":
+    def start(self) -> Stack:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         for index, target in enumerate(self.targets):
             name = Path(target.split(":")[0]).stem
@@ -54,7 +54,7 @@ class Stack:
             service.stop()
         self.ingress.close()
 
-    def __enter__(self) -> "Stack":
+    def __enter__(self) -> Stack:
         return self.start()
 
     def __exit__(

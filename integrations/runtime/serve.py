@@ -49,6 +49,7 @@ async def _serve(app: Any, host: str, port: int) -> None:
     config = Config()
     config.bind = [f"{host}:{port}"]
     config.accesslog = None
+    config.errorlog = logging.getLogger("hypercorn.error")  # through our logging config: no second handler
     config.graceful_timeout = 1.0
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -73,7 +74,7 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("LiteLLM").setLevel(logging.WARNING)  # it logs every completion at INFO
     app = load_target(args.target)
-    litellm = sys.modules.get("litellm")
+    litellm: Any = sys.modules.get("litellm")
     if litellm is not None:
         # LiteLLM prints a "Give Feedback / Get Help" banner to stdout on every provider error; in a
         # service whose retries are journaled (and whose stdout the launcher echoes) that is noise.

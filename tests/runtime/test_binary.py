@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from integrations.runtime import RESTATE_SERVER_VERSION, ensure_restate_server, locate_restate_server
-from integrations.runtime import _binary
+from integrations.runtime import RESTATE_SERVER_VERSION, _binary, ensure_restate_server, locate_restate_server
 
 from ..conftest import REPO_ROOT
 
@@ -71,8 +70,14 @@ def test_resolution_order_env_then_path_then_checkout_then_cache(
     assert locate_restate_server() is None
 
     cached = _executable(
-        tmp_path / "cache" / "durable-agents" / "restate-server" / RESTATE_SERVER_VERSION
-        / "node_modules" / ".bin" / "restate-server"
+        tmp_path
+        / "cache"
+        / "durable-agents"
+        / "restate-server"
+        / RESTATE_SERVER_VERSION
+        / "node_modules"
+        / ".bin"
+        / "restate-server"
     )
     assert locate_restate_server() == cached
 

@@ -14,7 +14,7 @@ from integrations.runtime._ports import port_open
 
 from ._launcher import Launcher
 
-ECHO_APP = '''
+ECHO_APP = """
 import logging
 import os
 
@@ -43,7 +43,7 @@ async def where(ctx: restate.Context) -> dict:
 
 
 app = restate.app([service])
-'''
+"""
 
 ECHO_LAUNCH = '''
 name = "echo"
@@ -101,8 +101,18 @@ def test_up_starts_a_server_serves_registers_and_echoes_service_stdout(
 ) -> None:
     ingress, admin, service = free_port(), free_port(), free_port()
     launcher = Launcher(
-        ["up", "echo", "--ingress-port", str(ingress), "--admin-port", str(admin), "--service-port", str(service),
-         "--data-dir", "data"],
+        [
+            "up",
+            "echo",
+            "--ingress-port",
+            str(ingress),
+            "--admin-port",
+            str(admin),
+            "--service-port",
+            str(service),
+            "--data-dir",
+            "data",
+        ],
         cwd=project,
         env={"LITELLM_LOCAL_MODEL_COST_MAP": ""},
     )
@@ -142,8 +152,16 @@ def test_up_sets_the_litellm_cost_map_for_the_service_unless_the_user_did(
     monkeypatch.delenv("LITELLM_LOCAL_MODEL_COST_MAP", raising=False)
     service = free_port()
     launcher = Launcher(
-        ["up", "agents/echo", "--ingress-port", str(restate_server.ingress_port),
-         "--admin-port", str(restate_server.admin_port), "--service-port", str(service)],
+        [
+            "up",
+            "agents/echo",
+            "--ingress-port",
+            str(restate_server.ingress_port),
+            "--admin-port",
+            str(restate_server.admin_port),
+            "--service-port",
+            str(service),
+        ],
         cwd=project,
     )
     launchers.append(launcher)
@@ -158,8 +176,18 @@ def test_up_reuses_a_restate_server_already_running_on_the_ports(
 ) -> None:
     service = free_port()
     launcher = Launcher(
-        ["up", "plain.py:app", "--ingress-port", str(restate_server.ingress_port),
-         "--admin-port", str(restate_server.admin_port), "--service-port", str(service), "--data-dir", "data"],
+        [
+            "up",
+            "plain.py:app",
+            "--ingress-port",
+            str(restate_server.ingress_port),
+            "--admin-port",
+            str(restate_server.admin_port),
+            "--service-port",
+            str(service),
+            "--data-dir",
+            "data",
+        ],
         cwd=project,
     )
     launchers.append(launcher)
@@ -176,16 +204,24 @@ def test_up_reuses_a_restate_server_already_running_on_the_ports(
     assert not port_open(service)
 
 
-def test_up_refuses_a_port_held_by_something_that_is_not_restate(
-    project: Path, launchers: list[Launcher]
-) -> None:
+def test_up_refuses_a_port_held_by_something_that_is_not_restate(project: Path, launchers: list[Launcher]) -> None:
     with socket.socket() as squatter:
         squatter.bind(("127.0.0.1", 0))
         squatter.listen()
         taken = squatter.getsockname()[1]
         launcher = Launcher(
-            ["up", "echo", "--ingress-port", str(taken), "--admin-port", str(free_port()),
-             "--service-port", str(free_port()), "--data-dir", "data"],
+            [
+                "up",
+                "echo",
+                "--ingress-port",
+                str(taken),
+                "--admin-port",
+                str(free_port()),
+                "--service-port",
+                str(free_port()),
+                "--data-dir",
+                "data",
+            ],
             cwd=project,
         )
         launchers.append(launcher)

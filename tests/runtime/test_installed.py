@@ -6,7 +6,8 @@ writes the docs' quickstart agent into an empty folder outside the repository, a
 installed from npm into the per-user cache, the agent is served and registered, and ``curl`` answers.
 
 It needs PyPI and the npm registry and takes about two minutes, so it runs in CI (``.ci/run`` sets
-DURABLE_AGENTS_ACCEPTANCE=1) and locally on request: ``DURABLE_AGENTS_ACCEPTANCE=1 ./dev test tests/runtime/test_installed.py``.
+DURABLE_AGENTS_ACCEPTANCE=1) and locally on request:
+``DURABLE_AGENTS_ACCEPTANCE=1 ./dev test tests/runtime/test_installed.py``.
 """
 
 from __future__ import annotations
@@ -117,24 +118,31 @@ def test_the_wheel_ships_the_toolkit_and_its_command_but_not_the_repos_agents(wh
     assert "integrations/runtime/_cli.py" in names and "integrations/openai_agents/__init__.py" in names
     assert "patterns/app.py" in names and "patterns/launch.toml" in names
     assert not [n for n in names if n.startswith(("agents/", "tests/", "node_modules/"))]
-    entry_points = zipfile.ZipFile(wheel).read(
-        next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
-    ).decode()
+    entry_points = (
+        zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith(".dist-info/entry_points.txt"))).decode()
+    )
     assert "durable-agents = integrations.runtime._cli:main" in entry_points
 
 
 def test_litellm_only_install_does_not_pull_in_openai_agents(wheel: Path, tmp_path: Path) -> None:
     report = tmp_path / "report.json"
-    _pip(sys.executable, "install", "--dry-run", "--ignore-installed", "-q", "--report", str(report),
-         f"{wheel}[litellm]", cwd=tmp_path)
+    _pip(
+        sys.executable,
+        "install",
+        "--dry-run",
+        "--ignore-installed",
+        "-q",
+        "--report",
+        str(report),
+        f"{wheel}[litellm]",
+        cwd=tmp_path,
+    )
     installed = {item["metadata"]["name"].lower() for item in json.loads(report.read_text())["install"]}
     assert {"durable-agents-toolkit", "litellm", "restate-sdk"} <= installed
     assert "openai-agents" not in installed
 
 
-def test_installed_quickstart_agent_answers_with_a_server_installed_into_the_cache(
-    wheel: Path, tmp_path: Path
-) -> None:
+def test_installed_quickstart_agent_answers_with_a_server_installed_into_the_cache(wheel: Path, tmp_path: Path) -> None:
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
     _pip(venv / "bin" / "python", "install", "-q", f"{wheel}[openai-agents]", cwd=tmp_path)
@@ -147,7 +155,8 @@ def test_installed_quickstart_agent_answers_with_a_server_installed_into_the_cac
     tools = [shutil.which("npm"), shutil.which("node")]
     if None in tools:
         pytest.skip("needs Node.js and npm to install restate-server")
-    path = os.pathsep.join(dict.fromkeys([str(venv / "bin"), *(str(Path(t).parent) for t in tools), "/usr/bin", "/bin"]))
+    dirs = [str(venv / "bin"), *(str(Path(t).parent) for t in tools if t), "/usr/bin", "/bin"]
+    path = os.pathsep.join(dict.fromkeys(dirs))
     if shutil.which("restate-server", path=path):
         pytest.skip("a restate-server next to npm on PATH would be used instead of the cache install")
 
@@ -161,8 +170,16 @@ def test_installed_quickstart_agent_answers_with_a_server_installed_into_the_cac
             "OPENAI_AGENTS_DISABLE_TRACING": "1",
         }
         launcher = Launcher(
-            ["up", "my_agent.py:app", "--ingress-port", str(ingress), "--admin-port", str(admin),
-             "--service-port", str(service)],
+            [
+                "up",
+                "my_agent.py:app",
+                "--ingress-port",
+                str(ingress),
+                "--admin-port",
+                str(admin),
+                "--service-port",
+                str(service),
+            ],
             cwd=project,
             env=env,
             command=[str(venv / "bin" / "durable-agents")],
@@ -173,7 +190,10 @@ def test_installed_quickstart_agent_answers_with_a_server_installed_into_the_cac
             assert "Registered services: agent" in launcher.output
             answer = subprocess.run(
                 ["curl", "-sS", f"localhost:{ingress}/agent/run", "--json", '"What is the weather in Detroit?"'],
-                capture_output=True, text=True, check=True, timeout=120,
+                capture_output=True,
+                text=True,
+                check=True,
+                timeout=120,
             ).stdout
             assert "Detroit" in json.loads(answer) and "Sunny and warm" in json.loads(answer), answer
             assert len(model.requests) == 2

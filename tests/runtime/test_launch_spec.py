@@ -22,7 +22,7 @@ WEATHER_OFFLINE = "1"
 TOUR_APPROVAL_TIMEOUT = "5s"
 [[examples]]
 title = "durable agent"
-curl = """curl localhost:{ingress}/WeatherAgent/run --json '{"message": "What is the weather like in San Francisco?"}'"""
+curl = """curl localhost:{ingress}/WeatherAgent/run --json '{"message": "What is the weather in Paris?"}'"""
 [[examples]]
 curl = "curl localhost:{ingress}/Chat/user123/get_history"
 [demo]
@@ -54,7 +54,7 @@ def test_full_launch_file_is_read_with_paths_relative_to_its_folder(tmp_path: Pa
         examples=(
             Example(
                 "durable agent",
-                """curl localhost:{ingress}/WeatherAgent/run --json '{"message": "What is the weather like in San Francisco?"}'""",
+                """curl localhost:{ingress}/WeatherAgent/run --json '{"message": "What is the weather in Paris?"}'""",
             ),
             Example("", "curl localhost:{ingress}/Chat/user123/get_history"),
         ),
@@ -63,8 +63,12 @@ def test_full_launch_file_is_read_with_paths_relative_to_its_folder(tmp_path: Pa
 
 
 def test_minimal_launch_file_and_module_targets(tmp_path: Path) -> None:
-    folder = _app(tmp_path / "mine", 'target = "mypackage.app:app"\n[demo]\nservice = "Chat"\nhandler = "message"\n'
-                  'key = "user123"\npayload = "hi"\n', files=())
+    folder = _app(
+        tmp_path / "mine",
+        'target = "mypackage.app:app"\n[demo]\nservice = "Chat"\nhandler = "message"\n'
+        'key = "user123"\npayload = "hi"\n',
+        files=(),
+    )
     spec = load_launch_file(folder / "launch.toml")
     assert spec.target == "mypackage.app:app"  # imported from the service's working directory
     assert spec.offline_responder is None and spec.examples == () and spec.banner == ()
