@@ -57,6 +57,25 @@ curl = """curl localhost:{ingress}/LauncherEcho/shout --json '"hello"'"""
 '''
 
 
+MORTAL_APP = """
+import asyncio
+import os
+
+import restate
+
+service = restate.Service("MortalService")
+
+
+@service.handler()
+async def quit(ctx: restate.Context) -> str:
+    asyncio.get_running_loop().call_later(0.2, os._exit, 3)  # after the answer has gone out
+    return "bye"
+
+
+app = restate.app([service])
+"""
+
+
 def _plain_app(name: str) -> str:
     return textwrap.dedent(f'''
         import restate
@@ -85,6 +104,7 @@ def project(tmp_path: Path) -> Path:
     (echo / "launch.toml").write_text(ECHO_LAUNCH)
     (root / "plain.py").write_text(_plain_app("PlainGreeter"))
     (root / "served_module.py").write_text(_plain_app("ServeOnlyGreeter"))
+    (root / "mortal.py").write_text(MORTAL_APP)
     return root
 
 
@@ -254,3 +274,19 @@ def test_unknown_target_is_a_clear_error(project: Path, launchers: list[Launcher
     launchers.append(launcher)
     assert launcher.finish() == 1
     assert "cannot resolve TARGET 'nosuchapp'" in launcher.errors
+
+
+def test_up_exits_when_the_service_dies_on_its_own(
+    project: Path, launchers: list[Launcher], restate_server: RestateServer
+) -> None:
+    launcher = Launcher(
+        ["up", "mortal.py:app", "--ingress-port", str(restate_server.ingress_port),
+         "--admin-port", str(restate_server.admin_port), "--service-port", str(free_port()), "--data-dir", "data"],
+        cwd=project,
+    )  # fmt: skip
+    launchers.append(launcher)
+    launcher.wait_for("Serving. Press Ctrl-C")
+    assert Ingress(restate_server.ingress_url).call("MortalService", "quit") == "bye"
+    assert launcher.finish() == 1
+    assert "the service exited with code 3" in launcher.errors
+    assert str(project / "data" / "service.log") in launcher.errors
