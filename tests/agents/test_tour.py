@@ -366,6 +366,14 @@ def test_remote_agents_are_called_as_sub_invocations(any_tour: Tour) -> None:
     assert len(coordinator) == 3 and len(any_tour.model.requests) == 5
 
 
+def test_claims_accept_the_tours_camel_case_and_snake_case(tour: Tour) -> None:
+    snake = {("place_of_service" if k == "placeOfService" else k): v for k, v in CLAIM.items()}
+    for claim in (CLAIM, snake):
+        assert tour.ingress.call("FraudAgent", "run_fraud_agent", claim) == "low risk"
+    asked = [json.loads(r.last_user_text) for r in tour.model.requests]
+    assert asked[0] == asked[1] and asked[0]["place_of_service"] == "General Hospital"
+
+
 # -- parallel work -------------------------------------------------------------------------------------
 
 

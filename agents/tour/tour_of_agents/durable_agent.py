@@ -21,7 +21,7 @@ from .utils.utils import fetch_weather
 @function_tool(failure_error_function=raise_restate_errors)
 async def get_weather(wrapper: RunContextWrapper[restate.Context], req: WeatherRequest) -> WeatherResponse:
     """Get the current weather for a given city."""
-    # Do durable steps using the Restate context
+    # The run context is the Restate context: use it for journaled steps
     restate_context = wrapper.context
     return await restate_context.run_typed("Get weather", fetch_weather, city=req.city)
 
@@ -41,9 +41,9 @@ async def run(restate_context: restate.Context, prompt: WeatherPrompt) -> str:
     result = await Runner.run(
         weather_agent,
         input=prompt.message,
-        # Pass the Restate context to tools to make tool execution steps durable
+        # Tools receive the Restate context through the run context
         context=restate_context,
-        # Choose any model and let Restate persist your calls
+        # Every model response is journaled, so a retry never asks the model twice
         run_config=RunConfig(
             model=MODEL,
             model_provider=DurableModelCalls(restate_context),

@@ -23,13 +23,13 @@ async def human_approval(wrapper: RunContextWrapper[restate.Context], claim: Ins
     """Ask for human approval for high-value claims."""
     restate_context = wrapper.context
 
-    # Create an awakeable for human approval
+    # A durable promise that a person completes over HTTP
     approval_id, approval_promise = restate_context.awakeable(type_hint=str)
 
-    # Request human review
+    # Tell the reviewer how to answer (journaled: printed once, not on replays)
     await restate_context.run_typed("Request review", request_human_review, claim=claim, awakeable_id=approval_id)
 
-    # Wait for human approval
+    # Suspend until the answer arrives; a restart keeps waiting
     return await approval_promise
 
 

@@ -34,7 +34,7 @@ auto_specialist = Agent[restate.ObjectContext](
     instructions="Assess auto claims for liability and damage. Approve/deny up to $25,000.",
 )
 
-# Configure handoffs so the intake agent can route to the specialists
+# The intake agent may hand the conversation to either specialist
 intake_agent.handoffs = [medical_specialist, auto_specialist]
 
 agent_dict = {

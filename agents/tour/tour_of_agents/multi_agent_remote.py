@@ -19,7 +19,7 @@ from .utils.models import MODEL, InsuranceClaim
 from .utils.utils import run_eligibility_agent, run_fraud_agent
 
 
-# Durable service call to the eligibility agent; persisted and retried by Restate
+# A tool that is a remote agent: the call is journaled, and Restate delivers and retries it
 @function_tool(failure_error_function=raise_restate_errors)
 async def check_eligibility(wrapper: RunContextWrapper[restate.Context], claim: InsuranceClaim) -> str:
     """Analyze claim eligibility."""
@@ -27,7 +27,7 @@ async def check_eligibility(wrapper: RunContextWrapper[restate.Context], claim: 
     return await restate_context.service_call(run_eligibility_agent, claim)
 
 
-# Durable service call to the fraud agent; persisted and retried by Restate
+# The same for the fraud check
 @function_tool(failure_error_function=raise_restate_errors)
 async def check_fraud(wrapper: RunContextWrapper[restate.Context], claim: InsuranceClaim) -> str:
     """Analyze the probability of fraud."""

@@ -20,15 +20,15 @@ agent_service = restate.Service("ParallelAgentClaimApproval")
 
 @agent_service.handler()
 async def run(restate_context: restate.Context, claim: InsuranceClaim) -> str:
-    # Start multiple agents in parallel, with automatic retries and recovery
+    # Three durable calls, all started before any is awaited
     eligibility = restate_context.service_call(run_eligibility_agent, claim)
     cost = restate_context.service_call(run_rate_comparison_agent, claim)
     fraud = restate_context.service_call(run_fraud_agent, claim)
 
-    # Wait for all responses
+    # Wait until every analysis is back
     await restate.gather(eligibility, cost, fraud)
 
-    # Run the decision agent on the outputs
+    # One more agent decides from the three analyses
     result = await Runner.run(
         Agent(name="ClaimApprovalAgent", instructions="You are a claim decision engine."),
         input=f"Decide about claim: {claim.model_dump_json()}. "

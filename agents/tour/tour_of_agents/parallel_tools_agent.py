@@ -24,7 +24,7 @@ async def calculate_metrics(wrapper: RunContextWrapper[restate.Context], claim: 
     """Calculate claim metrics."""
     restate_context = wrapper.context
 
-    # Run tools/steps in parallel with durable execution
+    # Start the three journaled steps together, then wait for all of them
     results_done = await restate.gather(
         restate_context.run_typed("eligibility", check_eligibility, claim=claim),
         restate_context.run_typed("cost", compare_to_standard_rates, claim=claim),

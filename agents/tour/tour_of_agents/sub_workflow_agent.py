@@ -17,20 +17,20 @@ from integrations.openai_agents import DurableModelCalls, raise_restate_errors
 from .utils.models import MODEL, ClaimPrompt, InsuranceClaim
 from .utils.utils import request_human_review
 
-# Sub-workflow service for human approval
+# The approval as a service of its own, callable from any agent
 human_approval_workflow = restate.Service("HumanApprovalWorkflow")
 
 
 @human_approval_workflow.handler("requestApproval")
 async def request_approval(restate_context: restate.Context, claim: InsuranceClaim) -> str:
     """Request human approval for a claim and wait for the response."""
-    # Create an awakeable that can be resolved via HTTP
+    # A durable promise that a person completes over HTTP
     approval_id, approval_promise = restate_context.awakeable(type_hint=str)
 
-    # Request human review
+    # Tell the reviewer how to answer (journaled: printed once, not on replays)
     await restate_context.run_typed("Request review", request_human_review, claim=claim, awakeable_id=approval_id)
 
-    # Wait for human approval
+    # Suspend until the answer arrives
     return await approval_promise
 
 
@@ -39,7 +39,7 @@ async def human_approval(wrapper: RunContextWrapper[restate.Context], claim: Ins
     """Ask for human approval for high-value claims using sub-workflow."""
     restate_context = wrapper.context
 
-    # Call the human approval sub-workflow
+    # A durable call: the agent waits for the workflow's answer, across restarts
     return await restate_context.service_call(request_approval, claim)
 
 

@@ -33,7 +33,7 @@ def openai_client() -> AsyncOpenAI:
     return AsyncOpenAI()
 
 
-# Tool definitions
+# The one tool the model may call
 TOOLS = [
     pydantic_function_tool(
         WeatherRequest,
@@ -52,7 +52,7 @@ async def run(ctx: Context, prompt: MultiWeatherPrompt) -> str | None:
     messages: list[ChatCompletionMessageParam] = [ChatCompletionUserMessageParam(role="user", content=prompt.message)]
 
     while True:
-        # Call OpenAI with durable execution
+        # One model call per turn, journaled as a step
         async def llm_call() -> ChatCompletion:
             return await openai_client().chat.completions.create(model=MODEL, messages=messages, tools=TOOLS)
 
@@ -62,7 +62,7 @@ async def run(ctx: Context, prompt: MultiWeatherPrompt) -> str | None:
             restate.RunOptions(max_attempts=3),  # avoid spending credits on endless retries during development
         )
 
-        # Save function call outputs for subsequent requests
+        # Keep the assistant turn in the conversation for the next call
         assistant_message = response.choices[0].message
         messages.append(as_chat_completion_param(assistant_message))
 
@@ -79,5 +79,5 @@ async def run(ctx: Context, prompt: MultiWeatherPrompt) -> str | None:
             else:
                 content = f"Unknown tool {getattr(tool_call, 'function', tool_call)!r}: only get_weather exists."
 
-            # Add the tool response to the messages
+            # The tool's answer goes back to the model on the next turn
             messages.append(ChatCompletionToolMessageParam(role="tool", tool_call_id=tool_call.id, content=content))

@@ -22,7 +22,7 @@ from ..utils.models import MODEL, BookingPrompt, BookingResult, FlightBooking, H
 from ..utils.utils import cancel_flight, cancel_hotel, reserve_flight, reserve_hotel
 
 
-# Enrich the agent context with a list to track rollback actions
+# The run context carries the Restate context and the undo actions collected so far
 class BookingContext(BaseModel):
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
@@ -31,20 +31,20 @@ class BookingContext(BaseModel):
     on_rollback: list[Callable[[], Awaitable[None]]] = Field(default=[])
 
 
-# Tools raise terminal errors instead of feeding them back to the agent
+# raise_restate_errors: a TerminalError in a tool ends the run instead of going to the model
 @function_tool(failure_error_function=raise_restate_errors)
 async def book_hotel(wrapper: RunContextWrapper[BookingContext], booking: HotelBooking) -> BookingResult:
     """Book a hotel."""
     booking_context = wrapper.context
 
-    # Register a rollback action for each step, in case of failures further on in the workflow
+    # Register the undo action first, so it exists even if the booking step fails half-way
     booking_context.on_rollback.append(
         lambda: booking_context.restate_context.run_typed(
             "Cancel hotel", cancel_hotel, booking_id=booking_context.booking_id
         )
     )
 
-    # Execute the workflow step
+    # Then book, as a journaled step
     return await booking_context.restate_context.run_typed(
         "Book hotel", reserve_hotel, booking_id=booking_context.booking_id, booking=booking
     )
@@ -65,7 +65,7 @@ async def book_flight(wrapper: RunContextWrapper[BookingContext], booking: Fligh
     )
 
 
-# ... Do the same for cars ...
+# More bookings (a car, ...) would follow the same shape
 
 
 agent_service = restate.Service("BookingWithRollbackAgent")
@@ -94,7 +94,7 @@ async def book(restate_context: restate.Context, prompt: BookingPrompt) -> str:
             ),
         )
     except TerminalError as e:
-        # Run all the rollback actions on terminal errors
+        # Undo what was booked, newest first, then fail the invocation
         for compensation in reversed(booking_context.on_rollback):
             await compensation()
         raise e
