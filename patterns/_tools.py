@@ -179,5 +179,5 @@ def start_tool_call(
         )
         return PendingToolResult(call, future=future, tool=chosen, tool_input=tool_input)
     payload = arguments.model_dump(mode="json") if isinstance(arguments, BaseModel) else arguments
-    future = ctx.generic_call(chosen.service, chosen.handler, arg=json.dumps(payload).encode(), key=chosen.key)
-    return PendingToolResult(call, future=future, decode=_decode_remote, tool=chosen, tool_input=tool_input)
+    remote = ctx.generic_call(chosen.service, chosen.handler, arg=json.dumps(payload).encode(), key=chosen.key)
+    return PendingToolResult(call, future=remote, decode=_decode_remote, tool=chosen, tool_input=tool_input)

@@ -182,12 +182,13 @@ def offline_script(request: ModelRequest) -> Reply | None:
     if not instructed(request, BOOKING_PROMPT):
         return None
     car = "convertible" if "convertible" in request.last_user_text.lower() else "compact"
-    steps = [
+    steps: list[tuple[str, dict[str, Any]]] = [
         ("book_hotel", {"city": "Paris", "nights": 2}),
         ("book_flight", {"origin": "Berlin", "destination": "Paris"}),
         ("book_car", {"city": "Paris", "car_type": car}),
     ]
     outputs = request.tool_outputs()
     if len(outputs) < len(steps):
-        return tool_call(*steps[len(outputs)])
+        name, arguments = steps[len(outputs)]
+        return tool_call(name, arguments)
     return answer("Booked: " + "; ".join(outputs))

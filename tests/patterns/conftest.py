@@ -12,11 +12,12 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from integrations.runtime import RestateServer, Stack
+from integrations.runtime import RestateServer, Stack, wait_until
 from integrations.testing import ModelRequest, Reply, ScriptedModelServer, text
 
 from ..conftest import Effects
@@ -67,6 +68,18 @@ def review_awakeable(stack: Stack, content: str, service: str = "HumanInTheLoopS
     return match.group(1) if match else None
 
 
+def wait_for_review(stack: Stack, content: str, service: str = "HumanInTheLoopService", since: int = 0) -> str:
+    """Wait until the review request for ``content`` is printed; its awakeable id."""
+    wait_until(
+        lambda: review_awakeable(stack, content, service, since) is not None,
+        timeout=30,
+        what=f"{service}'s review request for {content!r} in the service log",
+    )
+    awakeable = review_awakeable(stack, content, service, since)
+    assert awakeable is not None
+    return awakeable
+
+
 def _unscripted(request: ModelRequest) -> Reply:
     return text(f"unscripted request: {request.last_user_text[:80]}")
 
@@ -102,8 +115,8 @@ class SharedStacks:
         return stack
 
     def stop(self) -> None:
-        for stack in self._stacks.values():
-            stack.stop()
+        with ThreadPoolExecutor() as pool:  # each waits for its graceful shutdown: not one after another
+            list(pool.map(Stack.stop, self._stacks.values()))
 
 
 @pytest.fixture(scope="package")

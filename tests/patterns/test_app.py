@@ -15,7 +15,7 @@ from patterns import ModerationInput, offline
 from patterns.app import DEFAULT_SERVICES
 
 from ..conftest import REPO_ROOT
-from .conftest import APP, log_size, review_awakeable, unique
+from .conftest import APP, log_size, unique, wait_for_review
 
 DEFAULT_HANDLERS = [
     ("CallChainingService", "process"),
@@ -53,12 +53,7 @@ def test_every_default_runs_from_empty_json_with_the_offline_model(
     content = ModerationInput().message
     assert content == "Very explicit content that might violate the policy."  # the docs' payload
     for service in ("HumanInTheLoopService", "HumanInTheLoopWithTimeout"):
-
-        def asked(service: str = service) -> str | None:
-            return review_awakeable(stack, content, service, since)
-
-        wait_until(asked, timeout=30, what=f"{service}'s review request")
-        stack.ingress.resolve_awakeable(asked(), "approved")
+        stack.ingress.resolve_awakeable(wait_for_review(stack, content, service, since), "approved")
     results = {}
     for target, invocation in sent.items():
         try:

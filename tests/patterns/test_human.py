@@ -9,7 +9,7 @@ from integrations.runtime import RestateServer, wait_until
 from integrations.testing import text, tool_call
 from patterns import offline
 
-from .conftest import APP, CUSTOM, log_size, review_awakeable, status_of, unique
+from .conftest import APP, CUSTOM, log_size, review_awakeable, status_of, unique, wait_for_review
 
 DOCS_PAYLOAD = "Very explicit content that might violate the policy."
 """The human-in-the-loop page's curl payload."""
@@ -22,9 +22,7 @@ def test_human_review_survives_a_service_crash(restate_server: RestateServer, se
     )
     stack = served(restate_server, APP)
     invocation = stack.ingress.send("HumanInTheLoopService", "moderate", {"message": content})
-    wait_until(lambda: review_awakeable(stack, content), timeout=30, what="the review request in the log")
-    awakeable = review_awakeable(stack, content)
-    assert awakeable is not None
+    awakeable = wait_for_review(stack, content)
     # the printed commands run as they are against this server's ingress (RESTATE_INGRESS_URL)
     ingress = restate_server.ingress_url.removeprefix("http://")
     log = Path(stack.services[0].log_path).read_text()
@@ -48,12 +46,10 @@ def test_the_docs_payload_waits_for_a_human_with_the_offline_model(
     since = log_size(stack)  # the same payload may have been reviewed before on this stack
     invocation = stack.ingress.send("HumanInTheLoopService", "moderate", {"message": DOCS_PAYLOAD})
 
-    wait_until(lambda: review_awakeable(stack, DOCS_PAYLOAD, since=since), timeout=30, what="the review request")
+    awakeable = wait_for_review(stack, DOCS_PAYLOAD, since=since)
     assert status_of(any_server, invocation) in ("running", "suspended")  # waiting, not decided
     [moderation] = model_server.requests
     assert moderation.tool_names() == ["get_human_review"]
-    awakeable = review_awakeable(stack, DOCS_PAYLOAD, since=since)
-    assert awakeable is not None
     stack.ingress.resolve_awakeable(awakeable, "rejected")
 
     assert stack.ingress.attach(invocation) == "rejected"
@@ -86,7 +82,7 @@ def test_human_review_timeout_escalates_then_falls_back(
     first = stack.ingress.send("ShortTimeoutReview", "moderate", {"message": escalated})
     second = stack.ingress.send("ShortTimeoutReview", "moderate", {"message": silent})
 
-    wait_until(lambda: _review_id(effects, "escalation", escalated), timeout=20, what="the escalation")
+    wait_until(lambda: _review_id(effects, "escalation", escalated) is not None, timeout=20, what="the escalation")
     assert _review_id(effects, "moderator", escalated)  # the moderator was asked first
     stack.ingress.resolve_awakeable(_review_id(effects, "escalation", escalated), "approved by lead")
 
