@@ -1,10 +1,12 @@
 """Shared fixtures for the pattern tests.
 
-One scripted model server and one served stack per (restate-server, app) for the whole package:
-starting a service process costs seconds, so the tests share them instead of serving a fresh one
-each. Every test still sets its own model responder (``model_server`` resets it), uses unique
-inputs, and gets the stack re-registered, since other tests may have registered services of the
-same name (another ``Chat``) on the same server since it was started.
+One scripted model server and one served stack per (restate-server, app), kept for the whole
+session: starting a service process costs seconds, so the tests share them instead of serving a
+fresh one each (session-scoped rather than package-scoped because pytest interleaves these tests
+with others when it groups the ``any_server`` parameters). Every test still sets its own model
+responder (``model_server`` resets it), uses unique inputs, and gets the stack re-registered,
+since other tests may have registered services of the same name (another ``Chat``) on the same
+server in the meantime.
 """
 
 from __future__ import annotations
@@ -119,18 +121,18 @@ class SharedStacks:
             list(pool.map(Stack.stop, self._stacks.values()))
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="session")
 def shared_model() -> Iterator[ScriptedModelServer]:
     with ScriptedModelServer(_unscripted) as server:
         yield server
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="session")
 def shared_effects(tmp_path_factory: pytest.TempPathFactory) -> Effects:
     return Effects(tmp_path_factory.mktemp("pattern-effects") / "effects.log")
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="session")
 def shared_stacks(
     shared_model: ScriptedModelServer, shared_effects: Effects, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[SharedStacks]:
