@@ -500,6 +500,8 @@ class RestateTracingProcessor(TracingProcessor):
         self._export(_Finished(name, kind, trace_id, _digest(key, 8), parent, start, now, attributes, error))
 
     def _export(self, finished: _Finished) -> None:
+        if self.span_processor is None:
+            return  # tracing on without an exporter: nothing to build
         if finished.parent is not None:
             context = otel_trace.set_span_in_context(NonRecordingSpan(finished.parent), otel_context.Context())
         else:

@@ -80,11 +80,17 @@ def enable_tracing(
     longer needs ``OPENAI_AGENTS_DISABLE_TRACING=1``; it also turns the SDK's tracing back on if that
     variable is set. ``False`` adds this processor next to the existing ones.
 
-    Calling it again returns the processor already installed.
+    Calling it again returns the processor already installed (its arguments are then ignored, with a
+    warning): the serve process may have enabled it already from ``DURABLE_AGENTS_OTEL=1``.
     """
     global _enabled
     with _lock:
         if _enabled is not None:
+            if exporter is not None or service_name is not None:
+                _logger.warning(
+                    "tracing was already enabled (DURABLE_AGENTS_OTEL=1 or an earlier call); "
+                    "the exporter/service_name of this call are ignored"
+                )
             return _enabled
         chosen = exporter if exporter is not None else exporter_from_env()
         if chosen is None:

@@ -272,7 +272,8 @@ def test_outside_restate_spans_keep_the_sdks_ids_and_tree() -> None:
     exported = {span.name: span for span in memory.get_finished_spans()}
 
     assert set(exported) == {"Local run", "invoke_agent Solo", "execute_tool lookup"}
-    assert {format(span.context.trace_id, "032x") for span in exported.values()} == {trace.trace_id.removeprefix("trace_")}
+    sdk_trace_id = trace.trace_id.removeprefix("trace_")
+    assert {format(span.context.trace_id, "032x") for span in exported.values()} == {sdk_trace_id}
     assert exported["Local run"].parent is None
     assert exported["invoke_agent Solo"].parent.span_id == exported["Local run"].context.span_id
     assert exported["execute_tool lookup"].parent.span_id == exported["invoke_agent Solo"].context.span_id
