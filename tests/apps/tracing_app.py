@@ -44,6 +44,15 @@ async def ask(ctx: restate.Context, message: str) -> str:
     return str(result.final_output)
 
 
+@traced.handler()
+async def ask_streamed(ctx: restate.Context, message: str) -> str:
+    record_effect(f"traceparent:{ctx.request().attempt_headers.get('traceparent', '')}")
+    streamed = DurableRunner.run_streamed(triage_agent, message, context=ctx)
+    async for _event in streamed.stream_events():
+        pass
+    return str(streamed.final_output)
+
+
 _failed_once: set[str] = set()
 
 

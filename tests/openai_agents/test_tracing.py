@@ -120,10 +120,11 @@ def all_spans_exported(stack, receiver: OtlpReceiver) -> list[ReceivedSpan]:
     return receiver.spans
 
 
-def test_one_run_exports_each_span_once(tracing_server, serve, model_server, receiver, effects) -> None:
+@pytest.mark.parametrize("handler", ["ask", "ask_streamed"])
+def test_one_run_exports_each_span_once(tracing_server, serve, model_server, receiver, effects, handler) -> None:
     stack = serve(tracing_server, APP, model=model_server, env=receiver.env())
     script_run(model_server, "Oslo")
-    invocation_id = stack.ingress.send("traced", "ask", "Weather in Oslo?")
+    invocation_id = stack.ingress.send("traced", handler, "Weather in Oslo?")
     assert stack.ingress.attach(invocation_id) == "Oslo is sunny"
     spans = all_spans_exported(stack, receiver)
 
