@@ -19,6 +19,7 @@ from openai.types.responses.response_prompt_param import ResponsePromptParam
 from .._context import running_context
 from ..budget import TokenBudget
 from ..errors import to_restate_error
+from ..tracing._steps import journal_step
 from ._serde import ModelResponseSerde
 from ._stream import replay_as_stream
 
@@ -120,7 +121,9 @@ class DurableModel(Model):
         options: restate.RunOptions[ModelResponse] = restate.RunOptions(
             serde=_SERDE, max_attempts=self.max_retries
         )
-        response = await ctx.run_typed(f"LLM call: {self.name}", call_model, options)
+        step = f"LLM call: {self.name}"
+        with journal_step(step):  # tags the model-call span with the step (integrations.tracing)
+            response = await ctx.run_typed(step, call_model, options)
         if self.token_budget is not None:
             self.token_budget.charge(response)
         return response

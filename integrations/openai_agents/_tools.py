@@ -16,6 +16,7 @@ from agents.tool import FunctionTool, ToolErrorFunction, function_tool
 from agents.util._types import MaybeAwaitable
 
 from .._context import running_context
+from ..tracing._steps import journal_step
 from ._tool_errors import raise_restate_errors
 
 ToolFunction = Callable[..., Any]
@@ -37,7 +38,8 @@ def _journaled(func: ToolFunction, step_name: str, max_attempts: int | None) -> 
             result = func(*args, **kwargs)
             return await result if inspect.isawaitable(result) else result
 
-        return await ctx.run_typed(step_name, body, options)
+        with journal_step(step_name):
+            return await ctx.run_typed(step_name, body, options)
 
     return wrapper
 
