@@ -3,8 +3,12 @@
 1. Durable model call (DurableModel) vs a bare ``ctx.run`` around the same simulated 200 ms call.
    Target: <= 1.2x.
 2. Session turn overhead (RestateSession load + read + two appends, as the SDK does per turn) at
-   turn 500 vs turn 1, for both storage layouts. Target: <= 1.5x. The docs-compatible "list"
-   layout rewrites the whole history under one state key and cannot meet it; "segments" does.
+   turn 500 vs turn 1, per storage layout:
+   - ``list`` (default, the docs' ``ctx.get("items")``) and ``append`` keep the whole history in view;
+     target <= 1.5x, which reading the whole history every turn cannot meet;
+   - ``compacted`` (``Compaction``: summary + live window) and ``drop`` (``DropOldest``) read one small
+     key per turn; target <= 1.2x. ``+lazy`` runs the same turn in a handler with
+     ``state_preload=False``, so the server does not send the archive keys up front.
 """
 
 from __future__ import annotations
@@ -16,6 +20,10 @@ import time
 
 from integrations.runtime import RestateServer, Stack
 
+LAYOUTS = "list,append,compacted,compacted+lazy,drop,drop+lazy"
+TARGETS = {"list": 1.5, "append": 1.5}  # everything else: 1.2
+GATE = "compacted+lazy"  # the figure the exit code holds to its 1.2x target (see docs/benchmark.md)
+
 
 def timed(fn) -> float:
     start = time.perf_counter()
@@ -24,13 +32,14 @@ def timed(fn) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--calls", type=int, default=5, help="model calls per invocation")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--turns", type=int, default=500)
     parser.add_argument("--window", type=int, default=25, help="samples at each end = 2 x window")
-    parser.add_argument("--layouts", default="list,append,compacted,drop", help="session layouts to measure")
+    parser.add_argument("--layouts", default=LAYOUTS, help=f"comma-separated, default {LAYOUTS}")
     args = parser.parse_args(argv)
+    layouts = [layout for layout in args.layouts.split(",") if layout]
 
     with RestateServer() as server, Stack(server, "bench/apps.py:app") as stack:
         ingress = stack.ingress
@@ -43,22 +52,22 @@ def main(argv: list[str] | None = None) -> int:
         call_ratio = statistics.median(adapter) / statistics.median(bare)
 
         turns = {}
-        for layout in args.layouts.split(","):
+        for layout in layouts:
             run_id = time.time_ns()
+            name, _, mode = layout.partition("+")
+            handler = "lazy_turn" if mode == "lazy" else "turn"
 
-            def turn(key: str, i: int, layout: str = layout) -> float:
-                name, _, mode = layout.partition("+")
+            def turn(key: str, i: int, name: str = name, handler: str = handler) -> float:
                 payload = {"message": f"message {i}", "layout": name}
-                handler = "lazy_turn" if mode == "lazy" else "turn"
                 return timed(lambda: ingress.call("BenchSession", handler, payload, key=key))
 
-            long_key = f"bench-{layout.replace('+', '-')}-{run_id}-long"
-            for i in range(args.turns - 1):  # build the history: the next turn on long_key is turn N
-                turn(long_key, i)
+            prefix = f"bench-{name}-{mode or 'eager'}-{run_id}"
+            for i in range(args.turns - 1):  # build the history: the next turn on the long key is turn N
+                turn(f"{prefix}-long", i)
             first, last = [], []
             for i in range(args.window * 2):  # alternate so machine drift hits both ends equally
-                first.append(turn(f"bench-{layout.replace('+', '-')}-{run_id}-new-{i}", 0))
-                last.append(turn(long_key, args.turns + i))
+                first.append(turn(f"{prefix}-new-{i}", 0))
+                last.append(turn(f"{prefix}-long", args.turns + i))
             turns[layout] = (first, last)
 
     print(f"durable model call vs bare ctx.run ({args.calls} x 200 ms calls, median of {args.rounds}):")
@@ -68,11 +77,12 @@ def main(argv: list[str] | None = None) -> int:
     ratios = {}
     for layout, (first, last) in turns.items():
         ratios[layout] = statistics.median(last) / statistics.median(first)
-        print(f"  {layout:<14} turn 1 median {statistics.median(first) * 1000:.2f} ms (mean {statistics.mean(first) * 1000:.2f}), "
+        target = TARGETS.get(layout.partition("+")[0], 1.2)
+        print(f"  {layout:<15} turn 1 median {statistics.median(first) * 1000:.2f} ms (mean {statistics.mean(first) * 1000:.2f}), "
               f"turn {args.turns}+ median {statistics.median(last) * 1000:.2f} ms (mean {statistics.mean(last) * 1000:.2f}), "
-              f"ratio of medians {ratios[layout]:.3f}x (target <= 1.5x) {'OK' if ratios[layout] <= 1.5 else 'MISSED'}")
-    append_ratio = ratios.get("append", 0)
-    return 0 if call_ratio <= 1.2 and append_ratio <= 1.5 else 1
+              f"ratio of medians {ratios[layout]:.3f}x (target <= {target}x) {'OK' if ratios[layout] <= target else 'MISSED'}",
+              flush=True)
+    return 0 if call_ratio <= 1.2 and ratios.get(GATE, 0) <= 1.2 else 1
 
 
 if __name__ == "__main__":

@@ -80,6 +80,11 @@ class Compaction:
 
     The model's input is bounded by ``summarize_after`` items plus one turn's items plus the summary;
     a summary is made about once every ``summarize_after - keep_last`` items.
+
+    A turn reads only the live window, but by default Restate sends *all* of an object's state to
+    each invocation up front ("eager state"), the archive included: not journaled, yet a cost that
+    still grows with the conversation. For sessions of hundreds of turns declare the handler with
+    ``state_preload=False`` so only the window crosses the wire (see docs/benchmark.md).
     """
 
     keep_last: int = 20
@@ -330,6 +335,7 @@ class CompactedHistory:
         view = self._view()
         if limit is None:
             return view
+        # a limit is taken literally: the SDK also uses it to peek at the tail it just wrote
         return view[-limit:] if limit > 0 else []
 
     async def add_items(self, items: list[Any]) -> None:
@@ -350,14 +356,14 @@ class CompactedHistory:
             return None
         # the window is empty (keep_last=0, or repeated pops): take the item back from the last chunk
         last_key = self.archive_key(self._key, self._chunks - 1)
-        chunk = list(await self._ctx.get(last_key, type_hint=list) or [])
-        item = chunk.pop() if chunk else None
+        chunk = list(await self._ctx.get(last_key, type_hint=list) or [])  # chunks are never left empty
+        item = chunk.pop()
         if chunk:
             self._ctx.set(last_key, chunk)
         else:
             self._ctx.clear(last_key)
             self._chunks -= 1
-        self._archived -= 1 if item is not None else 0
+        self._archived -= 1
         self._persist()
         return item
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import random
 import re
+import uuid
 from typing import Any
 
 import pytest
@@ -22,6 +23,8 @@ from openai.types.responses import ResponseOutputMessage, ResponseOutputText
 
 from integrations.openai_agents import Compaction, DropOldest, RestateSession
 from integrations.openai_agents._compaction import SUMMARY_PREFIX, safe_cuts
+from integrations.runtime import RestateServer
+from integrations.testing import ModelRequest, Reply, ScriptedModelServer, text, tool_call
 
 from ._fake_context import FakeObjectContext
 
@@ -193,3 +196,186 @@ async def test_compacted_layout_is_chosen_by_the_policy_only() -> None:
     session = await RestateSession.create(session_id="k", ctx=ctx)  # the default is still the docs' list
     await session.add_items([{"role": "user", "content": "hi"}])
     assert await ctx.get("items") == [{"role": "user", "content": "hi"}]
+
+
+# -- on the real server ----------------------------------------------------------------------------
+APP = "tests/apps/compaction_app.py:app"
+SUMMARIZER = "gpt-4o-mini"
+
+
+def _markers(text: str) -> list[int]:
+    return [int(n) for n in re.findall(r"\bm(\d+)\b", text)]
+
+
+def chat_responder(request: ModelRequest) -> Reply:
+    """Summaries name the range of turns they cover (bounded, like a real summary); a turn whose text
+    says "look up" gets a tool call first, then an answer."""
+    if request.model == SUMMARIZER:
+        covered = _markers(" ".join(str(item.get("content")) for item in request.items))
+        return text(f"turns m{min(covered)} to m{max(covered)}")
+    last = request.last_user_text
+    if "look up" in last and not request.tool_outputs():
+        return tool_call("lookup", {"topic": last.split("look up ", 1)[1]})
+    return text(f"answer to {last.split()[0]}")
+
+
+def turn_message(turn: int) -> str:
+    return f"m{turn} please look up topic{turn}" if turn % 3 == 2 else f"m{turn} hello"
+
+
+def main_requests(model_server: ScriptedModelServer) -> list[ModelRequest]:
+    return model_server.requests_for(lambda r: r.model != SUMMARIZER)
+
+
+def summary_requests(model_server: ScriptedModelServer) -> list[ModelRequest]:
+    return model_server.requests_for(lambda r: r.model == SUMMARIZER)
+
+
+def assert_request_is_well_formed(request: ModelRequest) -> None:
+    """Every call in the input has its output and vice versa; a summary, if any, comes first."""
+    items = request.items
+    calls = [i["call_id"] for i in items if i.get("type") == "function_call"]
+    outputs = [i["call_id"] for i in items if i.get("type") == "function_call_output"]
+    assert sorted(calls) == sorted(outputs), f"orphaned call or output in {items}"
+    for index, item in enumerate(items):
+        if item.get("type") == "function_call_output":
+            assert item["call_id"] in [i.get("call_id") for i in items[:index]], "output before its call"
+    assert all(i.get("role") != "system" for i in items[1:]), "the summary must lead the input"
+
+
+def journal_of(server: RestateServer, target: str) -> list[list[dict]]:
+    """The journal entries of every invocation of ``target`` (``Service/key/handler``), oldest first."""
+    invocations = server.query(f"SELECT id FROM sys_invocation WHERE target = '{target}' ORDER BY created_at")
+    journals = []
+    for row in invocations:
+        entries = server.query(
+            f"SELECT \"index\", entry_type, name, raw_length, entry_json FROM sys_journal "
+            f"WHERE id = '{row['id']}' ORDER BY \"index\""
+        )
+        journals.append(entries)
+    return journals
+
+
+def state_reads(entries: list[dict]) -> list[tuple[str, int]]:
+    reads = []
+    for entry in entries:
+        if entry["entry_type"] in ("Command: GetEagerState", "Command: GetLazyState"):
+            command = json.loads(entry["entry_json"])["Command"]
+            reads.append((next(iter(command.values()))["key"], int(entry["raw_length"])))
+    return reads
+
+
+def summary_steps(journals: list[list[dict]]) -> int:
+    return sum(
+        1 for entries in journals for e in entries if e["entry_type"] == "Command: Run" and "(session summary)" in e.get("name", "")
+    )
+
+
+@pytest.mark.parametrize(("keep_last", "summarize_after"), [(3, 8), (6, 16)])
+def test_long_session_keeps_model_input_bounded_and_archive_complete(
+    restate_server: RestateServer, serve, model_server: ScriptedModelServer, keep_last: int, summarize_after: int
+) -> None:
+    model_server.responder = chat_responder
+    stack = serve(
+        restate_server, APP, model=model_server, env={"KEEP_LAST": str(keep_last), "SUMMARIZE_AFTER": str(summarize_after)}
+    )
+    key = f"long-{uuid.uuid4().hex}"
+    turns = 60
+    for turn in range(turns):
+        assert stack.ingress.call("SummarizedChat", "say", {"message": turn_message(turn)}, key=key) == f"answer to m{turn}"
+
+    # the model input stays bounded: the window (<= summarize_after items), the summary, this turn's items
+    sizes = [len(r.items) for r in main_requests(model_server)]
+    assert max(sizes) <= summarize_after + 4
+    history = stack.ingress.call("SummarizedChat", "history", key=key)
+    assert len(history) == turns * 2 + (turns // 3) * 2 > 3 * max(sizes)  # ...while the conversation is far longer
+
+    # each request's input is valid, and the summary covers exactly the turns no longer in view
+    for request in main_requests(model_server):
+        assert_request_is_well_formed(request)
+        turn = _markers(request.last_user_text)[0]
+        in_view = {m for t in request.user_texts() for m in _markers(t)}
+        summary = request.items[0]["content"] if request.items[0].get("role") == "system" else ""
+        summarised = set(range(_markers(summary)[0], _markers(summary)[1] + 1)) if summary else set()
+        assert summarised | in_view == set(range(turn + 1)) and not summarised & in_view, (turn, summary, in_view)
+    assert main_requests(model_server)[-1].items[0]["content"].startswith(SUMMARY_PREFIX)
+
+    # the archive keeps every item, in order, and the summary step was journaled once per compaction
+    assert [i["content"] for i in history if i.get("role") == "user"] == [turn_message(t) for t in range(turns)]
+    assert [i["role"] if "role" in i else i["type"] for i in history[:8]] == [
+        "user", "assistant", "user", "assistant", "user", "function_call", "function_call_output", "assistant"
+    ]
+    journals = journal_of(restate_server, f"SummarizedChat/{key}/say")
+    assert len(journals) == turns
+    assert summary_steps(journals) == len(summary_requests(model_server)) >= turns * 2 // summarize_after
+
+    # a turn reads one key, the live window, and its size does not grow with the conversation
+    reads = [state_reads(entries) for entries in journals]
+    assert all([k for k, _ in r] == ["items/window"] for r in reads), reads[:3]
+    read_bytes = [r[0][1] for r in reads[1:]]
+    assert max(read_bytes[turns // 2 :]) <= 1.5 * max(read_bytes[: turns // 2])
+    assert max(read_bytes) * 3 < len(json.dumps(history))
+
+
+def test_drop_oldest_bounds_the_model_input_without_a_model_call(
+    restate_server: RestateServer, serve, model_server: ScriptedModelServer
+) -> None:
+    model_server.responder = chat_responder
+    stack = serve(restate_server, APP, model=model_server, env={"MAX_ITEMS": "5"})
+    key = f"drop-{uuid.uuid4().hex}"
+    for turn in range(30):
+        assert stack.ingress.call("WindowedChat", "say", {"message": turn_message(turn)}, key=key) == f"answer to m{turn}"
+    requests = main_requests(model_server)
+    assert not summary_requests(model_server)
+    assert max(len(r.items) for r in requests) <= 5 + 3  # the window, the new input, one tool call and output
+    for request in requests:
+        assert_request_is_well_formed(request)
+        assert request.user_texts()[-1] == request.last_user_text
+    history = stack.ingress.call("WindowedChat", "history", key=key)
+    assert [i["content"] for i in history if i.get("role") == "user"] == [turn_message(t) for t in range(30)]
+    reads = [state_reads(entries) for entries in journal_of(restate_server, f"WindowedChat/{key}/say")]
+    assert all([k for k, _ in r] == ["items/window"] for r in reads)
+
+
+def test_summary_call_is_journaled_once_under_replay(
+    any_server: RestateServer, serve, model_server: ScriptedModelServer
+) -> None:
+    model_server.responder = chat_responder
+    stack = serve(any_server, APP, model=model_server, env={"KEEP_LAST": "2", "SUMMARIZE_AFTER": "5"})
+    key = f"replay-{uuid.uuid4().hex}"
+    turns = 15
+    for turn in range(turns):
+        assert stack.ingress.call("SummarizedChat", "say", {"message": turn_message(turn)}, key=key) == f"answer to m{turn}"
+    summaries = summary_requests(model_server)
+    journals = journal_of(any_server, f"SummarizedChat/{key}/say")
+    # every summary request was made exactly once: one per journaled step, none repeated on replay
+    assert len(summaries) == summary_steps(journals) >= 4
+    prompts = [json.dumps(r.items) for r in summaries]
+    assert len(set(prompts)) == len(prompts)
+    assert len(main_requests(model_server)) == turns + turns // 3  # tool turns make two model calls
+    history = stack.ingress.call("SummarizedChat", "history", key=key)
+    assert [i["content"] for i in history if i.get("role") == "user"] == [turn_message(t) for t in range(turns)]
+
+
+def test_service_kill_after_the_summary_does_not_summarise_again(
+    restate_server: RestateServer, serve, model_server: ScriptedModelServer, effects
+) -> None:
+    model_server.responder = chat_responder
+    stack = serve(restate_server, APP, model=model_server, env={"KEEP_LAST": "2", "SUMMARIZE_AFTER": "6"})
+    key = f"kill-{uuid.uuid4().hex}"
+    for turn in range(4):  # 8 items stored: the next turn starts with a compaction
+        stack.ingress.call("SummarizedChat", "say", {"message": f"m{turn} hello"}, key=key)
+    assert not summary_requests(model_server)
+    invocation = stack.ingress.send("SummarizedChat", "say", {"message": "m4 please look up slow-topic"}, key=key)
+    effects.wait_for("lookup:slow-topic")  # the summary was made, then the model asked for the tool
+    assert len(summary_requests(model_server)) == 1
+    stack.kill_service()
+    stack.start_service()
+    effects.wait_for_count("lookup:slow-topic", 2)  # the unfinished tool step runs again...
+    effects.open_gate("slow-topic")
+    assert stack.ingress.attach(invocation) == "answer to m4"
+    assert len(summary_requests(model_server)) == 1  # ...but the journaled summary is not requested again
+    assert len(main_requests(model_server)) == 4 + 2
+    final = main_requests(model_server)[-1]
+    assert final.items[0]["content"] == SUMMARY_PREFIX + "turns m0 to m2"
+    assert_request_is_well_formed(final)
