@@ -31,12 +31,34 @@ def timed(fn) -> float:
     return time.perf_counter() - start
 
 
+def state_bytes(server: RestateServer, key: str, handler: str) -> tuple[int, int]:
+    """(bytes of state reads journaled by the key's latest turn, bytes of all state the key holds).
+
+    The first is what the turn paid for in the journal; the second is what Restate's default eager
+    state sends to every invocation of the key before the handler reads anything.
+    """
+    latest = server.query(
+        f"SELECT id FROM sys_invocation WHERE target = 'BenchSession/{key}/{handler}' ORDER BY created_at DESC LIMIT 1"
+    )
+    entries = server.query(
+        f"SELECT entry_type, raw_length FROM sys_journal WHERE id = '{latest[0]['id']}'"
+    )
+    # an eager read journals the value in its command; a lazy read in the notification that completes it
+    read = sum(
+        int(e["raw_length"])
+        for e in entries
+        if e["entry_type"] in ("Command: GetEagerState", "Command: GetLazyState", "Notification: GetLazyState")
+    )
+    held = server.query(f"SELECT sum(length(value)) AS n FROM state WHERE service_name = 'BenchSession' AND service_key = '{key}'")
+    return read, int(held[0].get("n") or 0)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--calls", type=int, default=5, help="model calls per invocation")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--turns", type=int, default=500)
-    parser.add_argument("--window", type=int, default=25, help="samples at each end = 2 x window")
+    parser.add_argument("--window", type=int, default=50, help="samples at each end = 2 x window")
     parser.add_argument("--layouts", default=LAYOUTS, help=f"comma-separated, default {LAYOUTS}")
     args = parser.parse_args(argv)
     layouts = [layout for layout in args.layouts.split(",") if layout]
@@ -51,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
             adapter.append(timed(lambda: ingress.call("Bench", "adapter", args.calls)))
         call_ratio = statistics.median(adapter) / statistics.median(bare)
 
-        turns = {}
+        turns, sizes = {}, {}
         for layout in layouts:
             run_id = time.time_ns()
             name, _, mode = layout.partition("+")
@@ -69,6 +91,7 @@ def main(argv: list[str] | None = None) -> int:
                 first.append(turn(f"{prefix}-new-{i}", 0))
                 last.append(turn(f"{prefix}-long", args.turns + i))
             turns[layout] = (first, last)
+            sizes[layout] = (state_bytes(server, f"{prefix}-new-0", handler), state_bytes(server, f"{prefix}-long", handler))
 
     print(f"durable model call vs bare ctx.run ({args.calls} x 200 ms calls, median of {args.rounds}):")
     print(f"  bare {statistics.median(bare) * 1000:.1f} ms, adapter {statistics.median(adapter) * 1000:.1f} ms, "
@@ -82,6 +105,9 @@ def main(argv: list[str] | None = None) -> int:
               f"turn {args.turns}+ median {statistics.median(last) * 1000:.2f} ms (mean {statistics.mean(last) * 1000:.2f}), "
               f"ratio of medians {ratios[layout]:.3f}x (target <= {target}x) {'OK' if ratios[layout] <= target else 'MISSED'}",
               flush=True)
+    print("state per turn, turn 1 -> turn N+: bytes of state reads journaled; bytes of state the key holds (sent eagerly)")
+    for layout, ((read_1, held_1), (read_n, held_n)) in sizes.items():
+        print(f"  {layout:<15} reads {read_1:>7,} -> {read_n:>7,} B; held {held_1:>7,} -> {held_n:>9,} B")
     return 0 if call_ratio <= 1.2 and ratios.get(GATE, 0) <= 1.2 else 1
 
 
