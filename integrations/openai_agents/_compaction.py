@@ -289,7 +289,17 @@ class CompactedHistory:
 
     @classmethod
     async def load(cls, ctx: restate.ObjectContext, key: str, policy: CompactionPolicy) -> "CompactedHistory":
-        return cls(ctx, key, policy, await ctx.get(cls.window_key(key), type_hint=dict) or {})
+        state = await ctx.get(cls.window_key(key), type_hint=dict)
+        if state is None:
+            # the session's first turn under a policy: adopt what the default "list" layout kept under
+            # ``key``, so turning compaction on for an existing conversation does not forget it
+            legacy = await ctx.get(key, type_hint=list)
+            if legacy:
+                history = cls(ctx, key, policy, {"items": legacy})
+                history._persist()
+                ctx.clear(key)
+                return history
+        return cls(ctx, key, policy, state or {})
 
     @classmethod
     async def history(cls, ctx: AnyObjectContext, key: str) -> list[Any]:
@@ -314,12 +324,22 @@ class CompactedHistory:
         self._items = self._items[count:]
 
     async def _compact(self, policy: Compaction) -> None:
-        cut = last_cut_at_most(self._items, len(self._items) - policy.keep_last)
-        if cut <= 0:  # one unbroken tool exchange: nothing can leave the window without orphaning a call
-            return
-        self._summary = await summarize(self._ctx, policy, self._summary, self._items[:cut])
-        self._archive(cut)
-        self._persist()
+        """Fold the oldest items into the summary until the window is back under ``summarize_after``.
+
+        Usually one summary call. A window far over the threshold (an adopted long history, items
+        added without reading the session) is folded ``summarize_after`` items per call, so no single
+        summary request grows with the conversation.
+        """
+        folded = False
+        while len(self._items) > policy.summarize_after:
+            cut = last_cut_at_most(self._items, min(len(self._items) - policy.keep_last, policy.summarize_after))
+            if cut <= 0:  # one unbroken tool exchange: nothing can leave without orphaning a call
+                break
+            self._summary = await summarize(self._ctx, policy, self._summary, self._items[:cut])
+            self._archive(cut)
+            folded = True
+        if folded:
+            self._persist()
 
     def _view(self) -> list[Any]:
         policy = self._policy

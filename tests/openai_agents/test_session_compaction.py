@@ -36,6 +36,7 @@ class TokenSummariser(Model):
 
     def __init__(self) -> None:
         self.calls = 0
+        self.largest_input = 0  # transcript lines (items) in the largest request
 
     async def get_response(  # type: ignore[override]
         self, system_instructions, input, model_settings, tools, output_schema, handoffs, tracing, *,
@@ -43,6 +44,8 @@ class TokenSummariser(Model):
     ) -> ModelResponse:
         self.calls += 1
         text = " ".join(str(item["content"]) for item in input)
+        transcript = text.split("Conversation to add to the summary:", 1)[1]
+        self.largest_input = max(self.largest_input, len(transcript.strip().splitlines()))
         markers = sorted(set(re.findall(r"\bu\d+\b", text)), key=lambda m: int(m[1:]))
         message = ResponseOutputMessage(
             id=f"msg_{self.calls}", type="message", role="assistant", status="completed",
@@ -100,7 +103,8 @@ async def test_compaction_keeps_a_bounded_well_formed_view_and_every_item(keep_l
         ctx.reads.clear()
         session = await RestateSession.create(session_id="k", ctx=ctx, compaction=policy)
         view = await session.get_items()
-        assert [key for key, _ in ctx.reads] == ["items/window"]  # a turn reads one small key, never the archive
+        # a turn reads one small key, never the archive (the first also looks for a "list" history to adopt)
+        assert [key for key, _ in ctx.reads] == (["items/window"] if turn else ["items/window", "items"])
         assert_well_formed(view, history)
         assert len(view) <= 1 + max(summarize_after, keep_last + MAX_TURN_ITEMS)
         if view and view[0].get("role") == "system":  # the summary covers exactly what left the view
@@ -124,7 +128,7 @@ async def test_drop_oldest_shows_at_most_max_items_and_archives_the_rest(max_ite
         ctx.reads.clear()
         session = await RestateSession.create(session_id="k", ctx=ctx, compaction=DropOldest(max_items=max_items))
         view = await session.get_items()
-        assert [key for key, _ in ctx.reads] == ["items/window"]
+        assert [key for key, _ in ctx.reads] == (["items/window"] if turn else ["items/window", "items"])
         assert len(view) <= max_items
         assert_well_formed(view, history)
         for batch in random_turn(rng, turn):
@@ -160,6 +164,26 @@ async def test_random_operations_keep_the_archive_exact(policy: Compaction | Dro
         assert await RestateSession.history(ctx, layout="compacted") == reference
         archived_at_some_point |= any(key.startswith("items/archive-") for key in ctx.state)
     assert archived_at_some_point
+
+
+async def test_turning_compaction_on_adopts_a_list_history_and_folds_it_in_bounded_calls() -> None:
+    ctx = FakeObjectContext()
+    session = await RestateSession.create(session_id="k", ctx=ctx)  # the default list layout
+    history = [{"role": "user" if n % 2 == 0 else "assistant", "content": f"u{n // 2}"} for n in range(200)]
+    await session.add_items(history)
+    summariser = TokenSummariser()
+    policy = Compaction(keep_last=4, summarize_after=10, summarizer=summariser)
+    session = await RestateSession.create(session_id="k", ctx=ctx, compaction=policy)
+    assert "items" not in ctx.state  # moved under the policy's keys
+    view = await session.get_items()
+    assert len(view) <= 1 + 10
+    assert view[0]["content"].startswith(SUMMARY_PREFIX)
+    assert summariser.calls == len(ctx.runs) >= (200 - 10) // 10  # several bounded calls, not one huge one
+    assert summariser.largest_input <= 10
+    assert await RestateSession.history(ctx, layout="compacted") == history
+    ctx.reads.clear()
+    await RestateSession.create(session_id="k", ctx=ctx, compaction=policy)
+    assert [key for key, _ in ctx.reads] == ["items/window"]
 
 
 def test_cuts_never_split_a_call_from_its_output_or_a_reasoning_item_from_its_follower() -> None:
@@ -314,7 +338,8 @@ def test_long_session_keeps_model_input_bounded_and_archive_complete(
 
     # a turn reads one key, the live window, and its size does not grow with the conversation
     reads = [state_reads(entries) for entries in journals]
-    assert all(keys == ["items/window"] for keys, _ in reads), reads[:3]
+    assert reads[0][0] == ["items/window", "items"]  # the first turn also looks for a "list" history to adopt
+    assert all(keys == ["items/window"] for keys, _ in reads[1:]), reads[:3]
     read_bytes = [size for _, size in reads[1:]]
     assert max(read_bytes[turns // 2 :]) <= 1.5 * max(read_bytes[: turns // 2])
     assert max(read_bytes) * 3 < len(json.dumps(history))
@@ -337,7 +362,7 @@ def test_drop_oldest_bounds_the_model_input_without_a_model_call(
     history = stack.ingress.call("WindowedChat", "history", key=key)
     assert [i["content"] for i in history if i.get("role") == "user"] == [turn_message(t) for t in range(30)]
     reads = [state_reads(entries) for entries in journal_of(restate_server, f"WindowedChat/{key}/say")]
-    assert all(keys == ["items/window"] for keys, _ in reads)  # lazy state: nothing else reaches the turn
+    assert all(keys == ["items/window"] for keys, _ in reads[1:])  # lazy state: nothing else reaches the turn
     assert max(size for _, size in reads[15:]) <= 1.5 * max(size for _, size in reads[:15])
 
 
