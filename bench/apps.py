@@ -41,7 +41,7 @@ class SummaryModel(Model):
     """The summariser of the compacted layout: answers at once with a summary of fixed size, so the
     figure shows the session's own cost (a real summary call is one model call per compaction)."""
 
-    async def get_response(self, system_instructions, input, model_settings, tools, output_schema, handoffs, tracing, *, previous_response_id, conversation_id, prompt) -> ModelResponse:  # noqa: D102
+    async def get_response(self, system_instructions, input, model_settings, tools, output_schema, handoffs, tracing, *, previous_response_id, conversation_id, prompt) -> ModelResponse:
         message = ResponseOutputMessage(
             id="msg_s", type="message", role="assistant", status="completed",
             content=[ResponseOutputText(type="output_text", text="The user asked about the weather. " * 10, annotations=[])],

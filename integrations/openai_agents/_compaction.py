@@ -6,7 +6,8 @@ journals with its value. A policy keeps a small *live window* that the model see
 items to *archive* keys that a normal turn never reads:
 
 - ``<key>/window``: ``{"items": [...], "summary": str | None, "archived": int, "chunks": int}``, the
-  only key a turn reads;
+  only key a turn reads (a session's first turn also reads ``<key>``, to adopt a history the default
+  "list" layout kept there);
 - ``<key>/archive-<n>``: the items each compaction moved out of the window, written once and then only
   read by :meth:`RestateSession.history` (every item ever added, in order).
 
@@ -71,15 +72,19 @@ class Compaction:
     with the previous summary, are summarised by **one journaled model call**, and the summary replaces
     them in what the model sees (a ``system`` message in front of the window). The call is an ordinary
     ``DurableModel`` step: made once, returned from the journal on replay, retried by Restate on
-    transient provider errors. The summarised items move to the archive, unchanged.
+    transient provider errors. The summarised items move to the archive, unchanged. (A window far over
+    the threshold, such as a long history adopted from the "list" layout, is folded in several calls
+    of at most ``summarize_after`` items, so no request grows with the conversation.)
 
     ``summarizer`` is a model name resolved like the SDK's (``"gpt-4o-mini"``,
     ``"litellm/anthropic/..."``), a ``Model`` instance, or ``None`` for the SDK's default model. The
     session cannot see the run's ``RunConfig``, so name a small, cheap model here if the default is not
     what you want summaries from.
 
-    The model's input is bounded by ``summarize_after`` items plus one turn's items plus the summary;
-    a summary is made about once every ``summarize_after - keep_last`` items.
+    The model's input is bounded by ``summarize_after`` items plus the summary plus the current run's
+    own items; a summary is made about once every ``summarize_after - keep_last`` items.
+    ``instructions`` and ``model_settings`` are those of the summary request, and ``max_retries``
+    counts its attempts before the turn fails with a ``TerminalError``.
 
     A turn reads only the live window, but by default Restate sends *all* of an object's state to
     each invocation up front ("eager state"), the archive included: not journaled, yet a cost that
@@ -288,7 +293,7 @@ class CompactedHistory:
         return f"{key}/archive-{chunk}"
 
     @classmethod
-    async def load(cls, ctx: restate.ObjectContext, key: str, policy: CompactionPolicy) -> "CompactedHistory":
+    async def load(cls, ctx: restate.ObjectContext, key: str, policy: CompactionPolicy) -> CompactedHistory:
         state = await ctx.get(cls.window_key(key), type_hint=dict)
         if state is None:
             # the session's first turn under a policy: adopt what the default "list" layout kept under
