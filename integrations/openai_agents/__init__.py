@@ -6,6 +6,7 @@ result = await Runner.run(agent, input=message, context=ctx,
 ```
 """
 
+from ._compaction import Compaction, CompactionPolicy, DropOldest
 from ._model import DurableModel
 from ._provider import DurableModelCalls
 from ._runner import DurableRunner, durable_run_config
@@ -16,6 +17,9 @@ from ._tools import durable_function_tool
 
 __all__ = [
     "AgentTerminalError",
+    "Compaction",
+    "CompactionPolicy",
+    "DropOldest",
     "DurableModel",
     "DurableModelCalls",
     "DurableRunner",
