@@ -16,7 +16,7 @@ import pytest
 from integrations.runtime import IngressError, RestateServer, Stack
 from integrations.testing import ModelRequest, Reply, ScriptedModelServer, error, text, tool_calls
 
-from .conftest import Effects
+from ..conftest import Effects
 
 APP = "tests/apps/litellm_app.py:app"
 
