@@ -6,6 +6,7 @@ result = await Runner.run(agent, input=message, context=ctx,
 ```
 """
 
+from ..retry import StepRetry
 from ._model import DurableModel
 from ._provider import DurableModelCalls
 from ._runner import DurableRunner, durable_run_config
@@ -21,6 +22,7 @@ __all__ = [
     "DurableRunner",
     "ModelResponseSerde",
     "RestateSession",
+    "StepRetry",
     "durable_function_tool",
     "durable_run_config",
     "raise_restate_errors",
