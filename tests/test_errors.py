@@ -223,7 +223,7 @@ def test_docs_show_the_rules_table() -> None:
     begin, end = "<!-- rules:begin -->\n", "\n<!-- rules:end -->"
     assert begin in doc and end in doc, "docs/errors.md lost its rules markers"
     shown = doc.split(begin, 1)[1].split(end, 1)[0]
-    assert shown == rules_table(), "docs/errors.md is out of date: paste `python -m integrations.errors` between the markers"
+    assert shown == rules_table(), "docs/errors.md is stale: paste `python -m integrations.errors` between the markers"
 
 
 def test_a_kind_is_either_terminal_or_retryable_in_every_rule() -> None:

@@ -48,6 +48,8 @@ def _journaled(func: ToolFunction, step_name: str, max_attempts: int | None, on_
                 result = func(*args, **kwargs)
                 return await result if inspect.isawaitable(result) else result
             except restate.TerminalError as err:
+                if on_exhausted == "fail":
+                    raise
                 metadata = {**(err.metadata or {}), _RAISED_BY_TOOL: "true"}
                 raise restate.TerminalError(err.message, err.status_code, metadata) from err
 
