@@ -7,6 +7,7 @@ result = await Runner.run(agent, input=message, context=ctx,
 """
 
 from ._compaction import Compaction, CompactionPolicy, DropOldest
+from ..retry import StepRetry
 from ._model import DurableModel
 from ._provider import DurableModelCalls
 from ._runner import DurableRunner, durable_run_config
@@ -25,6 +26,7 @@ __all__ = [
     "DurableRunner",
     "ModelResponseSerde",
     "RestateSession",
+    "StepRetry",
     "durable_function_tool",
     "durable_run_config",
     "raise_restate_errors",

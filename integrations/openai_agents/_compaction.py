@@ -28,6 +28,7 @@ from agents.models.interface import Model, ModelTracing
 from agents.models.multi_provider import MultiProvider
 from openai.types.responses import ResponseOutputMessage, ResponseOutputText
 
+from ..retry import StepRetry
 from ._model import DurableModel
 
 AnyObjectContext: TypeAlias = restate.ObjectContext | restate.ObjectSharedContext
@@ -83,8 +84,9 @@ class Compaction:
 
     The model's input is bounded by ``summarize_after`` items plus the summary plus the current run's
     own items; a summary is made about once every ``summarize_after - keep_last`` items.
-    ``instructions`` and ``model_settings`` are those of the summary request, and ``max_retries``
-    counts its attempts before the turn fails with a ``TerminalError``.
+    ``instructions`` and ``model_settings`` are those of the summary request, and ``retry`` (a
+    :class:`~integrations.retry.StepRetry`, default 3 attempts) governs its journaled step before the turn
+    fails with a ``TerminalError``.
 
     A turn reads only the live window, but by default Restate sends *all* of an object's state to
     each invocation up front ("eager state"), the archive included: not journaled, yet a cost that
@@ -97,7 +99,7 @@ class Compaction:
     summarizer: str | Model | None = None
     instructions: str = DEFAULT_SUMMARY_INSTRUCTIONS
     model_settings: ModelSettings = field(default_factory=ModelSettings)
-    max_retries: int = 3
+    retry: StepRetry | None = None
 
     def __post_init__(self) -> None:
         if self.keep_last < 0:
@@ -107,8 +109,6 @@ class Compaction:
                 f"Compaction(summarize_after={self.summarize_after}) must be larger than "
                 f"keep_last={self.keep_last}: otherwise every turn would make a summary"
             )
-        if self.max_retries < 1:
-            raise ValueError("Compaction(max_retries=...) counts attempts and must be at least 1")
 
 
 CompactionPolicy: TypeAlias = Compaction | DropOldest
@@ -231,11 +231,11 @@ async def summarize(ctx: restate.ObjectContext, policy: Compaction, previous: st
     if isinstance(summarizer, DurableModel):
         model = summarizer
     elif isinstance(summarizer, Model):
-        model = DurableModel(summarizer, context=ctx, max_retries=policy.max_retries, name=_step_name(summarizer))
+        model = DurableModel(summarizer, context=ctx, retry=policy.retry, name=_step_name(summarizer))
     else:
         provider = MultiProvider()
         inner = provider.get_model(summarizer)
-        model = DurableModel(inner, context=ctx, max_retries=policy.max_retries, name=_step_name(inner, summarizer))
+        model = DurableModel(inner, context=ctx, retry=policy.retry, name=_step_name(inner, summarizer))
     parts = []
     if previous:
         parts.append(f"Previous summary:\n{previous}")
