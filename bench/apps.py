@@ -11,7 +11,7 @@ from agents.models.interface import Model, ModelTracing
 from agents.usage import Usage
 from openai.types.responses import ResponseOutputMessage, ResponseOutputText
 
-from integrations.openai_agents import DurableModel, RestateSession
+from integrations.openai_agents import Compaction, CompactionPolicy, DropOldest, DurableModel, RestateSession
 from integrations.openai_agents._serde import dump_response
 
 SIMULATED_LATENCY = 0.2  # seconds: a typical fast model call
@@ -35,6 +35,27 @@ class SimulatedModel(Model):
 
     def stream_response(self, *args, **kwargs):  # pragma: no cover - not measured
         raise NotImplementedError
+
+
+class SummaryModel(Model):
+    """The summariser of the compacted layout: answers at once with a summary of fixed size, so the
+    figure shows the session's own cost (a real summary call is one model call per compaction)."""
+
+    async def get_response(self, system_instructions, input, model_settings, tools, output_schema, handoffs, tracing, *, previous_response_id, conversation_id, prompt) -> ModelResponse:
+        message = ResponseOutputMessage(
+            id="msg_s", type="message", role="assistant", status="completed",
+            content=[ResponseOutputText(type="output_text", text="The user asked about the weather. " * 10, annotations=[])],
+        )
+        return ModelResponse(output=[message], usage=Usage(), response_id="resp_s")
+
+    def stream_response(self, *args, **kwargs):  # pragma: no cover - not measured
+        raise NotImplementedError
+
+
+POLICIES: dict[str, CompactionPolicy] = {
+    "compacted": Compaction(keep_last=20, summarize_after=60, summarizer=SummaryModel()),
+    "drop": DropOldest(max_items=40),
+}
 
 
 async def simulated_call() -> dict:
@@ -66,15 +87,30 @@ async def adapter(ctx: restate.Context, calls: int) -> int:
 sessions = restate.VirtualObject("BenchSession")
 
 
-@sessions.handler()
-async def turn(ctx: restate.ObjectContext, request: dict) -> int:
+async def session_turn(ctx: restate.ObjectContext, request: dict) -> int:
     """One conversation turn's session work, as the SDK does it: load, read, add input, add output."""
-    session = await RestateSession.create(session_id=ctx.key(), ctx=ctx, layout=request["layout"])
+    layout = request["layout"]
+    if layout in POLICIES:
+        session = await RestateSession.create(session_id=ctx.key(), ctx=ctx, compaction=POLICIES[layout])
+    else:
+        session = await RestateSession.create(session_id=ctx.key(), ctx=ctx, layout=layout)
     message = request["message"]
     history = await session.get_items()
     await session.add_items([{"role": "user", "content": message}])
     await session.add_items([dump_response(canned_response())["output"][0]])
     return len(history)
+
+
+@sessions.handler()
+async def turn(ctx: restate.ObjectContext, request: dict) -> int:
+    """A turn with Restate's default eager state: the server sends all of the key's state up front."""
+    return await session_turn(ctx, request)
+
+
+@sessions.handler(state_preload=False)
+async def lazy_turn(ctx: restate.ObjectContext, request: dict) -> int:
+    """A turn with lazy state: only the keys the turn reads cross the wire, one round trip each."""
+    return await session_turn(ctx, request)
 
 
 app = restate.app([bench, sessions])

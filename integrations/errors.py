@@ -1,9 +1,14 @@
 """The one place that maps model-provider errors to Restate semantics.
 
 Inside a journaled step, an error either ends the step for good (``restate.TerminalError``: retrying
-cannot help, and every retry costs money) or asks Restate to retry it (``RetryableError``, with the
-provider's Retry-After as the delay). Both adapters (``integrations.openai_agents`` and
-``integrations.litellm``) route provider errors through :func:`to_restate_error`.
+cannot help, and every retry costs money) or asks Restate to retry it. Which one is decided by
+:data:`RULES`, an ordered table: the first rule that matches an exception gives its
+:class:`ErrorKind`, whether it is terminal, and whether the provider's Retry-After sets the delay
+of the next attempt. ``docs/errors.md`` shows the same table (``python -m integrations.errors``
+prints it; a test keeps the two equal).
+
+Both adapters (``integrations.openai_agents`` and ``integrations.litellm``) translate errors inside a
+step with :func:`provider_errors_as_restate` (or :func:`to_restate_error`).
 
 LiteLLM's exceptions subclass the ``openai`` ones, so the ``openai`` hierarchy plus status codes
 classifies both without importing LiteLLM here.
@@ -11,11 +16,15 @@ classifies both without importing LiteLLM here.
 
 from __future__ import annotations
 
+import contextvars
 import email.utils
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import Enum
+from typing import Any
 
 import httpx
 import openai
@@ -27,10 +36,18 @@ except ImportError:  # pragma: no cover - older openai releases use httpx itself
     _httpx2 = None
 
 __all__ = [
+    "RULES",
+    "ErrorFacts",
     "ErrorKind",
     "ProviderErrorClass",
+    "Rule",
+    "TransientProviderError",
     "classify_provider_error",
+    "matching_rule",
+    "naming_step",
+    "provider_errors_as_restate",
     "retry_after_of",
+    "rules_table",
     "to_restate_error",
 ]
 
@@ -53,32 +70,7 @@ class ErrorKind(str, Enum):
     CONFLICT = "conflict"
 
 
-TERMINAL_KINDS = frozenset(
-    {
-        ErrorKind.AUTHENTICATION,
-        ErrorKind.PERMISSION,
-        ErrorKind.BAD_REQUEST,
-        ErrorKind.CONTEXT_WINDOW_EXCEEDED,
-        ErrorKind.CONTENT_POLICY,
-        ErrorKind.MODEL_NOT_FOUND,
-        ErrorKind.QUOTA_EXHAUSTED,
-    }
-)
-
-
-@dataclass(frozen=True)
-class ProviderErrorClass:
-    """The classification of one provider error."""
-
-    kind: ErrorKind
-    status_code: int | None
-    message: str
-    retry_after: timedelta | None = None
-
-    @property
-    def terminal(self) -> bool:
-        return self.kind in TERMINAL_KINDS
-
+# -- what an exception says about itself ---------------------------------------------------------
 
 _CONTEXT_MARKERS = (
     "context_length_exceeded",
@@ -90,7 +82,7 @@ _CONTEXT_MARKERS = (
 _POLICY_MARKERS = ("content_policy", "content_filter", "content policy", "safety system")
 _QUOTA_MARKERS = ("insufficient_quota", "exceeded your current quota", "billing_hard_limit")
 _MODEL_MARKERS = ("model_not_found", "does not exist", "unknown model", "no such model")
-
+_CONNECTION_MARKERS = ("connection error", "connection refused", "connecterror")
 
 _TIMEOUT_ERRORS: tuple[type[BaseException], ...] = (openai.APITimeoutError, TimeoutError, httpx.TimeoutException)
 _TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (openai.APIConnectionError, httpx.TransportError)
@@ -98,14 +90,8 @@ if _httpx2 is not None:
     _TIMEOUT_ERRORS += (_httpx2.TimeoutException,)
     _TRANSPORT_ERRORS += (_httpx2.TransportError,)
 
-_CONNECTION_MARKERS = ("connection error", "connection refused", "connecterror")
 
-
-def _mro_names(exc: BaseException) -> set[str]:
-    return {cls.__name__ for cls in type(exc).__mro__}
-
-
-def _response_of(exc: BaseException) -> object | None:
+def _response_of(exc: BaseException) -> Any:
     """The HTTP response on the exception, duck-typed: ``openai`` uses httpx2, LiteLLM httpx."""
     response = getattr(exc, "response", None)
     if isinstance(getattr(response, "status_code", None), int) and hasattr(response, "headers"):
@@ -136,6 +122,228 @@ def _code_of(exc: BaseException) -> str:
     return " ".join(str(part) for part in parts if part).lower()
 
 
+@dataclass(frozen=True)
+class ErrorFacts:
+    """What the rules look at: the exception's class names, HTTP status, and code plus message."""
+
+    exc: BaseException
+    names: frozenset[str]
+    status: int | None
+    message: str
+    text: str
+    """Provider code/type and message, lower-cased: what the marker rules search."""
+
+    @classmethod
+    def of(cls, exc: BaseException) -> ErrorFacts:
+        message = str(getattr(exc, "message", None) or exc) or type(exc).__name__
+        return cls(
+            exc=exc,
+            names=frozenset(klass.__name__ for klass in type(exc).__mro__),
+            status=_status_of(exc),
+            message=message,
+            text=f"{_code_of(exc)} {message}".lower(),
+        )
+
+    def named(self, *names: str) -> bool:
+        """The exception is (a subclass of) a class with one of these names (no LiteLLM import)."""
+        return not self.names.isdisjoint(names)
+
+    def says(self, markers: tuple[str, ...]) -> bool:
+        return any(marker in self.text for marker in markers)
+
+    def status_in(self, *statuses: int | None) -> bool:
+        return self.status in statuses
+
+    def client_error(self) -> bool:
+        return self.status is not None and 400 <= self.status < 500
+
+    def server_error(self) -> bool:
+        return self.status is not None and self.status >= 500
+
+
+# -- the rules -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One row of the classification table: the first rule whose ``test`` matches decides."""
+
+    matches: str
+    """How the rule recognises the error (Markdown; shown in docs/errors.md)."""
+    kind: ErrorKind
+    terminal: bool
+    """Fail the step at once with ``TerminalError`` (retrying cannot help)."""
+    honours_retry_after: bool
+    """The provider's ``Retry-After`` / ``retry-after-ms`` sets the delay of the next attempt."""
+    test: Callable[[ErrorFacts], bool]
+
+
+def _quoted(markers: tuple[str, ...]) -> str:
+    return ", ".join(f"`{marker}`" for marker in markers)
+
+
+def _is_instance(*classes: type[BaseException]) -> Callable[[ErrorFacts], bool]:
+    return lambda facts: isinstance(facts.exc, classes)
+
+
+RULES: tuple[Rule, ...] = (
+    # Specific LiteLLM / marker-based classes first: they are 4xx underneath.
+    Rule(
+        matches="LiteLLM `ContextWindowExceededError`; or 400 / 413 / 422 / no status, mentioning "
+        + _quoted(_CONTEXT_MARKERS),
+        kind=ErrorKind.CONTEXT_WINDOW_EXCEEDED,
+        terminal=True,
+        honours_retry_after=False,
+        test=lambda f: f.named("ContextWindowExceededError")
+        or (f.says(_CONTEXT_MARKERS) and f.status_in(None, 400, 413, 422)),
+    ),
+    Rule(
+        matches="LiteLLM `ContentPolicyViolationError`, openai `ContentFilterFinishReasonError`; or 400 mentioning "
+        + _quoted(_POLICY_MARKERS),
+        kind=ErrorKind.CONTENT_POLICY,
+        terminal=True,
+        honours_retry_after=False,
+        test=lambda f: f.named("ContentPolicyViolationError", "ContentFilterFinishReasonError")
+        or (f.status == 400 and f.says(_POLICY_MARKERS)),
+    ),
+    Rule(
+        matches="LiteLLM `BudgetExceededError`",
+        kind=ErrorKind.QUOTA_EXHAUSTED,
+        terminal=True,
+        honours_retry_after=False,
+        test=lambda f: f.named("BudgetExceededError"),
+    ),
+    Rule(
+        matches="`APITimeoutError` (LiteLLM `Timeout`), `TimeoutError` (also a step's `attempt_timeout`), "
+        "httpx/httpx2 timeouts",
+        kind=ErrorKind.TIMEOUT,
+        terminal=False,
+        honours_retry_after=False,
+        test=_is_instance(*_TIMEOUT_ERRORS),
+    ),
+    Rule(
+        matches="`APIConnectionError`, httpx/httpx2 transport errors",
+        kind=ErrorKind.CONNECTION,
+        terminal=False,
+        honours_retry_after=False,
+        test=_is_instance(*_TRANSPORT_ERRORS),
+    ),
+    Rule(
+        matches="500 mentioning " + _quoted(_CONNECTION_MARKERS) + " (how LiteLLM reports a refused connection)",
+        kind=ErrorKind.CONNECTION,
+        terminal=False,
+        honours_retry_after=False,
+        test=lambda f: f.status == 500 and f.says(_CONNECTION_MARKERS),
+    ),
+    Rule(
+        matches="an `APIError` without HTTP status (a stream's error event)",
+        kind=ErrorKind.SERVER_ERROR,
+        terminal=False,
+        honours_retry_after=False,
+        test=lambda f: f.status is None and isinstance(f.exc, openai.APIError),
+    ),
+    Rule(
+        matches="401",
+        kind=ErrorKind.AUTHENTICATION,
+        terminal=True,
+        honours_retry_after=False,
+        test=lambda f: f.status == 401,
+    ),
+    Rule(
+        matches="403",
+        kind=ErrorKind.PERMISSION,
+        terminal=True,
+        honours_retry_after=False,
+        test=lambda f: f.status == 403,
+    ),
+    Rule(
+        matches="404",
+        kind=ErrorKind.MODEL_NOT_FOUND,
+        terminal=True,
+        honours_retry_after=False,
+        test=lambda f: f.status == 404,
+    ),
+    Rule(
+        matches="409",
+        kind=ErrorKind.CONFLICT,
+        terminal=False,
+        honours_retry_after=True,
+        test=lambda f: f.status == 409,
+    ),
+    Rule(
+        matches="429 mentioning " + _quoted(_QUOTA_MARKERS) + " (waiting cannot help)",
+        kind=ErrorKind.QUOTA_EXHAUSTED,
+        terminal=True,
+        honours_retry_after=False,
+        test=lambda f: f.status == 429 and f.says(_QUOTA_MARKERS),
+    ),
+    Rule(
+        matches="429",
+        kind=ErrorKind.RATE_LIMIT,
+        terminal=False,
+        honours_retry_after=True,
+        test=lambda f: f.status == 429,
+    ),
+    Rule(
+        matches="408",
+        kind=ErrorKind.TIMEOUT,
+        terminal=False,
+        honours_retry_after=True,
+        test=lambda f: f.status == 408,
+    ),
+    Rule(
+        matches="529; or 5xx mentioning `overloaded`",
+        kind=ErrorKind.OVERLOADED,
+        terminal=False,
+        honours_retry_after=True,
+        test=lambda f: f.status == 529 or (f.server_error() and "overloaded" in f.text),
+    ),
+    Rule(
+        matches="any other 5xx",
+        kind=ErrorKind.SERVER_ERROR,
+        terminal=False,
+        honours_retry_after=True,
+        test=lambda f: f.server_error(),
+    ),
+    Rule(
+        matches="4xx mentioning `model` and one of " + _quoted(_MODEL_MARKERS),
+        kind=ErrorKind.MODEL_NOT_FOUND,
+        terminal=True,
+        honours_retry_after=False,
+        test=lambda f: f.client_error() and "model" in f.text and f.says(_MODEL_MARKERS),
+    ),
+    Rule(
+        matches="any other 4xx (400, 413, 422, ...)",
+        kind=ErrorKind.BAD_REQUEST,
+        terminal=True,
+        honours_retry_after=False,
+        test=lambda f: f.client_error(),
+    ),
+)
+"""The classification table, in order: the first rule that matches an exception wins."""
+
+TERMINAL_KINDS = frozenset(rule.kind for rule in RULES if rule.terminal)
+
+
+def rules_table() -> str:
+    """:data:`RULES` as the Markdown table that docs/errors.md shows."""
+    yes_no = {True: "yes", False: "no"}
+    lines = [
+        "| # | Matches (first match wins) | Kind (`ErrorKind`) | Terminal | Honours Retry-After |",
+        "|---|----------------------------|--------------------|----------|---------------------|",
+    ]
+    for number, rule in enumerate(RULES, start=1):
+        lines.append(
+            f"| {number} | {rule.matches} | `{rule.kind.value}` | {yes_no[rule.terminal]} "
+            f"| {yes_no[rule.honours_retry_after]} |"
+        )
+    lines.append("| – | anything else (a bug, `StructuredOutputError`, ...) | not a provider error | – | – |")
+    return "\n".join(lines)
+
+
+# -- Retry-After --------------------------------------------------------------------------------
+
+
 def _headers_of(exc: BaseException) -> list[httpx.Headers]:
     """Every set of response headers the exception carries, most specific first.
 
@@ -150,7 +358,7 @@ def _headers_of(exc: BaseException) -> list[httpx.Headers]:
             found.append(httpx.Headers(dict(headers)))
     response = _response_of(exc)
     if response is not None:
-        found.append(httpx.Headers(dict(getattr(response, "headers"))))
+        found.append(httpx.Headers(dict(response.headers)))
     return found
 
 
@@ -184,80 +392,113 @@ def _parse_retry_after(headers: httpx.Headers) -> timedelta | None:
     return timedelta(seconds=max(0.0, when.timestamp() - time.time()))
 
 
+# -- classification and translation ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProviderErrorClass:
+    """The classification of one provider error."""
+
+    kind: ErrorKind
+    status_code: int | None
+    message: str
+    retry_after: timedelta | None = None
+
+    @property
+    def terminal(self) -> bool:
+        return self.kind in TERMINAL_KINDS
+
+
+def matching_rule(exc: BaseException) -> Rule | None:
+    """The first rule of :data:`RULES` that matches ``exc``; ``None`` if it is no provider error."""
+    facts = ErrorFacts.of(exc)
+    return next((rule for rule in RULES if rule.test(facts)), None)
+
+
 def classify_provider_error(exc: BaseException) -> ProviderErrorClass | None:
     """Classify ``exc`` if it is a provider/transport error; ``None`` for anything else."""
-    names = _mro_names(exc)
-    status = _status_of(exc)
-    message = str(getattr(exc, "message", None) or exc) or type(exc).__name__
-    lowered = f"{_code_of(exc)} {message}".lower()
-
-    def make(kind: ErrorKind, retry_after: timedelta | None = None) -> ProviderErrorClass:
-        return ProviderErrorClass(kind, status, message, retry_after)
-
-    # Specific LiteLLM / marker-based classes first: they are 400s underneath.
-    if "ContextWindowExceededError" in names or any(m in lowered for m in _CONTEXT_MARKERS):
-        if status in (None, 400, 413, 422) or "ContextWindowExceededError" in names:
-            return make(ErrorKind.CONTEXT_WINDOW_EXCEEDED)
-    if names & {"ContentPolicyViolationError", "ContentFilterFinishReasonError"} or (
-        status == 400 and any(m in lowered for m in _POLICY_MARKERS)
-    ):
-        return make(ErrorKind.CONTENT_POLICY)
-    if "BudgetExceededError" in names:
-        return make(ErrorKind.QUOTA_EXHAUSTED)
-
-    if isinstance(exc, _TIMEOUT_ERRORS):
-        return make(ErrorKind.TIMEOUT)
-    if isinstance(exc, _TRANSPORT_ERRORS):
-        return make(ErrorKind.CONNECTION)
-    if status == 500 and any(m in lowered for m in _CONNECTION_MARKERS):
-        # LiteLLM reports a refused connection as InternalServerError("Connection error.")
-        return make(ErrorKind.CONNECTION)
-
-    if status is None:
-        if isinstance(exc, openai.APIError):  # an error event without HTTP status: provider-side
-            return make(ErrorKind.SERVER_ERROR)
-        return None
-    if status == 401:
-        return make(ErrorKind.AUTHENTICATION)
-    if status == 403:
-        return make(ErrorKind.PERMISSION)
-    if status == 404:
-        return make(ErrorKind.MODEL_NOT_FOUND)
-    if status == 409:
-        return make(ErrorKind.CONFLICT, retry_after_of(exc))
-    if status == 429:
-        if any(m in lowered for m in _QUOTA_MARKERS):
-            return make(ErrorKind.QUOTA_EXHAUSTED)
-        return make(ErrorKind.RATE_LIMIT, retry_after_of(exc))
-    if status == 408:
-        return make(ErrorKind.TIMEOUT, retry_after_of(exc))
-    if status == 529 or (status >= 500 and "overloaded" in lowered):
-        return make(ErrorKind.OVERLOADED, retry_after_of(exc))
-    if status >= 500:
-        return make(ErrorKind.SERVER_ERROR, retry_after_of(exc))
-    if 400 <= status < 500:
-        if "model" in lowered and any(m in lowered for m in _MODEL_MARKERS):
-            return make(ErrorKind.MODEL_NOT_FOUND)
-        return make(ErrorKind.BAD_REQUEST)
+    facts = ErrorFacts.of(exc)
+    for rule in RULES:
+        if rule.test(facts):
+            retry_after = retry_after_of(exc) if rule.honours_retry_after else None
+            return ProviderErrorClass(rule.kind, facts.status, facts.message, retry_after)
     return None
 
 
-def to_restate_error(exc: BaseException) -> BaseException:
+class TransientProviderError(Exception):
+    """A retryable provider error without Retry-After, raised inside a step.
+
+    A plain exception rather than ``RetryableError``: Restate then applies the step's own retry
+    policy (``initial_retry_interval``, ``retry_interval_factor``, ``max_retry_interval``). A
+    ``RetryableError`` without a delay would use a fixed, server-chosen delay instead. Its ``repr``
+    is the message, because that is what Restate records (and, once attempts run out, what the
+    step's ``TerminalError`` says).
+    """
+
+    def __init__(self, message: str, verdict: ProviderErrorClass) -> None:
+        super().__init__(message)
+        self.message = message
+        self.verdict = verdict
+
+    def __repr__(self) -> str:
+        return self.message
+
+
+_current_step: contextvars.ContextVar[str | None] = contextvars.ContextVar("model_step", default=None)
+"""The name of the model step whose attempt is running, so errors translated anywhere in it name it."""
+
+
+@contextmanager
+def naming_step(step: str) -> Iterator[None]:
+    """Errors translated inside this block name ``step`` (used by ``integrations.retry``)."""
+    token = _current_step.set(step)
+    try:
+        yield
+    finally:
+        _current_step.reset(token)
+
+
+def to_restate_error(exc: BaseException, *, step: str | None = None) -> BaseException:
     """The exception to raise inside a journaled step in place of ``exc``.
 
-    Terminal classes become ``TerminalError`` (no retry); retryable ones become ``RetryableError``
-    carrying the provider's Retry-After, if any; Restate's own exceptions and anything that is not
-    a provider error are returned unchanged (Restate's retry policy applies).
+    Terminal classes become ``TerminalError`` (no retry; the HTTP status is kept for 4xx). Retryable
+    ones become ``RetryableError`` carrying the provider's Retry-After when there is one, else
+    :class:`TransientProviderError` (the step's retry policy sets the delay). Restate's own
+    exceptions and anything that is not a provider error are returned unchanged. ``step`` (default:
+    the model step whose attempt is running) prefixes the message, so the step's final
+    ``TerminalError`` says which step failed.
     """
-    if isinstance(exc, (TerminalError, RetryableError, SdkInternalBaseException)):
+    if isinstance(exc, (TerminalError, RetryableError, SdkInternalBaseException, TransientProviderError)):
         return exc
     verdict = classify_provider_error(exc)
     if verdict is None:
         return exc
-    label = verdict.kind.value + (f" (HTTP {verdict.status_code})" if verdict.status_code else "")
+    step = step if step is not None else _current_step.get()
+    where = f"step {step!r}: " if step else ""
+    label = verdict.kind.value + (f", HTTP {verdict.status_code}" if verdict.status_code else "")
     if verdict.terminal:
         status = verdict.status_code if verdict.status_code and 400 <= verdict.status_code < 500 else 500
-        return TerminalError(f"model provider error, not retried: {label}: {verdict.message}", status)
-    return RetryableError(
-        f"model provider error, will retry: {label}: {verdict.message}", retry_after=verdict.retry_after
-    )
+        return TerminalError(f"{where}model provider error ({label}), not retried: {verdict.message}", status)
+    message = f"{where}model provider error ({label}), retryable: {verdict.message}"
+    if verdict.retry_after is not None:
+        return RetryableError(message, retry_after=verdict.retry_after)
+    return TransientProviderError(message, verdict)
+
+
+@contextmanager
+def provider_errors_as_restate(step: str | None = None) -> Iterator[None]:
+    """Inside a journaled step: re-raise provider errors as :func:`to_restate_error` maps them.
+
+    The one step-error helper both adapters use; other exceptions pass through untouched.
+    """
+    try:
+        yield
+    except Exception as exc:
+        mapped = to_restate_error(exc, step=step)
+        if mapped is exc:
+            raise
+        raise mapped from exc
+
+
+if __name__ == "__main__":  # regenerate the table in docs/errors.md
+    print(rules_table())

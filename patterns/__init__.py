@@ -1,86 +1,47 @@
 """The Restate AI agent patterns as reusable, parametrised services.
 
-Each ``*_service`` function builds a ready ``restate.Service`` (or Virtual Object) from your
-prompts, tools and model; called without arguments it builds the documented default, and the
-module-level defaults are served together by ``patterns.app:app``. All model calls go through
-``integrations.litellm.llm_call`` as journaled steps.
+Each ``*_service`` function (and ``chat_object``) builds a ready ``restate.Service`` (or Virtual
+Object) from your prompts, tools and model; called without arguments it builds the documented
+default. One module per pattern, each with its builder and the offline script that plays its
+default. The defaults are built in one place, ``patterns.app`` (served as ``patterns.app:app``).
+All model calls go through ``integrations.litellm.llm_call`` as journaled steps.
 """
 
 from ._tools import LocalTool, RemoteTool, Tool, ToolFunction, ToolInput
-from .chaining import ChainInput, ChainStep, DEFAULT_CHAIN, call_chaining_service, chaining_service
-from .chat import MEMORY_KEY, ChatMessage, chat_object, chat_session
-from .evaluator import Evaluation, EvaluatorInput, ImprovementResult, evaluator_optimizer, evaluator_optimizer_service
+from .agent_routing import (
+    DEFAULT_SPECIALISTS,
+    RoutingInput,
+    Specialist,
+    agent_router_service,
+    remote_agent_router_service,
+    specialist_service,
+    specialist_services,
+)
+from .chaining import DEFAULT_CHAIN, ChainInput, ChainStep, chaining_service
+from .chat import MEMORY_KEY, ChatMessage, chat_object
+from .evaluator import Evaluation, EvaluatorInput, ImprovementResult, evaluator_optimizer_service
 from .human import (
     ModerationInput,
     ModerationResult,
     Notify,
     ReviewRequest,
-    human_in_the_loop,
     human_in_the_loop_service,
-    human_in_the_loop_with_timeout,
     human_in_the_loop_with_timeout_service,
     print_review_request,
 )
-from .orchestrator import OrchestratorInput, OrchestratorResult, Task, TaskList, WorkerResult, orchestrator, orchestrator_service
+from .manual_loop import manual_loop_service
+from .orchestrator import OrchestratorInput, OrchestratorResult, Task, TaskList, WorkerResult, orchestrator_service
 from .parallel import (
     DEFAULT_ANALYSES,
     Analysis,
     ParallelAnalysisInput,
     WeatherQuestion,
-    manual_loop_agent,
-    manual_loop_service,
-    parallel_agents,
     parallel_agents_service,
-    parallel_tool_agent,
     parallel_tools_service,
 )
-from .racing import RaceInput, RaceResult, racing_agent, racing_service
-from .routing import (
-    DEFAULT_SPECIALISTS,
-    DEFAULT_SUPPORT_TOOLS,
-    RoutingInput,
-    Specialist,
-    SupportQuestion,
-    agent_router,
-    agent_router_service,
-    remote_agent_router,
-    remote_agent_router_service,
-    remote_specialists,
-    specialist_service,
-    specialist_services,
-    support_tickets,
-    support_tickets_service,
-    tool_router,
-    tool_router_service,
-)
-from .saga import (
-    DEFAULT_BOOKING_TOOLS,
-    BookingRequest,
-    CompensatedTool,
-    Compensation,
-    booking_with_rollback_agent,
-    saga_service,
-)
-
-DEFAULT_SERVICES = (
-    call_chaining_service,
-    tool_router,
-    support_tickets,
-    agent_router,
-    remote_agent_router,
-    *remote_specialists,
-    parallel_tool_agent,
-    parallel_agents,
-    racing_agent,
-    human_in_the_loop,
-    human_in_the_loop_with_timeout,
-    chat_session,
-    booking_with_rollback_agent,
-    evaluator_optimizer,
-    orchestrator,
-    manual_loop_agent,
-)
-"""Every default instance, in the order ``patterns.app:app`` serves them."""
+from .racing import RaceInput, racing_service
+from .saga import DEFAULT_BOOKING_TOOLS, BookingRequest, CompensatedTool, Compensation, saga_service
+from .tool_routing import DEFAULT_SUPPORT_TOOLS, SupportQuestion, support_tickets_service, tool_router_service
 
 __all__ = [
     "Analysis",
@@ -93,7 +54,6 @@ __all__ = [
     "DEFAULT_ANALYSES",
     "DEFAULT_BOOKING_TOOLS",
     "DEFAULT_CHAIN",
-    "DEFAULT_SERVICES",
     "DEFAULT_SPECIALISTS",
     "DEFAULT_SUPPORT_TOOLS",
     "Evaluation",
@@ -108,7 +68,6 @@ __all__ = [
     "OrchestratorResult",
     "ParallelAnalysisInput",
     "RaceInput",
-    "RaceResult",
     "RemoteTool",
     "ReviewRequest",
     "RoutingInput",
@@ -121,38 +80,22 @@ __all__ = [
     "ToolInput",
     "WeatherQuestion",
     "WorkerResult",
-    "agent_router",
     "agent_router_service",
-    "booking_with_rollback_agent",
-    "call_chaining_service",
     "chaining_service",
     "chat_object",
-    "chat_session",
-    "evaluator_optimizer",
     "evaluator_optimizer_service",
-    "human_in_the_loop",
     "human_in_the_loop_service",
-    "human_in_the_loop_with_timeout",
     "human_in_the_loop_with_timeout_service",
-    "manual_loop_agent",
     "manual_loop_service",
-    "orchestrator",
     "orchestrator_service",
-    "parallel_agents",
     "parallel_agents_service",
-    "parallel_tool_agent",
     "parallel_tools_service",
     "print_review_request",
-    "racing_agent",
     "racing_service",
-    "remote_agent_router",
     "remote_agent_router_service",
-    "remote_specialists",
     "saga_service",
     "specialist_service",
     "specialist_services",
-    "support_tickets",
     "support_tickets_service",
-    "tool_router",
     "tool_router_service",
 ]

@@ -3,11 +3,15 @@ besides the model's). Replace them with your own tools when building services.""
 
 from __future__ import annotations
 
+import re
 import zlib
 
 from pydantic import BaseModel, Field
 
-from ._tools import ToolInput
+from integrations.testing import ModelRequest, Reply
+
+from ._offline import answer, tool_calls
+from ._tools import LocalTool, Tool, ToolInput
 
 
 class WeatherRequest(BaseModel):
@@ -16,12 +20,26 @@ class WeatherRequest(BaseModel):
     city: str = Field(description="The city, e.g. 'Berlin'")
 
 
+class WeatherQuestion(BaseModel):
+    """A question that makes the model call several tools in one turn."""
+
+    message: str = "What is the weather like in New York, San Francisco and Boston?"
+
+
 def get_weather(tool_input: ToolInput) -> dict[str, object]:
     """A fake but stable forecast: the same city always gets the same weather."""
     city = tool_input.arguments.city
     seed = zlib.crc32(city.lower().encode())
     conditions = ("sunny", "cloudy", "rainy", "windy", "foggy")[seed % 5]
     return {"city": city, "temperature_celsius": seed % 30, "conditions": conditions}
+
+
+WEATHER_TOOL = "get_weather"
+
+DEFAULT_WEATHER_TOOLS: tuple[Tool, ...] = (
+    LocalTool(WEATHER_TOOL, "Get the current weather in a given city", get_weather, parameters=WeatherRequest),
+)
+"""The tools of the parallel-tools agent and the manual loop."""
 
 
 def query_user_database(tool_input: ToolInput) -> dict[str, object]:
@@ -41,3 +59,23 @@ class SupportTicket(BaseModel):
     user_id: str = "user_12345"
     message: str = Field(default="My API calls are failing.", description="What the user needs help with")
     priority: str = Field(default="normal", description="'low', 'normal' or 'high'")
+
+
+# -- the offline model's side of the weather tools ---------------------------------------------------
+
+_CITY = re.compile(r"\b([A-Z][a-z]+(?:\s[A-Z][a-z]+)*)\b")
+_NOT_CITIES = {"What", "The", "How", "Is", "In", "And", "Weather", "I", "Use"}
+
+
+def _cities(question: str) -> list[str]:
+    found = [c for c in _CITY.findall(question) if c.split()[0] not in _NOT_CITIES]
+    return found or ["Berlin"]
+
+
+def weather_reply(request: ModelRequest) -> Reply:
+    """What the offline model does with the weather tools: one ``get_weather`` call per city in
+    the question, all in the same turn, then an answer built from the results."""
+    outputs = request.tool_outputs()
+    if not outputs:
+        return tool_calls(*[(WEATHER_TOOL, {"city": city}) for city in _cities(request.last_user_text)])
+    return answer("Current weather: " + " | ".join(outputs))

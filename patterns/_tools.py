@@ -12,7 +12,7 @@ from typing import Any
 import restate
 from pydantic import BaseModel, ValidationError
 
-from integrations.litellm import ToolCall, tool, tool_result
+from integrations.litellm import ToolCall, tool
 
 __all__ = [
     "LocalTool",
@@ -78,16 +78,13 @@ Tool = LocalTool | RemoteTool
 
 
 def tool_specs(tools: Sequence[Tool]) -> list[dict[str, Any]] | None:
-    """The OpenAI function-tool definitions for ``tools`` (``None`` when there are none)."""
+    """The OpenAI function-tool definitions for ``tools`` (``None`` when there are none).
+
+    The builders check that the names are unique (``unique_by_name``) when the service is built.
+    """
     if not tools:
         return None
-    names = [t.name for t in tools]
-    duplicates = sorted({n for n in names if names.count(n) > 1})
-    if duplicates:
-        raise ValueError(f"tool names must be unique, got duplicates: {duplicates}")
-    return [
-        tool(t.name, t.description, t.parameters.model_json_schema() if t.parameters else None) for t in tools
-    ]
+    return [tool(t.name, t.description, t.parameters.model_json_schema() if t.parameters else None) for t in tools]
 
 
 def _to_text(value: Any) -> str:
@@ -112,21 +109,24 @@ async def invoke(fn: ToolFunction, tool_input: ToolInput) -> str:
 
 @dataclass
 class PendingToolResult:
-    """A started tool call; ``await result()`` after the future completed gives the text for the model."""
+    """A started tool call; ``await result()`` after the future completed gives the text for the model.
+
+    ``tool`` and ``tool_input`` are set when the tool really runs (not for an unknown tool or
+    invalid arguments, which are answered to the model at once), so a caller can act on each
+    result, e.g. register a saga's compensation.
+    """
 
     call: ToolCall
     future: restate.RestateDurableFuture[Any] | None = None
     immediate: str | None = None
     decode: Callable[[Any], str] = field(default=_to_text)
+    tool: Tool | None = None
+    tool_input: ToolInput | None = None
 
     async def result(self) -> str:
         if self.future is None:
             return self.immediate or ""
         return self.decode(await self.future)
-
-    async def message(self) -> dict[str, Any]:
-        """The ``role: tool`` message answering this call."""
-        return tool_result(self.call.id, self.call.function.name, await self.result())
 
 
 def _decode_remote(raw: bytes) -> str:
@@ -168,15 +168,16 @@ def start_tool_call(
     arguments, problem = parse_arguments(call, chosen.parameters)
     if problem is not None:
         return PendingToolResult(call, immediate=problem)
+    tool_input = ToolInput(arguments=arguments, request=request)
     if isinstance(chosen, LocalTool):
         future = ctx.run_typed(
             chosen.name,
             invoke,
             restate.RunOptions(max_attempts=chosen.max_attempts),
             chosen.fn,
-            ToolInput(arguments=arguments, request=request),
+            tool_input,
         )
-        return PendingToolResult(call, future=future)
+        return PendingToolResult(call, future=future, tool=chosen, tool_input=tool_input)
     payload = arguments.model_dump(mode="json") if isinstance(arguments, BaseModel) else arguments
-    future = ctx.generic_call(chosen.service, chosen.handler, arg=json.dumps(payload).encode(), key=chosen.key)
-    return PendingToolResult(call, future=future, decode=_decode_remote)
+    remote = ctx.generic_call(chosen.service, chosen.handler, arg=json.dumps(payload).encode(), key=chosen.key)
+    return PendingToolResult(call, future=remote, decode=_decode_remote, tool=chosen, tool_input=tool_input)

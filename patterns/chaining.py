@@ -6,15 +6,19 @@ had not finished instead of paying for the earlier calls again.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import restate
 from pydantic import BaseModel
 
-from ._llm import llm_step, text_of
+from integrations.testing import ModelRequest, Reply
 
-__all__ = ["ChainInput", "ChainStep", "DEFAULT_CHAIN", "chaining_service", "call_chaining_service"]
+from ._llm import llm_step, text_of
+from ._offline import text
+
+__all__ = ["ChainInput", "ChainStep", "DEFAULT_CHAIN", "chaining_service", "offline_script"]
 
 EXAMPLE_REPORT = (
     "Q3 performance summary: customer satisfaction rose to 92 points, revenue grew 45% year over "
@@ -54,8 +58,7 @@ DEFAULT_CHAIN: tuple[ChainStep, ...] = (
     ),
     ChainStep(
         "Format table",
-        "Format these metrics as a markdown table with the columns 'Metric' and 'Value'.\n\n"
-        "Metrics:\n{input}",
+        "Format these metrics as a markdown table with the columns 'Metric' and 'Value'.\n\nMetrics:\n{input}",
     ),
 )
 
@@ -83,4 +86,45 @@ def chaining_service(
     return service
 
 
-call_chaining_service = chaining_service()
+# -- offline script ------------------------------------------------------------------------------
+# Recognises each default step by the text of its prompt before ``{input}``.
+
+_NUMBER_LINE = re.compile(
+    r"(?:\band\s+)?([A-Za-z][A-Za-z ]*?)\s+(?:rose to|grew(?: by)?|is now at|is now|fell to|reached|at)\s+([\d.]+%?)"
+)
+_METRIC = re.compile(r"^\s*(.+?):\s*([\d.]+)(%?)\s*$")
+
+
+def _extract(body: str) -> str:
+    pairs = [f"{name.strip().capitalize()}: {value}" for name, value in _NUMBER_LINE.findall(body)]
+    return "\n".join(pairs) or "Value: 0"
+
+
+def _sort(body: str) -> str:
+    metrics = [(line, m) for line in body.splitlines() if (m := _METRIC.match(line))]
+    return "\n".join(line for line, m in sorted(metrics, key=lambda pair: -float(pair[1].group(2))))
+
+
+def _format(body: str) -> str:
+    rows = [m for line in body.splitlines() if (m := _METRIC.match(line))]
+    table = ["| Metric | Value |", "| --- | --- |"]
+    table += [f"| {m.group(1)} | {m.group(2)}{m.group(3)} |" for m in rows]
+    return "\n".join(table)
+
+
+_OFFLINE_STEPS: tuple[tuple[str, Callable[[str], str]], ...] = tuple(
+    (step.prompt.split("{input}")[0], play)
+    for step, play in zip(DEFAULT_CHAIN, (_extract, _sort, _format), strict=True)
+)
+
+
+def offline_script(request: ModelRequest) -> Reply | None:
+    """The offline model's side of :data:`DEFAULT_CHAIN`: extracts, sorts and tabulates the
+    metrics for real, so the chain's output is a table built from the input."""
+    if request.system or request.tool_names():
+        return None
+    prompt = request.last_user_text
+    for lead, play in _OFFLINE_STEPS:
+        if prompt.startswith(lead):
+            return text(play(prompt[len(lead) :]))
+    return None

@@ -11,9 +11,12 @@ from typing import Literal
 import restate
 from pydantic import BaseModel, Field
 
-from ._llm import chat, llm_step, text_of
+from integrations.testing import ModelRequest, Reply
 
-__all__ = ["Evaluation", "EvaluatorInput", "ImprovementResult", "evaluator_optimizer", "evaluator_optimizer_service"]
+from ._llm import chat, llm_step, text_of
+from ._offline import answer, instructed, structured
+
+__all__ = ["Evaluation", "EvaluatorInput", "ImprovementResult", "evaluator_optimizer_service", "offline_script"]
 
 GENERATOR_PROMPT = "Solve the task. If earlier attempts and feedback are given, fix every issue raised."
 EVALUATOR_PROMPT = (
@@ -87,4 +90,21 @@ def evaluator_optimizer_service(
     return service
 
 
-evaluator_optimizer = evaluator_optimizer_service()
+# -- offline script ------------------------------------------------------------------------------
+
+_FIRST_DRAFT = "attempt 1"
+
+
+def offline_script(request: ModelRequest) -> Reply | None:
+    """The offline model as the default generator and evaluator: the evaluator asks for one
+    improvement of the first draft and passes the second, so the loop runs two rounds."""
+    if instructed(request, EVALUATOR_PROMPT):
+        if _FIRST_DRAFT in request.last_user_text:
+            return structured({"verdict": "IMPROVE", "feedback": "Handle the empty string and explain the complexity."})
+        return structured({"verdict": "PASS", "feedback": ""})
+    if instructed(request, GENERATOR_PROMPT):
+        attempt = request.last_user_text.count("\nAttempt ") + 1
+        return answer(
+            f"(attempt {attempt}) def longest_palindrome(s: str) -> str: expand around each centre, O(n^2) time."
+        )
+    return None

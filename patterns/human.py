@@ -7,8 +7,7 @@ against a durable timer and escalates when nobody answers in time.
 
 from __future__ import annotations
 
-import os
-import sys
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -17,19 +16,21 @@ from typing import Literal
 import restate
 from pydantic import BaseModel
 
+from integrations.awakeables import announce, resolve_command
 from integrations.litellm import tool
+from integrations.testing import ModelRequest, Reply
 
 from ._llm import chat, llm_step, text_of
+from ._offline import answer, instructed, offers, tool_call
 
 __all__ = [
     "ModerationInput",
     "ModerationResult",
     "Notify",
     "ReviewRequest",
-    "human_in_the_loop",
     "human_in_the_loop_service",
-    "human_in_the_loop_with_timeout",
     "human_in_the_loop_with_timeout_service",
+    "offline_script",
     "print_review_request",
 ]
 
@@ -37,13 +38,14 @@ MODERATION_PROMPT = (
     "You are a content moderation agent. Decide whether the content violates policy. Answer "
     "'approved' or 'rejected' with a short reason. If you are not sure, call get_human_review."
 )
-HUMAN_REVIEW_TOOL = tool("get_human_review", "Ask a human moderator when a policy violation is uncertain.")
+HUMAN_REVIEW_TOOL_NAME = "get_human_review"
+HUMAN_REVIEW_TOOL = tool(HUMAN_REVIEW_TOOL_NAME, "Ask a human moderator when a policy violation is uncertain.")
 
 
 class ModerationInput(BaseModel):
     """The content to moderate."""
 
-    message: str = "Limited offer: send us 1 BTC and we send 2 BTC back, guaranteed!"
+    message: str = "Very explicit content that might violate the policy."
 
 
 class ModerationResult(BaseModel):
@@ -68,16 +70,17 @@ Notify = Callable[[ReviewRequest], None]
 
 
 def print_review_request(request: ReviewRequest) -> None:
-    """The default notification: one line in the service log with the command that resolves it.
+    """The default notification: the ready-to-run approve and reject commands, printed to the
+    service's stdout (the launcher shows it in the terminal).
 
-    The ingress address comes from ``RESTATE_INGRESS_URL`` (default ``http://localhost:8080``).
+    The ingress address comes from ``RESTATE_INGRESS_URL`` (default ``localhost:8080``), see
+    :func:`integrations.awakeables.resolve_command`. It runs inside the journaled notify step, so it
+    prints once per review request, not on every replay.
     """
-    ingress = os.environ.get("RESTATE_INGRESS_URL", "http://localhost:8080").rstrip("/")
-    print(
-        f"[{request.service}] {request.reviewer} review needed for {request.content!r}. Resolve with: "
-        f"curl {ingress}/restate/awakeables/{request.awakeable_id}/resolve --json '\"approved\"'",
-        file=sys.stdout,
-        flush=True,
+    announce(
+        f"[{request.service}] {request.reviewer} review needed for {request.content!r}\n"
+        f"  approve: {resolve_command(request.awakeable_id, 'approved')}\n"
+        f"  reject:  {resolve_command(request.awakeable_id, 'rejected')}"
     )
 
 
@@ -86,12 +89,10 @@ def _notify_step(notify: Notify, request: ReviewRequest) -> str:
     return request.awakeable_id
 
 
-async def _moderate_by_model(
-    ctx: restate.Context, content: str, instructions: str, model: str | None
-) -> str | None:
+async def _moderate_by_model(ctx: restate.Context, content: str, instructions: str, model: str | None) -> str | None:
     """The model's decision, or ``None`` when it asks for a human."""
     verdict = await llm_step(ctx, "Moderate", chat(instructions, content), tools=[HUMAN_REVIEW_TOOL], model=model)
-    if any(call.function.name == "get_human_review" for call in verdict.tool_calls):
+    if any(call.function.name == HUMAN_REVIEW_TOOL_NAME for call in verdict.tool_calls):
         return None
     return text_of(verdict)
 
@@ -114,18 +115,19 @@ def human_in_the_loop_service(
     notify: Notify = print_review_request,
 ) -> restate.Service:
     """A service whose ``moderate`` handler lets the model decide, or waits (durably, without a
-    limit) for a human when the model asks for one."""
+    limit) for a human when the model asks for one. It returns the decision text: the model's
+    answer, or what the reviewer resolved the awakeable with (as the docs' page shows)."""
     service = restate.Service(name)
 
     @service.handler()
-    async def moderate(ctx: restate.Context, content: ModerationInput) -> ModerationResult:
+    async def moderate(ctx: restate.Context, content: ModerationInput) -> str:
         """Moderate ``content``; suspend on an awakeable if a human must decide."""
         decision = await _moderate_by_model(ctx, content.message, instructions, model)
         if decision is not None:
-            return ModerationResult(decision=decision, decided_by="model")
+            return decision
         approval, notified = _ask(ctx, name, "moderator", content.message, notify)
         await notified
-        return ModerationResult(decision=await approval, decided_by="moderator")
+        return await approval
 
     return service
 
@@ -142,7 +144,8 @@ def human_in_the_loop_with_timeout_service(
 ) -> restate.Service:
     """Like :func:`human_in_the_loop_service`, but a moderator who does not answer within
     ``review_timeout`` is escalated (a second reviewer, a second awakeable); if that one is silent
-    for ``escalation_timeout`` too, ``timeout_decision`` applies. The timers are durable."""
+    for ``escalation_timeout`` too, ``timeout_decision`` applies. The timers are durable. It
+    returns a :class:`ModerationResult`, whose ``decided_by`` says which path was taken."""
     service = restate.Service(name)
 
     @service.handler()
@@ -168,5 +171,17 @@ def human_in_the_loop_with_timeout_service(
     return service
 
 
-human_in_the_loop = human_in_the_loop_service()
-human_in_the_loop_with_timeout = human_in_the_loop_with_timeout_service()
+# -- offline script ------------------------------------------------------------------------------
+
+_UNSURE = re.compile(r"explicit|violat|polic|btc|crypto|giveaway|guarantee|scam|hate|weapon|nsfw", re.IGNORECASE)
+
+
+def offline_script(request: ModelRequest) -> Reply | None:
+    """The offline model as the default moderator: content that looks risky (the docs' payload
+    "Very explicit content that might violate the policy." among it) goes to a human through
+    ``get_human_review``, so the run waits for a reviewer; anything else is approved."""
+    if not (instructed(request, MODERATION_PROMPT) and offers(request, HUMAN_REVIEW_TOOL_NAME)):
+        return None
+    if _UNSURE.search(request.last_user_text):
+        return tool_call(HUMAN_REVIEW_TOOL_NAME)
+    return answer("approved: nothing in this content violates the policy.")

@@ -7,10 +7,15 @@ own while the finished workers' results stay in the journal.
 
 from __future__ import annotations
 
+import re
+
 import restate
 from pydantic import BaseModel, Field
 
+from integrations.testing import ModelRequest, Reply
+
 from ._llm import chat, llm_step, text_of
+from ._offline import answer, instructed, structured
 
 __all__ = [
     "OrchestratorInput",
@@ -18,7 +23,7 @@ __all__ = [
     "Task",
     "TaskList",
     "WorkerResult",
-    "orchestrator",
+    "offline_script",
     "orchestrator_service",
 ]
 
@@ -26,6 +31,8 @@ PLANNER_PROMPT = (
     "You are an orchestrator. Break the request into independent subtasks for specialist workers "
     "(for example sentiment, key points, summary). Return one task per worker."
 )
+WORKER_PROMPT = "You are a {task_type} specialist."
+"""A worker's system prompt; ``{task_type}`` comes from the plan."""
 
 
 class OrchestratorInput(BaseModel):
@@ -90,7 +97,7 @@ def orchestrator_service(
                 ctx,
                 f"Worker {index}: {task.task_type}",
                 chat(
-                    f"You are a {task.task_type} specialist.",
+                    WORKER_PROMPT.replace("{task_type}", task.task_type),
                     f"Task: {task.instruction}\n\nRequest:\n{request.message}",
                 ),
                 model=worker_model or model,
@@ -102,11 +109,30 @@ def orchestrator_service(
         return OrchestratorResult(
             results=[
                 WorkerResult(task_type=task.task_type, instruction=task.instruction, result=text_of(await worker))
-                for task, worker in zip(tasks, workers)
+                for task, worker in zip(tasks, workers, strict=True)
             ]
         )
 
     return service
 
 
-orchestrator = orchestrator_service()
+# -- offline script ------------------------------------------------------------------------------
+
+_OFFLINE_PLAN = TaskList(
+    tasks=[
+        Task(task_type="sentiment", instruction="Classify the sentiment of the text."),
+        Task(task_type="key_points", instruction="List the key points of the text."),
+        Task(task_type="summary", instruction="Summarise the text in one sentence."),
+    ]
+)
+_WORKER = re.compile(re.escape(WORKER_PROMPT).replace(re.escape("{task_type}"), r"(\S+)"))
+
+
+def offline_script(request: ModelRequest) -> Reply | None:
+    """The offline model as the default planner (three tasks) and as each worker."""
+    if instructed(request, PLANNER_PROMPT):
+        return structured(_OFFLINE_PLAN.model_dump())
+    worker = _WORKER.fullmatch(request.system)
+    if worker is None:
+        return None
+    return answer(f"({worker.group(1)} worker) done: {request.last_user_text.splitlines()[0][:80]}")

@@ -7,42 +7,35 @@ which step finished first.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import restate
 from pydantic import BaseModel
 
-from ._examples import WeatherRequest, get_weather
+from integrations.testing import ModelRequest, Reply
+
+from ._examples import DEFAULT_WEATHER_TOOLS, WEATHER_TOOL, WeatherQuestion, weather_reply
 from ._llm import chat, llm_step, text_of
 from ._loop import DEFAULT_MAX_TURNS, run_agent_loop
-from ._tools import LocalTool, Tool
+from ._offline import answer, instructed, offers
+from ._tools import Tool
+from ._validation import unique_by_name
 
 __all__ = [
     "Analysis",
     "DEFAULT_ANALYSES",
-    "DEFAULT_LOOP_TOOLS",
     "DEFAULT_WEATHER_TOOLS",
     "ParallelAnalysisInput",
     "WeatherQuestion",
-    "manual_loop_agent",
-    "manual_loop_service",
-    "parallel_agents",
+    "offline_script",
     "parallel_agents_service",
-    "parallel_tool_agent",
     "parallel_tools_service",
 ]
 
 
-class WeatherQuestion(BaseModel):
-    """A question that makes the model call several tools in one turn."""
-
-    message: str = "What is the weather like in New York, San Francisco and Boston?"
-
-
-DEFAULT_WEATHER_TOOLS: tuple[Tool, ...] = (
-    LocalTool("get_weather", "Get the current weather in a given city", get_weather, parameters=WeatherRequest),
-)
+# -- parallel tools ------------------------------------------------------------------------------
 
 
 def parallel_tools_service(
@@ -55,7 +48,7 @@ def parallel_tools_service(
 ) -> restate.Service:
     """A service whose ``run`` handler is an agent loop that executes all tool calls of one
     model turn concurrently (each a journaled step or durable call) before the next turn."""
-    chosen = tuple(tools)
+    chosen = unique_by_name(tools, "tool")
     service = restate.Service(name)
 
     @service.handler()
@@ -67,27 +60,6 @@ def parallel_tools_service(
         )
 
     return service
-
-
-# -- manual agent loop ---------------------------------------------------------------------------
-
-DEFAULT_LOOP_TOOLS = DEFAULT_WEATHER_TOOLS
-
-LOOP_PROMPT = "You are a helpful assistant. Use the tools when they help; call several at once when you can."
-
-
-def manual_loop_service(
-    tools: Sequence[Tool] = DEFAULT_LOOP_TOOLS,
-    *,
-    name: str = "ManualLoopAgent",
-    instructions: str = LOOP_PROMPT,
-    model: str | None = None,
-    max_turns: int = DEFAULT_MAX_TURNS,
-) -> restate.Service:
-    """A hand-written agent loop (no agent SDK) with a system prompt, parallel tool calls and a
-    turn limit: the building block to start from when no agent framework fits. It is the
-    parallel-tools loop under its own name and prompt."""
-    return parallel_tools_service(tools, name=name, instructions=instructions, model=model, max_turns=max_turns)
 
 
 # -- parallel agents -----------------------------------------------------------------------------
@@ -106,7 +78,7 @@ class ParallelAnalysisInput(BaseModel):
 
 @dataclass(frozen=True)
 class Analysis:
-    """One independent analysis: ``name`` labels its journaled step and its result."""
+    """One independent analysis: ``name`` labels its journaled step."""
 
     name: str
     instructions: str
@@ -125,26 +97,41 @@ def parallel_agents_service(
     name: str = "ParallelAgentsService",
     model: str | None = None,
 ) -> restate.Service:
-    """A service whose ``analyze`` handler runs every analysis concurrently and returns
-    ``{analysis name: result}`` in the order the analyses were given."""
-    chosen = tuple(analyses)
-    if not chosen:
-        raise ValueError("parallel agents need at least one analysis")
-    names = [a.name for a in chosen]
-    if len(set(names)) != len(names):
-        raise ValueError(f"analysis names must be unique: {names}")
+    """A service whose ``analyze`` handler runs every analysis concurrently and returns their
+    results as a list of strings, in the order the analyses were given (as the docs' page shows)."""
+    chosen = unique_by_name(analyses, "analysis", required=True)
     service = restate.Service(name)
 
     @service.handler()
-    async def analyze(ctx: restate.Context, request: ParallelAnalysisInput) -> dict[str, str]:
+    async def analyze(ctx: restate.Context, request: ParallelAnalysisInput) -> list[str]:
         """Start all analyses, wait for all, combine in declaration order."""
         futures = [llm_step(ctx, a.name, chat(a.instructions, request.message), model=model) for a in chosen]
         await restate.gather(*futures)
-        return {a.name: text_of(await f) for a, f in zip(chosen, futures)}
+        return [text_of(await future) for future in futures]
 
     return service
 
 
-parallel_tool_agent = parallel_tools_service()
-manual_loop_agent = manual_loop_service()
-parallel_agents = parallel_agents_service()
+# -- offline script ------------------------------------------------------------------------------
+
+_SENTENCE = re.compile(r"(?<=[.!?])\s+")
+
+
+def _analyse(analysis: Analysis, content: str) -> str:
+    sentences = [s for s in _SENTENCE.split(content.strip()) if s]
+    if analysis.name == "sentiment":
+        return "positive: the text reports results above expectations."
+    if analysis.name == "key_points":
+        return "\n".join(f"- {s}" for s in sentences[:3])
+    return sentences[0] if sentences else content
+
+
+def offline_script(request: ModelRequest) -> Reply | None:
+    """The offline model as the default parallel-tools agent (no system prompt, the weather tool:
+    one ``get_weather`` call per city, all in one turn) and as each default analysis."""
+    if not request.system and offers(request, WEATHER_TOOL):
+        return weather_reply(request)
+    for analysis in DEFAULT_ANALYSES:
+        if instructed(request, analysis.instructions):
+            return answer(f"({analysis.name}) {_analyse(analysis, request.last_user_text)}")
+    return None

@@ -11,9 +11,12 @@ from typing import Any
 import restate
 from pydantic import BaseModel
 
-from ._llm import chat, llm_step, text_of
+from integrations.testing import ModelRequest, Reply
 
-__all__ = ["RaceInput", "RaceResult", "racing_agent", "racing_service"]
+from ._llm import chat, llm_step, text_of
+from ._offline import answer, instructed
+
+__all__ = ["RaceInput", "offline_script", "racing_service"]
 
 THINK_LONGER_PROMPT = "Think step by step and analyse the question thoroughly before answering."
 RESPOND_QUICKLY_PROMPT = "Answer immediately in one or two sentences."
@@ -25,13 +28,6 @@ class RaceInput(BaseModel):
     message: str = "What's the best approach to learn machine learning?"
 
 
-class RaceResult(BaseModel):
-    """The winning answer and which handler produced it."""
-
-    winner: str
-    answer: str
-
-
 def racing_service(
     *,
     name: str = "RacingAgent",
@@ -40,9 +36,9 @@ def racing_service(
     think_longer_model: str | None = None,
     respond_quickly_model: str | None = None,
 ) -> restate.Service:
-    """A service with ``run`` (the race) and its two contenders ``think_longer`` and
-    ``respond_quickly``; each contender can use its own model (e.g. a reasoning model vs. a
-    small fast one)."""
+    """A service with ``run`` (the race, returning the winning answer's text, as the docs' page
+    shows) and its two contenders ``think_longer`` and ``respond_quickly``; each contender can use
+    its own model (e.g. a reasoning model vs. a small fast one)."""
     service = restate.Service(name)
 
     @service.handler()
@@ -62,7 +58,7 @@ def racing_service(
         return text_of(reply)
 
     @service.handler()
-    async def run(ctx: restate.Context, request: RaceInput) -> RaceResult:
+    async def run(ctx: restate.Context, request: RaceInput) -> str:
         """Start both approaches; return the first successful answer and cancel the other.
 
         A contender that fails does not win: the race waits for the other one, and only fails
@@ -80,18 +76,30 @@ def racing_service(
             for label in [k for k, f in pending.items() if f in done]:
                 future = pending.pop(label)
                 try:
-                    answer = await future
+                    winner: str = await future
                 except restate.TerminalError as exc:
                     failure = exc
                     continue
                 for loser in pending.values():
                     if loser not in done:
                         ctx.cancel_invocation(await loser.invocation_id())
-                return RaceResult(winner=label, answer=answer)
+                return winner
         assert failure is not None
         raise restate.TerminalError(f"both approaches failed; last error: {failure.message}")
 
     return service
 
 
-racing_agent = racing_service()
+THINKING_DELAY = 2.0
+"""Seconds the offline model takes for the thorough approach, so the quick one wins the race
+and the thorough one is visibly cancelled."""
+
+
+def offline_script(request: ModelRequest) -> Reply | None:
+    """The offline model as both default contenders: the thorough one answers slowly."""
+    question = request.last_user_text[:80]
+    if instructed(request, THINK_LONGER_PROMPT):
+        return answer(f"(thought it through) answering: {question}", delay=THINKING_DELAY)
+    if instructed(request, RESPOND_QUICKLY_PROMPT):
+        return answer(f"(quick answer) answering: {question}")
+    return None

@@ -17,11 +17,13 @@ from typing import Any
 import restate
 from pydantic import BaseModel, Field
 
-from integrations.litellm import tool_result
+from integrations.testing import ModelRequest, Reply
 
-from ._llm import chat, llm_step, text_of
-from ._loop import DEFAULT_MAX_TURNS
-from ._tools import TOOL_ATTEMPTS, LocalTool, ToolFunction, ToolInput, invoke, parse_arguments, resolve, tool_specs
+from ._llm import chat
+from ._loop import DEFAULT_MAX_TURNS, run_agent_loop
+from ._offline import answer, instructed, tool_call
+from ._tools import TOOL_ATTEMPTS, LocalTool, PendingToolResult, ToolFunction, ToolInput, resolve
+from ._validation import unique_by_name
 
 __all__ = [
     "BookingRequest",
@@ -31,7 +33,7 @@ __all__ = [
     "DEFAULT_BOOKING_TOOLS",
     "FlightBooking",
     "HotelBooking",
-    "booking_with_rollback_agent",
+    "offline_script",
     "saga_service",
 ]
 
@@ -126,44 +128,34 @@ def saga_service(
     model: str | None = None,
     max_turns: int = DEFAULT_MAX_TURNS,
 ) -> restate.Service:
-    """A service whose ``book`` handler is an agent loop over compensated tools (run one after
-    another, since bookings depend on each other) that rolls back on a terminal failure."""
-    chosen = tuple(tools)
-    specs = tool_specs([LocalTool(t.name, t.description, t.action, t.parameters) for t in chosen])
+    """A service whose ``book`` handler is the shared agent loop over compensated tools (run one
+    after another, since bookings depend on each other) that rolls back on a terminal failure."""
+    chosen = unique_by_name(tools, "tool")
     by_name = {t.name: t for t in chosen}
+    actions = [LocalTool(t.name, t.description, t.action, t.parameters, t.max_attempts) for t in chosen]
     service = restate.Service(name)
 
     @service.handler()
     async def book(ctx: restate.Context, request: BookingRequest) -> str:
         """Let the model book with the tools; on a terminal error undo the bookings in reverse."""
         done: list[tuple[CompensatedTool, ToolInput, str]] = []
-        messages = chat(instructions, request.message)
+
+        def register(started: PendingToolResult, output: str) -> None:
+            # runs in the handler once the action's result is journaled: from now on it needs undoing
+            assert started.tool is not None and started.tool_input is not None
+            done.append((by_name[started.tool.name], started.tool_input, output))
+
         try:
-            for _ in range(max_turns):
-                response = await llm_step(ctx, "LLM call", messages, tools=specs, model=model)
-                messages.append(response.to_message())
-                if not response.tool_calls:
-                    return text_of(response)
-                for call in response.tool_calls:
-                    compensated = by_name.get(call.function.name)
-                    if compensated is None:
-                        messages.append(tool_result(call.id, call.function.name, f"Tool not found: {call.function.name}"))
-                        continue
-                    arguments, problem = parse_arguments(call, compensated.parameters)
-                    if problem is not None:
-                        messages.append(tool_result(call.id, call.function.name, problem))
-                        continue
-                    tool_input = ToolInput(arguments=arguments, request=request)
-                    output = await ctx.run_typed(
-                        compensated.name,
-                        invoke,
-                        restate.RunOptions(max_attempts=compensated.max_attempts),
-                        compensated.action,
-                        tool_input,
-                    )
-                    done.append((compensated, tool_input, output))
-                    messages.append(tool_result(call.id, call.function.name, output))
-            raise restate.TerminalError(f"the booking agent did not finish within {max_turns} model turns")
+            return await run_agent_loop(
+                ctx,
+                chat(instructions, request.message),
+                actions,
+                request=request,
+                model=model,
+                parallel=False,
+                max_turns=max_turns,
+                on_tool_result=register,
+            )
         except restate.TerminalError:
             for compensated, tool_input, output in reversed(done):
                 # no attempt limit: a rollback must complete, so it is retried until it does
@@ -180,4 +172,23 @@ def saga_service(
     return service
 
 
-booking_with_rollback_agent = saga_service()
+# -- offline script ------------------------------------------------------------------------------
+
+
+def offline_script(request: ModelRequest) -> Reply | None:
+    """The offline model as the default booking agent: hotel, then flight, then car, one at a
+    time. A convertible (the default request asks for one) is never available, so the saga rolls
+    back the flight and the hotel."""
+    if not instructed(request, BOOKING_PROMPT):
+        return None
+    car = "convertible" if "convertible" in request.last_user_text.lower() else "compact"
+    steps: list[tuple[str, dict[str, Any]]] = [
+        ("book_hotel", {"city": "Paris", "nights": 2}),
+        ("book_flight", {"origin": "Berlin", "destination": "Paris"}),
+        ("book_car", {"city": "Paris", "car_type": car}),
+    ]
+    outputs = request.tool_outputs()
+    if len(outputs) < len(steps):
+        name, arguments = steps[len(outputs)]
+        return tool_call(name, arguments)
+    return answer("Booked: " + "; ".join(outputs))

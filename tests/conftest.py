@@ -3,9 +3,12 @@ helpers to serve a test app in a killable process and register it."""
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,6 +21,47 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 TESTS = Path(__file__).resolve().parent
 REPO_ROOT = TESTS.parent
 APPS = TESTS / "apps"
+
+
+SERVER_FIXTURES = frozenset({"restate_server", "replay_server", "any_server", "serve"})
+"""Tests using one of these start a real restate-server: they get the ``server`` marker."""
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "server: starts a real restate-server (deselect with -m 'not server')")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark every test that needs a restate-server, so ``./dev test -m "not server"`` runs the unit tests."""
+    for item in items:
+        if SERVER_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.server)
+
+
+def _loopback(host: object) -> bool:
+    if host in (None, "localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(str(host)).is_loopback
+    except ValueError:
+        return False
+
+
+@pytest.fixture(autouse=True)
+def no_real_providers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail any test whose own process tries to reach a host off this machine (a real model provider).
+
+    Served apps get their model address from the scripted model server (``serve(model=...)``) or a
+    closed loopback port, so they cannot reach a provider either.
+    """
+    real_getaddrinfo = socket.getaddrinfo
+
+    def guarded(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if not _loopback(host if not isinstance(host, bytes) else host.decode()):
+            pytest.fail(f"test tried to reach {host!r}: tests never call a real model provider", pytrace=False)
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", guarded)
 
 
 ALWAYS_REPLAY = os.environ.get("RESTATE_ALWAYS_REPLAY") == "1"
@@ -95,6 +139,10 @@ def serve(tmp_path: Path, effects: Effects) -> Iterator[StackFactory]:
         env: dict[str, str] | None = None,
     ) -> Stack:
         all_env = {
+            # A stray call without a scripted model hits a closed loopback port, never a provider.
+            "OPENAI_BASE_URL": "http://127.0.0.1:9/v1",
+            "OPENAI_API_BASE": "http://127.0.0.1:9/v1",
+            "OPENAI_API_KEY": "sk-test-no-real-provider",
             "EFFECTS_FILE": str(effects.path),
             "GATE_DIR": str(tmp_path),
             "OPENAI_AGENTS_DISABLE_TRACING": "1",

@@ -12,9 +12,22 @@ import openai
 import pytest
 from restate.exceptions import RetryableError, TerminalError
 
-from integrations.errors import ErrorKind, classify_provider_error, retry_after_of, to_restate_error
+from integrations.errors import (
+    RULES,
+    ErrorKind,
+    TransientProviderError,
+    classify_provider_error,
+    matching_rule,
+    naming_step,
+    provider_errors_as_restate,
+    retry_after_of,
+    rules_table,
+    to_restate_error,
+)
 from integrations.runtime import free_port
 from integrations.testing import Reply, ScriptedModelServer, error, text
+
+from .conftest import REPO_ROOT
 
 litellm.suppress_debug_info = True
 
@@ -199,3 +212,97 @@ def test_to_restate_error_leaves_other_errors_alone() -> None:
     already = TerminalError("decided elsewhere")
     assert to_restate_error(bug) is bug
     assert to_restate_error(already) is already
+
+
+# -- the rules table --------------------------------------------------------------------------------
+
+
+def test_docs_show_the_rules_table() -> None:
+    """docs/errors.md carries the table generated from RULES (``python -m integrations.errors``)."""
+    doc = (REPO_ROOT / "docs" / "errors.md").read_text()
+    begin, end = "<!-- rules:begin -->\n", "\n<!-- rules:end -->"
+    assert begin in doc and end in doc, "docs/errors.md lost its rules markers"
+    shown = doc.split(begin, 1)[1].split(end, 1)[0]
+    assert shown == rules_table(), "docs/errors.md is stale: paste `python -m integrations.errors` between the markers"
+
+
+def test_a_kind_is_either_terminal_or_retryable_in_every_rule() -> None:
+    terminal_by_kind: dict[ErrorKind, set[bool]] = {}
+    for rule in RULES:
+        terminal_by_kind.setdefault(rule.kind, set()).add(rule.terminal)
+    assert {kind: flags for kind, flags in terminal_by_kind.items() if len(flags) > 1} == {}
+    assert set(terminal_by_kind) == set(ErrorKind)  # every kind is reachable
+
+
+def _status_error(status: int, message: str = "x", code: str | None = None, headers: dict | None = None) -> Exception:
+    request = httpx.Request("POST", "http://x/v1/chat/completions")
+    response = httpx.Response(status, request=request, headers=headers or {})
+    body = {"error": {"message": message, "code": code}} if code else None
+    return openai.APIStatusError(message, response=response, body=body)
+
+
+# Every rule, with an error it must be the first match for: proves the order of the table.
+FIRST_MATCHES: list[tuple[int, Exception]] = [
+    (1, _status_error(400, "This model's maximum context length is 8192 tokens")),
+    (2, _status_error(400, "flagged", code="content_filter")),
+    (3, litellm.BudgetExceededError(current_cost=2.0, max_budget=1.0)),
+    (4, TimeoutError("read timed out")),
+    (5, httpx.ConnectError("refused")),
+    (6, _status_error(500, "Connection error.")),
+    (7, openai.APIError("stream broke", request=httpx.Request("POST", "http://x"), body=None)),
+    (8, _status_error(401)),
+    (9, _status_error(403)),
+    (10, _status_error(404, "The model `gpt-9` does not exist")),
+    (11, _status_error(409)),
+    (12, _status_error(429, "You exceeded your current quota")),
+    (13, _status_error(429, "slow down")),
+    (14, _status_error(408)),
+    (15, _status_error(503, "the engine is overloaded")),
+    (16, _status_error(502)),
+    (17, _status_error(422, "unknown model 'x'")),
+    (18, _status_error(413, "payload too large")),
+]
+
+
+def test_every_rule_is_the_first_match_for_its_example() -> None:
+    assert [number for number, _ in FIRST_MATCHES] == list(range(1, len(RULES) + 1))
+    for number, exc in FIRST_MATCHES:
+        assert matching_rule(exc) is RULES[number - 1], (number, repr(exc), matching_rule(exc))
+
+
+def test_retry_after_is_read_only_where_the_rule_honours_it() -> None:
+    honoured = classify_provider_error(_status_error(503, "busy", headers={"retry-after": "4"}))
+    ignored = classify_provider_error(_status_error(400, "bad", headers={"retry-after": "4"}))
+    assert honoured is not None and honoured.retry_after == timedelta(seconds=4)
+    assert ignored is not None and ignored.retry_after is None
+
+
+# -- translation inside a step ----------------------------------------------------------------------
+
+
+def test_retryable_error_without_retry_after_is_a_plain_exception_naming_the_step() -> None:
+    translated = to_restate_error(_status_error(500, "boom"), step="LLM call: gpt-4o")
+    assert isinstance(translated, TransientProviderError) and not isinstance(translated, RetryableError)
+    assert translated.verdict.kind is ErrorKind.SERVER_ERROR
+    # Restate records repr(exc) for a plain exception: it must read as the message.
+    assert repr(translated) == str(translated) == (
+        "step 'LLM call: gpt-4o': model provider error (server_error, HTTP 500), retryable: boom"
+    )
+    assert to_restate_error(translated) is translated  # translating twice changes nothing
+
+
+def test_errors_translated_inside_a_named_step_name_it() -> None:
+    with naming_step("LLM call"):
+        terminal = to_restate_error(_status_error(401, "bad key"))
+    assert isinstance(terminal, TerminalError) and terminal.message.startswith("step 'LLM call': ")
+    assert "step" not in str(to_restate_error(_status_error(500)))  # outside: no step to name
+
+
+def test_provider_errors_as_restate_maps_provider_errors_only() -> None:
+    original = _status_error(401, "bad key")
+    with pytest.raises(TerminalError) as raised, provider_errors_as_restate("LLM call"):
+        raise original
+    assert raised.value.__cause__ is original and raised.value.status_code == 401
+
+    with pytest.raises(KeyError), provider_errors_as_restate("LLM call"):
+        raise KeyError("a bug stays a bug")

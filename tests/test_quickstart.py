@@ -65,6 +65,7 @@ def test_denver_keeps_retrying_until_the_line_is_removed_and_the_service_restart
         assert len(model.requests) == 2
 
 
+@pytest.mark.server
 def test_main_command_demo_answers_offline(tmp_path) -> None:
     ports = [str(free_port()) for _ in range(3)]
     env = {k: v for k, v in __import__("os").environ.items() if k != "OPENAI_API_KEY"}

@@ -54,15 +54,18 @@ async def llm_call(
     api_base: str | None = None,
     api_key: str | None = None,
     extra_headers: Mapping[str, str] | None = None,
-    attempts: int | None = None,
+    max_attempts: int | None = None,
 ) -> LLMResponse:
     """Call the model once and return a journal-friendly :class:`LLMResponse`.
 
     Meant to run as a step: ``await ctx.run_typed("LLM call", llm_call, RunOptions(max_attempts=3),
-    messages=messages, tools=TOOLS)``. Inside Restate the client's own retries are off and provider
-    errors are translated by ``integrations.errors.to_restate_error`` (terminal ones fail the step at
-    once; retryable ones are retried by Restate, after the provider's Retry-After). Outside Restate,
-    retryable errors are retried up to ``attempts`` times (default ``$LLM_MAX_ATTEMPTS`` or 4).
+    messages=messages, tools=TOOLS)``, or, for every Restate retry setting plus a per-attempt
+    timeout, ``await model_step(ctx, "LLM call", llm_call, StepRetry(...), messages=messages)``.
+    Inside Restate the client's own retries are off and provider errors are translated by
+    ``integrations.errors`` (terminal ones fail the step at once; retryable ones are retried by
+    Restate, after the provider's Retry-After). Outside Restate, retryable errors are retried up to
+    ``max_attempts`` times (default ``$LLM_MAX_ATTEMPTS`` or 4); inside, ``max_attempts`` is ignored:
+    the step's options decide.
 
     ``messages`` is a prompt string or a list of chat messages (dicts or earlier responses).
     ``response_format`` is a pydantic class (or a raw OpenAI ``response_format`` dict); the answer is
@@ -98,7 +101,7 @@ async def llm_call(
         raw = await litellm.acompletion(**request)
         return _to_response(raw, response_format)
 
-    return await call_with_retries(once, attempts=None if in_restate_step() else attempts)
+    return await call_with_retries(once, max_attempts=None if in_restate_step() else max_attempts)
 
 
 def _to_response(raw: Any, response_format: ResponseFormat | None) -> LLMResponse:

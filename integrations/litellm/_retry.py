@@ -2,8 +2,9 @@
 
 Inside a step, retrying in the client would hide attempts from the journal and multiply Restate's
 own ``max_attempts``; so the call is made once and the error is translated
-(``integrations.errors.to_restate_error``). In a plain script there is no journal, so tenacity retries
-the retryable classes only, honouring the provider's Retry-After.
+(``integrations.errors.provider_errors_as_restate``, the helper both adapters share). In a plain
+script there is no journal, so tenacity retries the retryable classes only, honouring the
+provider's Retry-After.
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ from typing import TypeVar
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt, wait_random_exponential
 
 from integrations._context import running_context
-from integrations.errors import classify_provider_error, to_restate_error
+from integrations.errors import classify_provider_error, provider_errors_as_restate
 
-__all__ = ["DEFAULT_ATTEMPTS", "in_restate_step", "call_with_retries"]
+__all__ = ["DEFAULT_ATTEMPTS", "call_with_retries", "in_restate_step"]
 
 _T = TypeVar("_T")
 
@@ -47,20 +48,15 @@ def _wait(state: RetryCallState) -> float:
     return _backoff(state)
 
 
-async def call_with_retries(call: Callable[[], Awaitable[_T]], *, attempts: int | None) -> _T:
+async def call_with_retries(call: Callable[[], Awaitable[_T]], *, max_attempts: int | None) -> _T:
     """Run ``call`` once under Restate (errors translated), or with bounded tenacity retries outside."""
     if in_restate_step():
-        try:
+        with provider_errors_as_restate():
             return await call()
-        except Exception as exc:
-            translated = to_restate_error(exc)
-            if translated is exc:
-                raise
-            raise translated from exc
     retrying = AsyncRetrying(
         retry=retry_if_exception(_is_retryable),
         wait=_wait,
-        stop=stop_after_attempt(max(1, attempts if attempts is not None else DEFAULT_ATTEMPTS)),
+        stop=stop_after_attempt(max(1, max_attempts if max_attempts is not None else DEFAULT_ATTEMPTS)),
         reraise=True,
     )
     async for attempt in retrying:

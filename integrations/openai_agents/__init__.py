@@ -9,6 +9,8 @@ result = await Runner.run(agent, input=message, context=ctx,
 from .._extras import require_extra
 
 try:
+    from ..retry import StepRetry
+    from ._compaction import Compaction, CompactionPolicy, DropOldest
     from ._model import DurableModel
     from ._provider import DurableModelCalls
     from ._runner import DurableRunner, durable_run_config
@@ -22,11 +24,15 @@ except ImportError:  # name the extra to install when openai-agents is missing
 
 __all__ = [
     "AgentTerminalError",
+    "Compaction",
+    "CompactionPolicy",
+    "DropOldest",
     "DurableModel",
     "DurableModelCalls",
     "DurableRunner",
     "ModelResponseSerde",
     "RestateSession",
+    "StepRetry",
     "durable_function_tool",
     "durable_run_config",
     "raise_restate_errors",

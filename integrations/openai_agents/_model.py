@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 import restate
 from agents.agent_output import AgentOutputSchemaBase
@@ -18,10 +17,10 @@ from openai.types.responses.response_prompt_param import ResponsePromptParam
 
 from .._context import running_context
 from ..budget import TokenBudget
-from ..errors import to_restate_error
+from ..tracing._steps import journal_step
+from ..retry import StepRetry, run_step
 from ._serde import ModelResponseSerde
 from ._stream import replay_as_stream
-
 
 try:  # the SDK's own switch that turns off the openai client's and LiteLLM's inner retries
     from agents.models._retry_runtime import provider_managed_retries_disabled as _no_inner_retries
@@ -40,9 +39,11 @@ class DurableModel(Model):
 
     On replay the journaled response is returned without calling the model. Provider errors are
     classified by ``integrations.errors``: auth/validation errors fail the step at once with a
-    ``TerminalError``; transient ones are retried by Restate (honouring Retry-After) up to
-    ``max_retries`` attempts, after which the step fails with ``TerminalError``. The provider
-    client's own retries are disabled inside the step so every attempt shows in the journal.
+    ``TerminalError``; transient ones are retried by Restate (honouring Retry-After) as ``retry``
+    says (default: 3 attempts), after which the step fails with a ``TerminalError`` that names it.
+    ``retry=StepRetry(attempt_timeout=...)`` cancels and retries an attempt the provider leaves
+    hanging. The provider client's own retries are disabled inside the step so every attempt shows
+    in the journal.
 
     ``context`` may be omitted: the Restate context of the running handler is then looked up at
     call time, which lets an ``Agent(model=DurableModel(LitellmModel(...)))`` live at module level.
@@ -57,16 +58,14 @@ class DurableModel(Model):
         model: Model,
         *,
         context: restate.Context | None = None,
-        max_retries: int = 3,
+        retry: StepRetry | None = None,
         name: str | None = None,
         token_budget: TokenBudget | None = None,
     ) -> None:
         if isinstance(model, DurableModel):
             raise TypeError("model is already durable; wrapping it twice would journal every call twice")
-        if max_retries < 1:
-            raise ValueError("max_retries counts attempts and must be at least 1")
         self.model = model
-        self.max_retries = max_retries
+        self.retry = retry or StepRetry()
         self.name = name or getattr(model, "model", None) or type(model).__name__
         self.token_budget = token_budget
         self._context = context
@@ -98,29 +97,22 @@ class DurableModel(Model):
 
         async def call_model() -> ModelResponse:
             with _no_inner_retries(True):
-                try:
-                    return await self.model.get_response(
-                        system_instructions,
-                        input,
-                        model_settings,
-                        tools,
-                        output_schema,
-                        handoffs,
-                        tracing,
-                        previous_response_id=previous_response_id,
-                        conversation_id=conversation_id,
-                        prompt=prompt,
-                    )
-                except Exception as exc:
-                    mapped = to_restate_error(exc)
-                    if mapped is exc:
-                        raise
-                    raise mapped from exc
+                return await self.model.get_response(
+                    system_instructions,
+                    input,
+                    model_settings,
+                    tools,
+                    output_schema,
+                    handoffs,
+                    tracing,
+                    previous_response_id=previous_response_id,
+                    conversation_id=conversation_id,
+                    prompt=prompt,
+                )
 
-        options: restate.RunOptions[ModelResponse] = restate.RunOptions(
-            serde=_SERDE, max_attempts=self.max_retries
-        )
-        response = await ctx.run_typed(f"LLM call: {self.name}", call_model, options)
+        step = f"LLM call: {self.name}"
+        with journal_step(step):  # tags the model-call span with the step (integrations.tracing)
+            response = await run_step(ctx, step, call_model, self.retry, serde=_SERDE)
         if self.token_budget is not None:
             self.token_budget.charge(response)
         return response

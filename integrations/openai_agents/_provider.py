@@ -7,6 +7,7 @@ from agents.models.interface import Model, ModelProvider
 from agents.models.multi_provider import MultiProvider
 
 from ..budget import TokenBudget
+from ..retry import DEFAULT_MAX_ATTEMPTS, StepRetry
 from ._model import DurableModel
 
 
@@ -14,9 +15,11 @@ class DurableModelCalls(ModelProvider):
     """Resolve model names with the SDK's default provider and make each call a journaled step.
 
     Pass it as ``RunConfig(model_provider=DurableModelCalls(ctx))``. Names work as in the SDK:
-    ``"gpt-4o"`` (OpenAI), ``"litellm/anthropic/..."`` (LiteLLM). ``max_retries`` is the number of
-    attempts per model call before the step fails with ``restate.TerminalError``. An optional
-    ``token_budget`` caps the tokens of all model calls made through this provider.
+    ``"gpt-4o"`` (OpenAI), ``"litellm/anthropic/..."`` (LiteLLM). ``max_retries`` (the name the
+    Restate docs use) is the number of attempts per model call, default 3, before the step fails
+    with ``restate.TerminalError``; ``retry=StepRetry(...)`` sets every Restate retry setting plus a
+    per-attempt timeout instead (pass one or the other). An optional ``token_budget`` caps the
+    tokens of all model calls made through this provider.
 
     A ``Model`` *instance* set on an ``Agent`` never reaches a provider; wrap it in
     ``DurableModel`` or run through ``DurableRunner``, which journals or rejects it.
@@ -25,15 +28,18 @@ class DurableModelCalls(ModelProvider):
     def __init__(
         self,
         ctx: restate.Context,
-        max_retries: int = 3,
+        max_retries: int | None = None,
         *,
+        retry: StepRetry | None = None,
         provider: ModelProvider | None = None,
         token_budget: TokenBudget | None = None,
     ) -> None:
         if isinstance(provider, DurableModelCalls):
             raise TypeError("provider is already durable")
+        if max_retries is not None and retry is not None:
+            raise ValueError("pass max_retries or retry=StepRetry(max_attempts=...), not both")
         self.ctx = ctx
-        self.max_retries = max_retries
+        self.retry = retry or StepRetry(max_attempts=max_retries if max_retries is not None else DEFAULT_MAX_ATTEMPTS)
         self.provider = provider or MultiProvider()
         self.token_budget = token_budget
 
@@ -41,12 +47,10 @@ class DurableModelCalls(ModelProvider):
         return self.wrap(self.provider.get_model(model_name), name=model_name)
 
     def wrap(self, model: Model, *, name: str | None = None) -> Model:
-        """Journal calls to ``model`` under this provider's context and retry budget."""
+        """Journal calls to ``model`` under this provider's context and retry settings."""
         if isinstance(model, DurableModel):
             return model
-        return DurableModel(
-            model, context=self.ctx, max_retries=self.max_retries, name=name, token_budget=self.token_budget
-        )
+        return DurableModel(model, context=self.ctx, retry=self.retry, name=name, token_budget=self.token_budget)
 
     async def aclose(self) -> None:
         await self.provider.aclose()

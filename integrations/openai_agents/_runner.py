@@ -17,6 +17,7 @@ from agents.run import DEFAULT_MAX_TURNS
 from agents.run_config import CallModelData, CallModelInputFilter, ModelInputData, ToolExecutionConfig
 
 from ..budget import TokenBudget
+from ..retry import StepRetry
 from ._model import DurableModel
 from ._provider import DurableModelCalls
 from ._tool_errors import AgentTerminalError
@@ -45,13 +46,14 @@ def durable_run_config(
     ctx: restate.Context,
     run_config: RunConfig | None = None,
     *,
-    max_retries: int = 3,
+    retry: StepRetry | None = None,
     sequential_tools: bool = True,
     token_budget: TokenBudget | None = None,
 ) -> RunConfig:
     """A copy of ``run_config`` whose every model call is journaled.
 
-    - names resolve through :class:`DurableModelCalls` (wrapping the config's own provider);
+    - names resolve through :class:`DurableModelCalls` (wrapping the config's own provider), whose
+      model steps retry as ``retry`` says (default: 3 attempts; ``StepRetry`` also bounds each attempt);
     - a ``Model`` instance in ``run_config.model`` is wrapped in :class:`DurableModel`;
     - an agent's own un-journaled ``Model`` instance fails the run with a ``TerminalError``;
     - ``token_budget`` caps the tokens of the run's model calls (``TokenBudgetExceeded``);
@@ -61,7 +63,7 @@ def durable_run_config(
     config = run_config or RunConfig()
     provider = config.model_provider
     if not isinstance(provider, DurableModelCalls):
-        provider = DurableModelCalls(ctx, max_retries, provider=provider, token_budget=token_budget)
+        provider = DurableModelCalls(ctx, retry=retry, provider=provider, token_budget=token_budget)
     model = config.model
     if isinstance(model, Model) and not isinstance(model, DurableModel):
         model = provider.wrap(model)
@@ -81,7 +83,7 @@ def _prepare(
     input: object,
     context: restate.Context,
     run_config: RunConfig | None,
-    max_retries: int,
+    retry: StepRetry | None,
     sequential_tools: bool,
     token_budget: TokenBudget | None,
 ) -> RunConfig:
@@ -91,7 +93,7 @@ def _prepare(
             f"agent input must be a string or a list of input items, got {type(input).__name__}", status_code=400
         )
     return durable_run_config(
-        context, run_config, max_retries=max_retries, sequential_tools=sequential_tools, token_budget=token_budget
+        context, run_config, retry=retry, sequential_tools=sequential_tools, token_budget=token_budget
     )
 
 
@@ -113,11 +115,11 @@ class DurableRunner:
         session: Session | None = None,
         hooks: RunHooks[Any] | None = None,
         max_turns: int = DEFAULT_MAX_TURNS,
-        max_retries: int = 3,
+        retry: StepRetry | None = None,
         sequential_tools: bool = True,
         token_budget: TokenBudget | None = None,
     ) -> RunResult:
-        config = _prepare(input, context, run_config, max_retries, sequential_tools, token_budget)
+        config = _prepare(input, context, run_config, retry, sequential_tools, token_budget)
         return await Runner.run(
             starting_agent,
             input,
@@ -138,12 +140,12 @@ class DurableRunner:
         session: Session | None = None,
         hooks: RunHooks[Any] | None = None,
         max_turns: int = DEFAULT_MAX_TURNS,
-        max_retries: int = 3,
+        retry: StepRetry | None = None,
         sequential_tools: bool = True,
         token_budget: TokenBudget | None = None,
     ) -> RunResultStreaming:
         """Streamed run: each model response is journaled whole, then replayed as stream events."""
-        config = _prepare(input, context, run_config, max_retries, sequential_tools, token_budget)
+        config = _prepare(input, context, run_config, retry, sequential_tools, token_budget)
         return Runner.run_streamed(
             starting_agent,
             input,

@@ -9,10 +9,12 @@ from agents.items import TResponseInputItem
 from agents.memory.session import SessionABC
 from pydantic_core import to_jsonable_python
 
+from ._compaction import CompactedHistory, CompactionPolicy
+
 DEFAULT_STATE_KEY = "items"
 TAIL_SIZE = 32
 
-Layout = Literal["list", "append"]
+Layout = Literal["list", "append", "compacted"]
 AnyObjectContext = restate.ObjectContext | restate.ObjectSharedContext
 
 
@@ -71,7 +73,39 @@ def _layout(layout: Layout, key: str) -> _ListLayout | _AppendLayout:
         return _ListLayout(key)
     if layout == "append":
         return _AppendLayout(key)
-    raise ValueError(f"unknown session layout {layout!r}; use 'list' or 'append'")
+    if layout == "compacted":
+        raise ValueError("the 'compacted' layout needs a policy: RestateSession.create(..., compaction=...)")
+    raise ValueError(f"unknown session layout {layout!r}; use 'list', 'append' or 'compacted'")
+
+
+class _FullHistory:
+    """The whole history in memory, stored by a list or append layout: the model sees every item."""
+
+    def __init__(self, ctx: restate.ObjectContext, storage: _ListLayout | _AppendLayout, items: list[Any]) -> None:
+        self._ctx = ctx
+        self._storage = storage
+        self._items = items
+
+    async def get_items(self, limit: int | None) -> list[Any]:
+        if limit is None:
+            return list(self._items)
+        return list(self._items[-limit:]) if limit > 0 else []
+
+    async def add_items(self, items: list[Any]) -> None:
+        first_new = len(self._items)
+        self._items.extend(items)
+        self._storage.persist(self._ctx, self._items, first_new)
+
+    async def pop_item(self) -> Any | None:
+        if not self._items:
+            return None
+        item = self._items.pop()
+        self._storage.persist(self._ctx, self._items, len(self._items))
+        return item
+
+    async def clear(self) -> None:
+        await self._storage.clear(self._ctx)
+        self._items = []
 
 
 class RestateSession(SessionABC):
@@ -88,17 +122,17 @@ class RestateSession(SessionABC):
     - ``"append"``: a rarely rewritten archive plus a small tail; a turn writes only the tail, so
       long conversations stay cheap. Read the history with
       ``await RestateSession.history(ctx, layout="append")``.
+    - ``"compacted"``, chosen by passing ``compaction=Compaction(...)`` or ``DropOldest(...)``: the
+      model sees a bounded window (plus a summary of older turns, for ``Compaction``), and a turn
+      reads only that window; older items move to archive keys a turn never reads. Read every item
+      with ``await RestateSession.history(ctx, layout="compacted")``.
     """
 
     session_settings = None
 
-    def __init__(
-        self, session_id: str, ctx: restate.ObjectContext, items: list[Any], storage: _ListLayout | _AppendLayout
-    ) -> None:
+    def __init__(self, session_id: str, store: _FullHistory | CompactedHistory) -> None:
         self.session_id = session_id
-        self._ctx = ctx
-        self._items = items
-        self._storage = storage
+        self._store = store
 
     @staticmethod
     def _state_key(ctx: AnyObjectContext, session_id: str, state_key: str | None) -> str:
@@ -112,21 +146,29 @@ class RestateSession(SessionABC):
         *,
         session_id: str,
         ctx: restate.ObjectContext,
-        layout: Layout = "list",
+        layout: Layout | None = None,
+        compaction: CompactionPolicy | None = None,
         state_key: str | None = None,
     ) -> "RestateSession":
         """Load the session ``session_id`` from the object's state (read once per turn).
 
         The state key is ``"items"`` when ``session_id`` is the object key (the usual case);
-        other session ids in the same object get ``"items:<session_id>"``.
+        other session ids in the same object get ``"items:<session_id>"``. ``compaction`` bounds what
+        the model sees and what a turn reads (see :class:`Compaction`, :class:`DropOldest`); it implies
+        the ``"compacted"`` layout.
         """
         if not hasattr(ctx, "set") or not hasattr(ctx, "key"):
             raise TypeError(
                 "RestateSession needs the context of an exclusive Virtual Object handler "
                 "(restate.ObjectContext): session state is written on every turn"
             )
-        storage = _layout(layout, cls._state_key(ctx, session_id, state_key))
-        return cls(session_id, ctx, await storage.load(ctx), storage)
+        key = cls._state_key(ctx, session_id, state_key)
+        if compaction is not None:
+            if layout not in (None, "compacted"):
+                raise ValueError(f"compaction keeps its own 'compacted' layout; drop layout={layout!r}")
+            return cls(session_id, await CompactedHistory.load(ctx, key, compaction))
+        storage = _layout(layout or "list", key)
+        return cls(session_id, _FullHistory(ctx, storage, await storage.load(ctx)))
 
     @classmethod
     async def history(
@@ -137,29 +179,27 @@ class RestateSession(SessionABC):
         layout: Layout = "list",
         state_key: str | None = None,
     ) -> list[TResponseInputItem]:
-        """Every stored item, from any handler of the object (shared handlers included)."""
+        """Every stored item, from any handler of the object (shared handlers included).
+
+        For the ``"compacted"`` layout this is every item ever added, archived ones included, without
+        the summary: it reads all archive chunks, which a turn never does.
+        """
         key = cls._state_key(ctx, session_id or ctx.key(), state_key)
+        if layout == "compacted":
+            return await CompactedHistory.history(ctx, key)
         return await _layout(layout, key).load(ctx)
 
     async def get_items(self, limit: int | None = None) -> list[TResponseInputItem]:
-        if limit is None:
-            return list(self._items)
-        return list(self._items[-limit:]) if limit > 0 else []
+        """What the model is sent as history (with compaction: the summary and the live window)."""
+        return await self._store.get_items(limit)
 
     async def add_items(self, items: list[TResponseInputItem]) -> None:
         if not items:
             return
-        first_new = len(self._items)
-        self._items.extend(to_jsonable_python(items, by_alias=True))
-        self._storage.persist(self._ctx, self._items, first_new)
+        await self._store.add_items(to_jsonable_python(items, by_alias=True))
 
     async def pop_item(self) -> TResponseInputItem | None:
-        if not self._items:
-            return None
-        item = self._items.pop()
-        self._storage.persist(self._ctx, self._items, len(self._items))
-        return item
+        return await self._store.pop_item()
 
     async def clear_session(self) -> None:
-        await self._storage.clear(self._ctx)
-        self._items = []
+        await self._store.clear()

@@ -27,6 +27,18 @@ class AgentTerminalError(TerminalError, AgentsException):
         self.run_data = None
 
 
+class ToolStepFailed(Exception):
+    """A journaled tool's attempts ran out and it was told to report that to the model.
+
+    Deliberately not a ``TerminalError``: ``failure_error_function`` turns it into text for the model.
+    """
+
+    def __init__(self, step: str, message: str) -> None:
+        super().__init__(f"{step} failed and will not be retried: {message}")
+        self.step = step
+        self.failure = message
+
+
 def as_agent_terminal_error(error: TerminalError) -> AgentTerminalError:
     if isinstance(error, AgentTerminalError):
         return error
@@ -42,8 +54,11 @@ def raise_restate_errors(context: RunContextWrapper[Any], error: Exception) -> s
       the model never sees it.
     - Suspensions and cancellations unwind: the SDK hands a tool's ``CancelledError`` to this function
       wrapped, and it is re-raised rather than described to the model.
+    - A journaled tool that ran out of attempts (``on_exhausted="tell_model"``) is reported as such.
     - Every other error is returned as text, so the model can react (the SDK's default behaviour).
     """
+    if isinstance(error, ToolStepFailed):
+        return f"The tool failed: {error}"
     cancelled = getattr(error, "cancelled_error", None)  # the SDK wraps a tool's CancelledError
     if isinstance(cancelled, BaseException):
         raise cancelled

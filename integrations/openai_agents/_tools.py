@@ -6,7 +6,7 @@ import functools
 import inspect
 import typing
 from collections.abc import Callable
-from typing import Any, overload
+from typing import Any, Literal, overload
 
 import restate
 from agents.agent import AgentBase
@@ -16,12 +16,23 @@ from agents.tool import FunctionTool, ToolErrorFunction, function_tool
 from agents.util._types import MaybeAwaitable
 
 from .._context import running_context
-from ._tool_errors import raise_restate_errors
+from ..tracing._steps import journal_step
+from ._tool_errors import ToolStepFailed, raise_restate_errors
 
 ToolFunction = Callable[..., Any]
 
+OnExhausted = Literal["fail", "tell_model"]
+"""What a journaled tool does once its attempts run out: fail the invocation, or tell the model."""
 
-def _journaled(func: ToolFunction, step_name: str, max_attempts: int | None) -> ToolFunction:
+_RAISED_BY_TOOL = "durable-agents-raised-by-tool"
+"""Metadata key marking a ``TerminalError`` the tool body raised itself (journaled with the failure).
+
+Restate journals the step's failure with the same message whether the body raised
+``TerminalError`` or the attempts ran out; only the former carries this mark, so a replay tells the
+two apart from the journal alone."""
+
+
+def _journaled(func: ToolFunction, step_name: str, max_attempts: int | None, on_exhausted: OnExhausted) -> ToolFunction:
     """Run the whole body of ``func`` as one ``ctx.run`` step: its result is journaled."""
     hints = typing.get_type_hints(func)
     return_type = hints.get("return")
@@ -34,10 +45,25 @@ def _journaled(func: ToolFunction, step_name: str, max_attempts: int | None) -> 
             raise RuntimeError(f"tool {step_name!r} is journaled but runs outside a Restate handler")
 
         async def body() -> Any:
-            result = func(*args, **kwargs)
-            return await result if inspect.isawaitable(result) else result
+            try:
+                result = func(*args, **kwargs)
+                return await result if inspect.isawaitable(result) else result
+            except restate.TerminalError as err:
+                if on_exhausted == "fail":
+                    raise
+                metadata = {**(err.metadata or {}), _RAISED_BY_TOOL: "true"}
+                raise restate.TerminalError(err.message, err.status_code, metadata) from err
 
-        return await ctx.run_typed(step_name, body, options)
+        with journal_step(step_name):
+            try:
+                return await ctx.run_typed(step_name, body, options)
+            except restate.TerminalError as err:
+                raised_by_tool = _RAISED_BY_TOOL in (err.metadata or {})
+                if on_exhausted == "fail" or raised_by_tool or err.status_code == 409:  # 409: cancelled
+                    raise
+                # The attempts ran out. The failure is journaled; its message (read back from the
+                # journal on replay) is what the model is told, so every replay tells it the same.
+                raise ToolStepFailed(step_name, err.message) from None
 
     return wrapper
 
@@ -58,6 +84,7 @@ def durable_function_tool(
     is_enabled: bool | Callable[[RunContextWrapper[Any], AgentBase], MaybeAwaitable[bool]] = True,
     journal: bool = False,
     max_attempts: int | None = None,
+    on_exhausted: OnExhausted = "fail",
 ) -> Callable[[ToolFunction], FunctionTool]: ...
 
 
@@ -74,18 +101,33 @@ def durable_function_tool(
     is_enabled: bool | Callable[[RunContextWrapper[Any], AgentBase], MaybeAwaitable[bool]] = True,
     journal: bool = False,
     max_attempts: int | None = None,
+    on_exhausted: OnExhausted = "fail",
 ) -> FunctionTool | Callable[[ToolFunction], FunctionTool]:
     """Like ``agents.function_tool``, with ``raise_restate_errors`` as the failure handler.
 
     ``journal=True`` runs the whole tool body as one journaled step named ``"Tool: <name>"``: on
     replay its recorded result is returned without running it again. Use it for tools whose body is
     one side effect (an API call); a journaled body must not itself call ``ctx.run`` or other
-    context actions. ``max_attempts`` bounds the step's retries; when exhausted the step raises
-    ``TerminalError``, which ends the invocation rather than being fed to the model.
+    context actions. ``max_attempts`` bounds the step's retries. When they run out the step's
+    failure is journaled and, by default (``on_exhausted="fail"``), the ``TerminalError`` ends the
+    invocation. With ``on_exhausted="tell_model"`` the model is told instead (through
+    ``failure_error_function``) and the run goes on; the text comes from the journaled failure, so a
+    replay tells the model the same thing. A ``TerminalError`` the body raises itself always ends
+    the invocation.
     """
+    if on_exhausted not in ("fail", "tell_model"):
+        raise ValueError(f"on_exhausted must be 'fail' or 'tell_model', got {on_exhausted!r}")
+    if on_exhausted == "tell_model":
+        if not journal:
+            raise ValueError("on_exhausted='tell_model' needs journal=True: only a journaled tool has attempts")
+        if max_attempts is None:
+            raise ValueError("on_exhausted='tell_model' needs max_attempts: without it the attempts never run out")
+        if failure_error_function is None:
+            raise ValueError("on_exhausted='tell_model' needs a failure_error_function to tell the model")
 
     def decorate(fn: ToolFunction) -> FunctionTool:
-        target = _journaled(fn, f"Tool: {name_override or fn.__name__}", max_attempts) if journal else fn
+        step = f"Tool: {name_override or fn.__name__}"
+        target = _journaled(fn, step, max_attempts, on_exhausted) if journal else fn
         return function_tool(
             target,
             name_override=name_override,

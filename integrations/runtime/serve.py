@@ -73,6 +73,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("LiteLLM").setLevel(logging.WARNING)  # it logs every completion at INFO
+    from integrations.tracing import enable_tracing_from_env
+
+    enable_tracing_from_env()  # DURABLE_AGENTS_OTEL=1: replay-safe OpenTelemetry spans of the agents
     app = load_target(args.target)
     litellm: Any = sys.modules.get("litellm")
     if litellm is not None:

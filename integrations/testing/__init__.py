@@ -1,7 +1,8 @@
 """Offline model doubles: a scripted OpenAI-compatible HTTP server for demos and tests."""
 
-from ._replies import Reply, ToolCall, error, text, tool_call, tool_calls
-from ._server import ModelRequest, Responder, ScriptedModelServer
+from ._replies import Reply, ToolCall, error, hang, text, tool_call, tool_calls
+from ._request import ModelRequest
+from ._server import Responder, ScriptedModelServer
 
 __all__ = [
     "ModelRequest",
@@ -10,6 +11,7 @@ __all__ = [
     "ScriptedModelServer",
     "ToolCall",
     "error",
+    "hang",
     "text",
     "tool_call",
     "tool_calls",

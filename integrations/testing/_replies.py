@@ -1,10 +1,13 @@
-"""What the scripted model answers: text, tool calls, or an HTTP error, each optionally delayed."""
+"""What the scripted model answers: text, tool calls, or an HTTP error, each optionally delayed or held."""
 
 from __future__ import annotations
 
-import json
+import dataclasses
+import threading
 from dataclasses import dataclass, field
 from typing import Any
+
+__all__ = ["Reply", "ToolCall", "error", "hang", "text", "tool_call", "tool_calls"]
 
 
 @dataclass(frozen=True)
@@ -16,7 +19,11 @@ class ToolCall:
 
 @dataclass(frozen=True)
 class Reply:
-    """One model answer. ``status`` >= 400 makes it an HTTP error with ``error_message``."""
+    """One model answer. ``status`` >= 400 makes it an HTTP error with ``error_message``.
+
+    ``delay`` seconds pass before it is sent; ``hold``, if set, keeps the request open until the
+    event is set (or the server stops): a provider that hangs, for as long as the test wants.
+    """
 
     text: str | None = None
     tool_calls: tuple[ToolCall, ...] = ()
@@ -28,6 +35,7 @@ class Reply:
     delay: float = 0.0
     input_tokens: int = 10
     output_tokens: int = 5
+    hold: threading.Event | None = field(default=None, compare=False)
 
     @property
     def is_error(self) -> bool:
@@ -84,7 +92,11 @@ def error(
     )
 
 
-def error_body(reply: Reply) -> bytes:
-    return json.dumps(
-        {"error": {"message": reply.error_message, "type": reply.error_type, "code": reply.error_code, "param": None}}
-    ).encode()
+def hang(then: Reply | None = None, *, until: threading.Event | None = None) -> Reply:
+    """A reply that does not come: the request stays open until ``until`` is set, then ``then``
+    (default: an empty text) is sent. Without ``until`` it hangs until the server stops.
+
+    The server records the request when it arrives, so a test counts hung attempts like any other;
+    a client that gave up in the meantime simply gets nothing.
+    """
+    return dataclasses.replace(then or text(""), hold=until if until is not None else threading.Event())

@@ -10,81 +10,20 @@ from __future__ import annotations
 import itertools
 import json
 import threading
-import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
-from ._replies import Reply, error, error_body
+from ._http import HttpRequest, HttpResponse, HttpServer
+from ._replies import Reply, error
+from ._request import ModelRequest
+from ._wire import api_of, chat_body, error_body, reply_error_body, responses_body
 
-
-@dataclass
-class ModelRequest:
-    """One recorded request: which API, the JSON body, the headers, and when it arrived."""
-
-    api: str  # "responses" or "chat"
-    body: dict[str, Any]
-    headers: dict[str, str]
-    received_at: float = field(default_factory=time.monotonic)
-
-    @property
-    def model(self) -> str:
-        return str(self.body.get("model", ""))
-
-    @property
-    def items(self) -> list[dict[str, Any]]:
-        """The conversation, normalised to a list of dicts (``input`` or ``messages``)."""
-        if self.api == "chat":
-            return list(self.body.get("messages", []))
-        raw = self.body.get("input", [])
-        if isinstance(raw, str):
-            return [{"role": "user", "content": raw}]
-        return list(raw)
-
-    @staticmethod
-    def _text_of(content: Any) -> str:
-        if isinstance(content, str):
-            return content
-        if isinstance(content, list):
-            return " ".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
-        return ""
-
-    @property
-    def system(self) -> str:
-        if self.api == "responses":
-            return str(self.body.get("instructions") or "")
-        return " ".join(self._text_of(m.get("content")) for m in self.items if m.get("role") == "system")
-
-    def user_texts(self) -> list[str]:
-        return [self._text_of(i.get("content")) for i in self.items if i.get("role") == "user"]
-
-    @property
-    def last_user_text(self) -> str:
-        texts = self.user_texts()
-        return texts[-1] if texts else ""
-
-    def tool_outputs(self) -> list[str]:
-        """Tool results sent back to the model after the last user message."""
-        outputs: list[str] = []
-        for item in self.items:
-            if item.get("role") == "user":
-                outputs = []
-            elif item.get("type") == "function_call_output":
-                outputs.append(self._text_of(item.get("output")))
-            elif item.get("role") == "tool":
-                outputs.append(self._text_of(item.get("content")))
-        return outputs
-
-    def tool_names(self) -> list[str]:
-        names = []
-        for tool in self.body.get("tools") or []:
-            names.append(tool.get("name") or tool.get("function", {}).get("name"))
-        return [n for n in names if n]
-
+__all__ = ["ModelRequest", "Responder", "ScriptedModelServer"]
 
 Responder = Callable[[ModelRequest], Reply]
+
+_HOLD_POLL_SECONDS = 0.05
+"""How often a held reply checks whether the server is stopping (it wakes at once when released)."""
 
 
 def _echo(request: ModelRequest) -> Reply:
@@ -100,13 +39,12 @@ class ScriptedModelServer:
         self._queue: deque[Reply] = deque()
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", port), self._handler_class())
-        self._httpd.daemon_threads = True
-        self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
+        self._http = HttpServer(self._answer, port=port)
 
     @property
     def port(self) -> int:
-        return int(self._httpd.server_address[1])
+        return self._http.port
 
     @property
     def base_url(self) -> str:
@@ -135,26 +73,29 @@ class ScriptedModelServer:
             if responder is not None:
                 self.responder = responder
 
-    def requests_for(self, predicate: Callable[[ModelRequest], bool]) -> list[ModelRequest]:
-        with self._lock:
-            return [r for r in self.requests if predicate(r)]
-
-    def start(self) -> "ScriptedModelServer":
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="scripted-model", daemon=True)
-        self._thread.start()
+    def start(self) -> ScriptedModelServer:
+        self._stopping.clear()
+        self._http.start()
         return self
 
     def stop(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
+        self._stopping.set()  # releases replies that still hang
+        self._http.stop()
 
-    def __enter__(self) -> "ScriptedModelServer":
+    def __enter__(self) -> ScriptedModelServer:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
     # -- request handling -------------------------------------------------------------------
+    def _new_id(self, prefix: str) -> str:
+        return f"{prefix}_{next(self._ids):06d}"
+
+    def _record(self, request: ModelRequest) -> None:
+        with self._lock:
+            self.requests.append(request)
+
     def _next_reply(self, request: ModelRequest) -> Reply:
         with self._lock:
             self.requests.append(request)
@@ -165,126 +106,27 @@ class ScriptedModelServer:
         except Exception as exc:  # a broken script must be visible, not hang the client
             return error(500, f"scripted responder failed: {exc!r}")
 
-    def _new_id(self, prefix: str) -> str:
-        return f"{prefix}_{next(self._ids):06d}"
+    def _wait(self, reply: Reply) -> None:
+        """Delay and/or hold the reply; a stopping server cuts both short."""
+        if reply.delay:
+            self._stopping.wait(reply.delay)
+        if reply.hold is not None:
+            while not reply.hold.wait(_HOLD_POLL_SECONDS) and not self._stopping.is_set():
+                pass
 
-    def _responses_body(self, request: ModelRequest, reply: Reply) -> dict[str, Any]:
-        output: list[dict[str, Any]] = []
-        if reply.text is not None:
-            output.append(
-                {
-                    "type": "message",
-                    "id": self._new_id("msg"),
-                    "status": "completed",
-                    "role": "assistant",
-                    "content": [{"type": "output_text", "text": reply.text, "annotations": []}],
-                }
-            )
-        for call in reply.tool_calls:
-            output.append(
-                {
-                    "type": "function_call",
-                    "id": self._new_id("fc"),
-                    "call_id": call.call_id or self._new_id("call"),
-                    "name": call.name,
-                    "arguments": json.dumps(call.arguments),
-                    "status": "completed",
-                }
-            )
-        return {
-            "id": self._new_id("resp"),
-            "object": "response",
-            "created_at": int(time.time()),
-            "status": "completed",
-            "model": request.model,
-            "output": output,
-            "parallel_tool_calls": True,
-            "tool_choice": "auto",
-            "tools": [],
-            "usage": {
-                "input_tokens": reply.input_tokens,
-                "output_tokens": reply.output_tokens,
-                "total_tokens": reply.input_tokens + reply.output_tokens,
-                "input_tokens_details": {"cached_tokens": 0},
-                "output_tokens_details": {"reasoning_tokens": 0},
-            },
-        }
-
-    def _chat_body(self, request: ModelRequest, reply: Reply) -> dict[str, Any]:
-        message: dict[str, Any] = {"role": "assistant", "content": reply.text}
-        if reply.tool_calls:
-            message["tool_calls"] = [
-                {
-                    "id": call.call_id or self._new_id("call"),
-                    "type": "function",
-                    "function": {"name": call.name, "arguments": json.dumps(call.arguments)},
-                }
-                for call in reply.tool_calls
-            ]
-        return {
-            "id": self._new_id("chatcmpl"),
-            "object": "chat.completion",
-            "created": int(time.time()),
-            "model": request.model,
-            "choices": [
-                {"index": 0, "message": message, "finish_reason": "tool_calls" if reply.tool_calls else "stop"}
-            ],
-            "usage": {
-                "prompt_tokens": reply.input_tokens,
-                "completion_tokens": reply.output_tokens,
-                "total_tokens": reply.input_tokens + reply.output_tokens,
-            },
-        }
-
-    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, format: str, *args: Any) -> None:  # quiet
-                return
-
-            def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
-                self.send_response(status)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(body)))
-                for name, value in (headers or {}).items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(body)
-
-            def do_GET(self) -> None:
-                self._send(200, b'{"object":"list","data":[]}')
-
-            def do_POST(self) -> None:
-                length = int(self.headers.get("content-length") or 0)
-                raw = self.rfile.read(length) if length else b"{}"
-                path = self.path.split("?")[0].rstrip("/")
-                if path.endswith("/responses"):
-                    api = "responses"
-                elif path.endswith("/chat/completions"):
-                    api = "chat"
-                else:
-                    self._send(404, json.dumps({"error": {"message": f"no route {path}"}}).encode())
-                    return
-                body = json.loads(raw or b"{}")
-                request = ModelRequest(api, body, {k.lower(): v for k, v in self.headers.items()})
-                if body.get("stream"):
-                    server._record_only(request)
-                    self._send(400, error_body(error(400, "the scripted model server does not stream")))
-                    return
-                reply = server._next_reply(request)
-                if reply.delay:
-                    time.sleep(reply.delay)
-                if reply.is_error:
-                    self._send(reply.status, error_body(reply), reply.headers)
-                    return
-                payload = server._responses_body(request, reply) if api == "responses" else server._chat_body(request, reply)
-                self._send(200, json.dumps(payload).encode(), reply.headers)
-
-        return Handler
-
-    def _record_only(self, request: ModelRequest) -> None:
-        with self._lock:
-            self.requests.append(request)
+    def _answer(self, http: HttpRequest) -> HttpResponse:
+        if http.method != "POST":
+            return HttpResponse(200, b'{"object":"list","data":[]}')
+        api = api_of(http.path)
+        if api is None:
+            return HttpResponse(404, error_body(f"no route {http.path}"))
+        request = ModelRequest(api, json.loads(http.body or b"{}"), http.headers)
+        if request.body.get("stream"):
+            self._record(request)
+            return HttpResponse(400, error_body("the scripted model server does not stream", "invalid_request_error"))
+        reply = self._next_reply(request)
+        self._wait(reply)
+        if reply.is_error:
+            return HttpResponse(reply.status, reply_error_body(reply), reply.headers)
+        body = responses_body if api == "responses" else chat_body
+        return HttpResponse(200, body(request, reply, self._new_id), reply.headers)

@@ -54,7 +54,10 @@ def _undo(kind: str):
 
 
 recorded_saga = saga_service(
-    [CompensatedTool(f"book_{kind}", f"Book a {kind}", _book(kind), _undo(kind), Booking) for kind in ("hotel", "flight", "car")],
+    [
+        CompensatedTool(f"book_{kind}", f"Book a {kind}", _book(kind), _undo(kind), Booking)
+        for kind in ("hotel", "flight", "car")
+    ],
     name="RecordedBookingAgent",
 )
 

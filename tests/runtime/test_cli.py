@@ -116,6 +116,7 @@ def launchers() -> Iterator[list[Launcher]]:
         launcher.close()
 
 
+@pytest.mark.server  # starts its own restate-server, not through a fixture
 def test_up_starts_a_server_serves_registers_and_echoes_service_stdout(
     project: Path, launchers: list[Launcher]
 ) -> None:

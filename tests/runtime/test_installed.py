@@ -29,10 +29,13 @@ from integrations.testing import ModelRequest, Reply, ScriptedModelServer, text,
 from ..conftest import REPO_ROOT
 from ._launcher import Launcher
 
-pytestmark = pytest.mark.skipif(
-    os.environ.get("DURABLE_AGENTS_ACCEPTANCE") != "1",
-    reason="builds and installs the wheel from PyPI/npm (~2 min): set DURABLE_AGENTS_ACCEPTANCE=1 (CI does)",
-)
+pytestmark = [
+    pytest.mark.server,
+    pytest.mark.skipif(
+        os.environ.get("DURABLE_AGENTS_ACCEPTANCE") != "1",
+        reason="builds and installs the wheel from PyPI/npm (~2 min): set DURABLE_AGENTS_ACCEPTANCE=1 (CI does)",
+    ),
+]
 
 # The quickstart agent as the docs show it, importing the toolkit instead of a copied middleware.
 MY_AGENT = '''

@@ -1,12 +1,14 @@
-"""Routing: the model picks a tool, a local specialist, or a remote specialist service.
+"""Routing to agents: the model picks a specialist, which answers in the same invocation (local)
+or as its own service (remote).
 
-Routing decisions are journaled model calls, so a retry or crash never re-routes a request to a
-different target than the one already chosen.
+The routing decision is a journaled model call, so a retry or crash never re-routes a request to
+a different specialist than the one already chosen.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -14,108 +16,31 @@ import restate
 from pydantic import BaseModel
 
 from integrations.litellm import LLMResponse, tool
+from integrations.testing import ModelRequest, Reply
 
-from ._examples import SupportTicket, fetch_service_status, query_user_database
 from ._llm import chat, llm_step, text_of
-from ._loop import DEFAULT_MAX_TURNS, run_agent_loop
-from ._tools import LocalTool, RemoteTool, Tool
+from ._offline import answer as offline_answer
+from ._offline import instructed, tool_call
+from ._validation import unique_by_name
 
 __all__ = [
     "DEFAULT_SPECIALISTS",
-    "DEFAULT_SUPPORT_TOOLS",
     "RoutingInput",
     "Specialist",
-    "SupportQuestion",
-    "agent_router",
     "agent_router_service",
-    "remote_agent_router",
+    "offline_script",
     "remote_agent_router_service",
-    "remote_specialists",
     "specialist_service",
     "specialist_services",
-    "support_tickets",
-    "support_tickets_service",
-    "tool_router",
-    "tool_router_service",
 ]
 
 NO_ROUTE = "Sorry, I cannot help with this request."
-
-
-class SupportQuestion(BaseModel):
-    """A support request from a known user."""
-
-    user_id: str = "user_12345"
-    message: str = "My API calls are failing, what's wrong with my account?"
 
 
 class RoutingInput(BaseModel):
     """A request to route to the right specialist."""
 
     message: str = "I can't log into my account. I keep getting invalid password errors."
-
-
-# -- routing to tools ----------------------------------------------------------------------------
-
-DEFAULT_SUPPORT_TOOLS: tuple[Tool, ...] = (
-    LocalTool("fetch_service_status", "Check the platform's service status and ongoing outages", fetch_service_status),
-    LocalTool("query_user_database", "Get the user's account, plan and billing information", query_user_database),
-    RemoteTool(
-        "create_support_ticket",
-        "Create a support ticket when the problem needs a human engineer",
-        service="SupportTickets",
-        handler="create",
-        parameters=SupportTicket,
-    ),
-)
-
-TOOL_ROUTER_PROMPT = (
-    "You are a support agent. Use the tools to diagnose the user's problem, then answer concisely. "
-    "Create a support ticket only if the problem cannot be solved by the user."
-)
-
-
-def tool_router_service(
-    tools: Sequence[Tool] = DEFAULT_SUPPORT_TOOLS,
-    *,
-    name: str = "ToolRouter",
-    instructions: str = TOOL_ROUTER_PROMPT,
-    model: str | None = None,
-    max_turns: int = DEFAULT_MAX_TURNS,
-) -> restate.Service:
-    """A service whose ``route`` handler lets the model call ``tools`` until it can answer.
-
-    Local tools run as journaled steps in this handler; remote tools are durable calls to other
-    services (which then run, retry and scale on their own).
-    """
-    chosen = tuple(tools)
-    service = restate.Service(name)
-
-    @service.handler()
-    async def route(ctx: restate.Context, question: SupportQuestion) -> str:
-        """Route the question through tools until the model gives a final answer."""
-        messages = chat(instructions, question.message)
-        return await run_agent_loop(
-            ctx, messages, chosen, request=question, model=model, parallel=False, max_turns=max_turns
-        )
-
-    return service
-
-
-def support_tickets_service(name: str = "SupportTickets") -> restate.Service:
-    """The remote tool behind ``create_support_ticket``: files a ticket, returns its id."""
-    service = restate.Service(name)
-
-    @service.handler()
-    async def create(ctx: restate.Context, ticket: SupportTicket) -> dict[str, str]:
-        """Create a ticket; the id comes from Restate's deterministic random, so retries agree."""
-        ticket_id = f"TICKET-{ctx.random().randint(10_000, 99_999)}"
-        return {"ticket_id": ticket_id, "user_id": ticket.user_id, "priority": ticket.priority, "status": "open"}
-
-    return service
-
-
-# -- routing to specialists ----------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -154,16 +79,6 @@ ROUTER_PROMPT = (
 )
 
 
-def _check_specialists(specialists: Sequence[Specialist]) -> tuple[Specialist, ...]:
-    chosen = tuple(specialists)
-    if not chosen:
-        raise ValueError("routing needs at least one specialist")
-    names = [s.name for s in chosen]
-    if len(set(names)) != len(names):
-        raise ValueError(f"specialist names must be unique: {names}")
-    return chosen
-
-
 def _routing_tools(specialists: Sequence[Specialist]) -> list[dict[str, object]]:
     return [tool(s.name, s.description) for s in specialists]
 
@@ -192,7 +107,7 @@ def agent_router_service(
 ) -> restate.Service:
     """A service whose ``answer`` handler lets the model pick a specialist, then runs that
     specialist's model call in the same invocation (one more journaled step)."""
-    chosen = _check_specialists(specialists)
+    chosen = unique_by_name(specialists, "specialist", required=True)
     service = restate.Service(name)
 
     @service.handler()
@@ -221,7 +136,7 @@ def remote_agent_router_service(
     The call is durable: if this router crashes after the call started, it re-attaches to the
     running specialist instead of starting a second one.
     """
-    chosen = _check_specialists(specialists)
+    chosen = unique_by_name(specialists, "specialist", required=True)
     service = restate.Service(name)
 
     @service.handler()
@@ -256,11 +171,25 @@ def specialist_services(
     specialists: Sequence[Specialist] = DEFAULT_SPECIALISTS, *, model: str | None = None
 ) -> list[restate.Service]:
     """One :func:`specialist_service` per specialist, for the remote router."""
-    return [specialist_service(s, model=model) for s in _check_specialists(specialists)]
+    return [specialist_service(s, model=model) for s in unique_by_name(specialists, "specialist", required=True)]
 
 
-tool_router = tool_router_service()
-support_tickets = support_tickets_service()
-agent_router = agent_router_service()
-remote_agent_router = remote_agent_router_service()
-remote_specialists = specialist_services()
+# -- offline script ------------------------------------------------------------------------------
+
+_TOPICS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("BillingAgent", re.compile(r"charg|bill|refund|invoice|plan|pay", re.IGNORECASE)),
+    ("AccountAgent", re.compile(r"log ?in|password|account|secur|access", re.IGNORECASE)),
+)
+
+
+def offline_script(request: ModelRequest) -> Reply | None:
+    """The offline model as the default router (picks a specialist by keywords, the product
+    specialist when nothing else fits) and as each default specialist."""
+    if instructed(request, ROUTER_PROMPT):
+        question = request.last_user_text
+        return tool_call(next((name for name, topic in _TOPICS if topic.search(question)), "ProductAgent"))
+    for specialist in DEFAULT_SPECIALISTS:
+        if instructed(request, specialist.instructions):
+            role = specialist.instructions.split(".")[0]
+            return offline_answer(f"({role}) answering: {request.last_user_text[:80]}")
+    return None

@@ -2,36 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import random
-from typing import Any
 
 import pytest
 
 from integrations.openai_agents import RestateSession
 from integrations.openai_agents._session import TAIL_SIZE
 
-
-class FakeObjectContext:
-    """Just enough of restate.ObjectContext: JSON state, and a log of every write."""
-
-    def __init__(self, key: str = "k") -> None:
-        self._key = key
-        self.state: dict[str, str] = {}
-        self.writes: list[tuple[str, int]] = []  # (state key, items written)
-
-    def key(self) -> str:
-        return self._key
-
-    async def get(self, name: str, type_hint: Any = None) -> Any:
-        return json.loads(self.state[name]) if name in self.state else None
-
-    def set(self, name: str, value: Any) -> None:
-        self.state[name] = json.dumps(value)
-        self.writes.append((name, len(value) if isinstance(value, list) else 1))
-
-    def clear(self, name: str) -> None:
-        self.state.pop(name, None)
+from ._fake_context import FakeObjectContext
 
 
 @pytest.mark.parametrize("layout", ["list", "append"])

@@ -8,7 +8,6 @@ service per test would cost more than the tests themselves.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -16,7 +15,7 @@ import pytest
 from integrations.runtime import IngressError, RestateServer, Stack
 from integrations.testing import ModelRequest, Reply, ScriptedModelServer, error, text, tool_calls
 
-from .conftest import Effects
+from ..conftest import Effects
 
 APP = "tests/apps/litellm_app.py:app"
 
@@ -108,15 +107,12 @@ def test_authentication_error_is_terminal_after_one_request(restate_server: Rest
     model.enqueue(error(401, "Incorrect API key provided"))
     stack = stack_on(restate_server)
 
-    started = time.monotonic()
     with pytest.raises(IngressError) as failure:
         _ask(stack, "hello")
-    elapsed = time.monotonic() - started
 
     assert "authentication" in failure.value.message
     assert "Incorrect API key provided" in failure.value.message
     assert len(model.requests) == 1  # no client retries, no Restate retries
-    assert elapsed < 1.0
 
 
 def test_context_window_exceeded_is_terminal(restate_server: RestateServer, stack_on, model: ScriptedModelServer) -> None:
@@ -148,9 +144,7 @@ def test_server_errors_are_retried_until_success(restate_server: RestateServer, 
 
     assert _ask(stack, "hello") == {"content": "recovered", "total_tokens": 15}
 
-    assert len(model.requests) == 3
-    gaps = [b.received_at - a.received_at for a, b in zip(model.requests, model.requests[1:])]
-    assert max(gaps) < 2.0  # no Retry-After: Restate's own backoff (0.5 s, then 1 s)
+    assert len(model.requests) == 3  # no Retry-After: the step's own backoff decided the delays
 
 
 def test_exhausted_attempts_become_terminal(restate_server: RestateServer, stack_on, model: ScriptedModelServer) -> None:

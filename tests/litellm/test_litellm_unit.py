@@ -183,7 +183,7 @@ async def test_outside_restate_terminal_errors_are_not_retried(model: ScriptedMo
 async def test_outside_restate_attempts_are_bounded(model: ScriptedModelServer) -> None:
     model.responder = lambda request: error(503, "unavailable", retry_after=0)
     with pytest.raises(litellm.ServiceUnavailableError):
-        await llm_call("hi", attempts=3)
+        await llm_call("hi", max_attempts=3)
     assert len(model.requests) == 3
 
 

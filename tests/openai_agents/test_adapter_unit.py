@@ -6,10 +6,10 @@ import asyncio
 
 import pytest
 import restate
-from agents import RunContextWrapper
 from agents.exceptions import AgentsException
 from agents.tool_context import ToolContext
 
+from agents import RunContextWrapper
 from integrations.openai_agents import AgentTerminalError, durable_function_tool, raise_restate_errors
 
 WRAPPER = RunContextWrapper(context=None)
@@ -76,9 +76,9 @@ async def test_journaled_tool_outside_restate_fails_clearly() -> None:
 
 
 async def test_durable_model_outside_restate_fails_clearly() -> None:
-    from agents import ModelSettings
     from agents.models.interface import ModelTracing
 
+    from agents import ModelSettings
     from bench.apps import SimulatedModel
     from integrations.openai_agents import DurableModel
 
@@ -94,10 +94,45 @@ async def test_durable_model_outside_restate_fails_clearly() -> None:
 
 async def test_durable_runner_rejects_malformed_input_terminally() -> None:
     from agents import Agent
-
     from integrations.openai_agents import DurableRunner
 
     for bad in (12, {"message": "hi"}):
         with pytest.raises(restate.TerminalError, match="string or a list of input items") as raised:
             await DurableRunner.run(Agent(name="a"), bad, context=None)  # type: ignore[arg-type]
         assert raised.value.status_code == 400
+
+
+def test_exhausted_tool_failures_reach_the_model_as_such() -> None:
+    from integrations.openai_agents._tool_errors import ToolStepFailed
+
+    told = raise_restate_errors(WRAPPER, ToolStepFailed("Tool: charge", "RuntimeError('card API down')"))
+    assert told == "The tool failed: Tool: charge failed and will not be retried: RuntimeError('card API down')"
+
+
+@pytest.mark.parametrize(
+    ("options", "problem"),
+    [
+        ({"journal": False, "max_attempts": 3}, "needs journal=True"),
+        ({"journal": True}, "needs max_attempts"),
+        ({"journal": True, "max_attempts": 3, "failure_error_function": None}, "needs a failure_error_function"),
+    ],
+)
+def test_tell_model_on_exhaustion_needs_attempts_that_can_run_out(options: dict, problem: str) -> None:
+    with pytest.raises(ValueError, match=problem):
+        durable_function_tool(on_exhausted="tell_model", **options)
+
+
+def test_durable_model_calls_takes_max_retries_or_a_step_retry() -> None:
+    from datetime import timedelta
+
+    from bench.apps import SimulatedModel
+    from integrations.openai_agents import DurableModelCalls, StepRetry
+
+    ctx = object()
+    assert DurableModelCalls(ctx).retry == StepRetry(max_attempts=3)  # type: ignore[arg-type]
+    assert DurableModelCalls(ctx, max_retries=5).retry.max_attempts == 5  # type: ignore[arg-type]
+    retry = StepRetry(max_attempts=2, attempt_timeout=timedelta(seconds=20))
+    provider = DurableModelCalls(ctx, retry=retry)  # type: ignore[arg-type]
+    assert provider.wrap(SimulatedModel()).retry is retry  # type: ignore[attr-defined]
+    with pytest.raises(ValueError, match="not both"):
+        DurableModelCalls(ctx, 5, retry=retry)  # type: ignore[arg-type]

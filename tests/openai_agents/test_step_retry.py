@@ -1,0 +1,128 @@
+"""Retry control in the Agents SDK adapter, on the real server: a hung model call is cut off by the
+per-attempt timeout and retried, and a journaled tool tells the model when its attempts run out."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from integrations.runtime import IngressError, RestateServer, Stack
+from integrations.testing import ModelRequest, Reply, ScriptedModelServer, hang, text, tool_call
+
+from ..conftest import Effects
+
+APP = "tests/apps/step_retry_app.py:app"
+
+
+@pytest.fixture(scope="module")
+def model() -> Iterator[ScriptedModelServer]:
+    with ScriptedModelServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def module_effects(tmp_path_factory: pytest.TempPathFactory) -> Effects:
+    return Effects(tmp_path_factory.mktemp("step-retry-effects") / "effects.log")
+
+
+@pytest.fixture(scope="module")
+def stack_on(
+    tmp_path_factory: pytest.TempPathFactory, model: ScriptedModelServer, module_effects: Effects
+) -> Iterator[Callable[[RestateServer], Stack]]:
+    """``stack_on(server)``: the app served on ``server``, started once per server and warmed up
+    (the first model call of a process may be slow; a hung-call test must not time out before sending)."""
+    stacks: dict[int, Stack] = {}
+    logs = tmp_path_factory.mktemp("step-retry-logs")
+
+    def get(server: RestateServer) -> Stack:
+        if id(server) not in stacks:
+            env = {**model.client_env(), "EFFECTS_FILE": str(module_effects.path), "GATE_DIR": str(logs)}
+            stack = Stack(server, APP, env=env, log_dir=logs / str(len(stacks))).start()
+            model.reset(lambda request: text("warm"))
+            assert stack.ingress.call("RetryAgents", "ask", {"message": "warm up"}) == "warm"
+            stacks[id(server)] = stack
+        model.reset(lambda request: text(f"echo: {request.last_user_text}"))
+        return stacks[id(server)]
+
+    yield get
+    for stack in stacks.values():
+        stack.stop()
+
+
+def test_a_hung_model_call_is_cut_off_and_retried(any_server: RestateServer, stack_on, model) -> None:
+    stack = stack_on(any_server)
+    model.enqueue(hang(), text("answered after the hang"))
+
+    assert stack.ingress.call("RetryAgents", "ask", {"message": "hello"}) == "answered after the hang"
+    assert len(model.requests) == 2  # the hung attempt, then the retry that got the answer
+
+
+def test_a_model_call_that_always_hangs_fails_naming_the_step(any_server: RestateServer, stack_on, model) -> None:
+    stack = stack_on(any_server)
+    model.responder = lambda request: hang()
+
+    with pytest.raises(IngressError) as failure:
+        stack.ingress.call("RetryAgents", "ask", {"message": "hello", "max_attempts": 2})
+
+    assert "step 'LLM call: gpt-4o'" in failure.value.message
+    assert "attempt_timeout=1 s" in failure.value.message
+    assert len(model.requests) == 2  # max_attempts, each cut off
+
+
+def _stock_script(request: ModelRequest) -> Reply:
+    outputs = request.tool_outputs()
+    if outputs:
+        return text("model saw: " + outputs[0])
+    return tool_call("check_stock", {"sku": request.last_user_text})
+
+
+def _step_results(server: RestateServer, invocation: str, name: str) -> list[str]:
+    """The journaled result kinds ("Success" / "Failure") of every ``ctx.run`` step called ``name``."""
+    rows = server.query(
+        f"SELECT entry_type, name, entry_json, entry_lite_json FROM sys_journal WHERE id = '{invocation}'"
+    )
+    completion_ids = [
+        json.loads(row["entry_json"])["Command"]["Run"]["completion_id"]
+        for row in rows
+        if row["entry_type"] == "Command: Run" and row["name"] == name
+    ]
+    results = {}
+    for row in rows:
+        if row["entry_type"] == "Notification: Run":
+            lite = json.loads(row["entry_lite_json"])["Notification"]
+            results[lite["id"]["CompletionId"]] = lite["result"]
+    return [results.get(completion_id, "missing") for completion_id in completion_ids]
+
+
+def test_exhausted_tool_tells_the_model_deterministically(
+    any_server: RestateServer, stack_on, model, module_effects: Effects
+) -> None:
+    stack = stack_on(any_server)
+    sku = f"sku-{'replay' if any_server.always_replay else 'normal'}"
+    model.responder = _stock_script
+
+    invocation = stack.ingress.send("RetryAgents", "stock", sku)
+    result = stack.ingress.attach(invocation)
+
+    told = model.requests[1].tool_outputs()
+    assert len(model.requests) == 2 and len(told) == 1
+    assert f"inventory API down for {sku}" in told[0] and "Tool: check_stock" in told[0]
+    assert result["answer"] == "model saw: " + told[0]
+    # The last execution (a full replay on the always-replay server) handed the SDK the same text.
+    assert result["tool_outputs"] == [told[0]]
+    assert module_effects.count(f"check_stock:{sku}") == 2  # max_attempts=2, never re-run on replay
+    assert _step_results(any_server, invocation, "Tool: check_stock") == ["Failure"]  # one journaled failure
+
+
+def test_terminal_error_raised_by_the_tool_still_ends_the_run(any_server: RestateServer, stack_on, model) -> None:
+    stack = stack_on(any_server)
+    model.responder = _stock_script
+    sku = f"gone-{'replay' if any_server.always_replay else 'normal'}"
+
+    with pytest.raises(IngressError) as failure:
+        stack.ingress.call("RetryAgents", "stock", sku)
+
+    assert f"sku {sku} was discontinued" in failure.value.message
+    assert len(model.requests) == 1  # the model was never told

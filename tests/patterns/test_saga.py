@@ -1,0 +1,84 @@
+"""Sagas (``saga_service``: the recorded booking agent of ``tests/apps/patterns_custom.py``)."""
+
+from __future__ import annotations
+
+import pytest
+
+from integrations.runtime import IngressError, RestateServer
+from integrations.testing import ModelRequest, Reply, text, tool_call
+from patterns import CompensatedTool, saga_service
+
+from .conftest import CUSTOM, tool_messages, unique
+
+
+def _booking_responder(request: ModelRequest) -> Reply:
+    done = len(tool_messages(request))
+    steps = [
+        ("book_hotel", {"item": "hotel in Paris"}),
+        ("book_flight", {"item": "flight BER-CDG"}),
+        ("book_car", {"item": "convertible"}),
+    ]
+    return tool_call(*steps[done]) if done < len(steps) else text("all booked")
+
+
+def _lines_of(effects, booking: str) -> list[str]:
+    return [line for line in effects.lines() if line.endswith(booking) or f":{booking}:" in line]
+
+
+def test_saga_compensates_in_reverse_order_exactly_once(
+    any_server: RestateServer, served, model_server, effects
+) -> None:
+    booking = unique("booking")
+    model_server.responder = _booking_responder
+    stack = served(any_server, CUSTOM)
+    effects.open_gate(f"undo-flight-{booking}")
+
+    with pytest.raises(IngressError) as failure:
+        stack.ingress.call("RecordedBookingAgent", "book", {"booking_id": booking, "message": "Trip to Paris"})
+    assert "No convertible available" in failure.value.message
+    assert _lines_of(effects, booking) == [
+        f"book:hotel:{booking}",
+        f"book:flight:{booking}",
+        f"book-failed:car:{booking}",
+        f"undo-started:flight:{booking}",
+        f"undo:flight:{booking}:flight-reservation-{booking}",
+        f"undo-started:hotel:{booking}",
+        f"undo:hotel:{booking}:hotel-reservation-{booking}",
+    ]
+
+
+def test_saga_rollback_resumes_after_a_crash_mid_compensation(
+    restate_server: RestateServer, served, model_server, effects
+) -> None:
+    booking = unique("booking")
+    model_server.responder = _booking_responder
+    stack = served(restate_server, CUSTOM)
+    invocation = stack.ingress.send("RecordedBookingAgent", "book", {"booking_id": booking, "message": "Paris"})
+    effects.wait_for(f"undo-started:flight:{booking}")
+    stack.kill_service()
+    stack.start_service()
+    effects.wait_for_count(f"undo-started:flight:{booking}", 2)  # the unfinished undo is retried
+    effects.open_gate(f"undo-flight-{booking}")
+
+    with pytest.raises(IngressError) as failure:
+        stack.ingress.attach(invocation)
+    assert "No convertible available" in failure.value.message
+    assert _lines_of(effects, booking) == [
+        f"book:hotel:{booking}",
+        f"book:flight:{booking}",
+        f"book-failed:car:{booking}",
+        f"undo-started:flight:{booking}",
+        f"undo-started:flight:{booking}",
+        f"undo:flight:{booking}:flight-reservation-{booking}",
+        f"undo-started:hotel:{booking}",
+        f"undo:hotel:{booking}:hotel-reservation-{booking}",
+    ]
+    assert len(model_server.requests) == 3  # the agent's turns were journaled, not replayed
+
+
+def test_compensated_tool_names_must_be_unique() -> None:
+    def noop(*_: object) -> str:
+        return ""
+
+    with pytest.raises(ValueError, match=r"tool names must be unique, got duplicates: \['book'\]"):
+        saga_service([CompensatedTool("book", "a", noop, noop), CompensatedTool("book", "b", noop, noop)])
