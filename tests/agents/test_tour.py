@@ -263,7 +263,8 @@ def test_approval_prints_the_resolve_command_waits_survives_a_kill_and_completes
 def test_approval_timeout_lets_the_agent_decide(any_tour: Tour) -> None:
     service = any_tour.service
     service.env["APPROVAL_TIMEOUT_SECONDS"] = "1"
-    service.restart()
+    service.kill()
+    service.start()
     try:
         offset = any_tour.log_size()
         invocation = any_tour.ingress.send("HumanClaimApprovalWithTimeoutsAgent", "run", CLAIM_PROMPT)
@@ -271,7 +272,8 @@ def test_approval_timeout_lets_the_agent_decide(any_tour: Tour) -> None:
         answer = any_tour.ingress.attach(invocation)
     finally:
         del service.env["APPROVAL_TIMEOUT_SECONDS"]
-        service.restart()
+        service.kill()
+        service.start()
 
     assert answer.startswith("[offline model] No reviewer answered in time, so I evaluated the claim myself")
     assert any_tour.model.requests[-1].tool_outputs() == ["Approval timed out - Evaluate with AI"]
