@@ -248,11 +248,11 @@ def turn_message(turn: int) -> str:
 
 
 def main_requests(model_server: ScriptedModelServer) -> list[ModelRequest]:
-    return model_server.requests_for(lambda r: r.model != SUMMARIZER)
+    return [r for r in model_server.requests if r.model != SUMMARIZER]
 
 
 def summary_requests(model_server: ScriptedModelServer) -> list[ModelRequest]:
-    return model_server.requests_for(lambda r: r.model == SUMMARIZER)
+    return [r for r in model_server.requests if r.model == SUMMARIZER]
 
 
 def assert_request_is_well_formed(request: ModelRequest) -> None:
