@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import contextmanager
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 import restate
 from agents.agent_output import AgentOutputSchemaBase
@@ -21,6 +21,9 @@ from ..budget import TokenBudget
 from ..errors import to_restate_error
 from ._serde import ModelResponseSerde
 from ._stream import replay_as_stream
+
+if TYPE_CHECKING:
+    from ..streams import TopicPublisher
 
 
 try:  # the SDK's own switch that turns off the openai client's and LiteLLM's inner retries
@@ -50,6 +53,9 @@ class DurableModel(Model):
     ``token_budget`` is charged with each journaled response's usage (in handler code, so a replay
     re-derives the same total); past its limit the run fails with ``TokenBudgetExceeded``. Create it
     per invocation, e.g. ``integrations.budget.token_budget(ctx, 50_000)``.
+
+    ``events`` (a ``integrations.streams.TopicPublisher``) streams each call from the provider and
+    publishes its deltas live to a topic; the journal still records the one complete response.
     """
 
     def __init__(
@@ -60,6 +66,7 @@ class DurableModel(Model):
         max_retries: int = 3,
         name: str | None = None,
         token_budget: TokenBudget | None = None,
+        events: TopicPublisher | None = None,
     ) -> None:
         if isinstance(model, DurableModel):
             raise TypeError("model is already durable; wrapping it twice would journal every call twice")
@@ -69,6 +76,7 @@ class DurableModel(Model):
         self.max_retries = max_retries
         self.name = name or getattr(model, "model", None) or type(model).__name__
         self.token_budget = token_budget
+        self.events = events
         self._context = context
 
     def _restate_context(self) -> restate.Context:
@@ -95,11 +103,13 @@ class DurableModel(Model):
         prompt: ResponsePromptParam | None,
     ) -> ModelResponse:
         ctx = self._restate_context()
+        step = self.events.model_step(ctx, self.name, input) if self.events is not None else None  # opt-in: live events
+        model = step.streaming(self.model) if step is not None else self.model
 
         async def call_model() -> ModelResponse:
             with _no_inner_retries(True):
                 try:
-                    return await self.model.get_response(
+                    return await model.get_response(
                         system_instructions,
                         input,
                         model_settings,
@@ -121,6 +131,8 @@ class DurableModel(Model):
             serde=_SERDE, max_attempts=self.max_retries
         )
         response = await ctx.run_typed(f"LLM call: {self.name}", call_model, options)
+        if step is not None:
+            step.journaled(response)
         if self.token_budget is not None:
             self.token_budget.charge(response)
         return response

@@ -2,9 +2,11 @@
 
 from ._replies import Reply, ToolCall, error, text, tool_call, tool_calls
 from ._server import ModelRequest, Responder, ScriptedModelServer
+from ._streaming import Pace
 
 __all__ = [
     "ModelRequest",
+    "Pace",
     "Reply",
     "Responder",
     "ScriptedModelServer",

@@ -6,6 +6,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from ._streaming import Pace
+
 
 @dataclass(frozen=True)
 class ToolCall:
@@ -28,15 +30,18 @@ class Reply:
     delay: float = 0.0
     input_tokens: int = 10
     output_tokens: int = 5
+    pace: Pace | None = None  # how it streams when the client asks for a stream (default: the server's)
 
     @property
     def is_error(self) -> bool:
         return self.status >= 400
 
 
-def text(content: str, *, delay: float = 0.0, input_tokens: int = 10, output_tokens: int = 5) -> Reply:
-    """A final assistant message."""
-    return Reply(text=content, delay=delay, input_tokens=input_tokens, output_tokens=output_tokens)
+def text(
+    content: str, *, delay: float = 0.0, input_tokens: int = 10, output_tokens: int = 5, pace: Pace | None = None
+) -> Reply:
+    """A final assistant message; ``pace`` slows or holds it when streamed."""
+    return Reply(text=content, delay=delay, input_tokens=input_tokens, output_tokens=output_tokens, pace=pace)
 
 
 def tool_call(

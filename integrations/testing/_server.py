@@ -18,6 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from ._replies import Reply, error, error_body
+from ._streaming import Gates, Pace, chat_chunks, responses_events, write_stream
 
 
 @dataclass
@@ -103,6 +104,19 @@ class ScriptedModelServer:
         self._httpd = ThreadingHTTPServer(("127.0.0.1", port), self._handler_class())
         self._httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
+        self.stream_pace = Pace()  # how replies without a pace of their own stream
+        self.gates = Gates()
+
+    def open_gate(self, name: str = "stream") -> None:
+        """Let streams held at gate ``name`` (``Pace(hold_after=..., gate=name)``) go on."""
+        self.gates.open(name)
+
+    def close_gate(self, name: str = "stream") -> None:
+        self.gates.close(name)
+
+    def held(self, name: str = "stream") -> int:
+        """How many streams wait at gate ``name`` right now: a model call that has not ended."""
+        return self.gates.held(name)
 
     @property
     def port(self) -> int:
@@ -145,6 +159,7 @@ class ScriptedModelServer:
         return self
 
     def stop(self) -> None:
+        self.gates.release_all()
         self._httpd.shutdown()
         self._httpd.server_close()
 
@@ -270,10 +285,6 @@ class ScriptedModelServer:
                     return
                 body = json.loads(raw or b"{}")
                 request = ModelRequest(api, body, {k.lower(): v for k, v in self.headers.items()})
-                if body.get("stream"):
-                    server._record_only(request)
-                    self._send(400, error_body(error(400, "the scripted model server does not stream")))
-                    return
                 reply = server._next_reply(request)
                 if reply.delay:
                     time.sleep(reply.delay)
@@ -281,10 +292,15 @@ class ScriptedModelServer:
                     self._send(reply.status, error_body(reply), reply.headers)
                     return
                 payload = server._responses_body(request, reply) if api == "responses" else server._chat_body(request, reply)
+                if body.get("stream"):
+                    if api == "responses":
+                        frames = responses_events(payload)
+                    else:
+                        frames = chat_chunks(payload, bool((body.get("stream_options") or {}).get("include_usage")))
+                    pace = reply.pace or server.stream_pace
+                    write_stream(self, frames, pace=pace, gates=server.gates, named_events=api == "responses")
+                    return
                 self._send(200, json.dumps(payload).encode(), reply.headers)
 
         return Handler
 
-    def _record_only(self, request: ModelRequest) -> None:
-        with self._lock:
-            self.requests.append(request)
