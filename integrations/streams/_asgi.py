@@ -173,7 +173,8 @@ class _Routes:
         else:
             await _error(send, 404, f"the chat page proxies only {sorted(self.chats)} and awakeables")
             return
-        await _respond(send, response.status_code, response.content, response.headers.get("content-type", "application/json"))
+        passed = [(b"x-restate-id", response.headers["x-restate-id"].encode())] if "x-restate-id" in response.headers else []
+        await _respond(send, response.status_code, response.content, response.headers.get("content-type", "application/json"), passed)
 
     # -- Server-Sent Events -----------------------------------------------------------------------
 
