@@ -46,6 +46,8 @@ __all__ = ["ModelStep", "TopicPublisher"]
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 200
+MAX_TEXT = 20_000
+"""Longer tool outputs are cut in their event (the model and the journal still get all of it)."""
 _RETRY_DELAYS = (0.05, 0.25, 1.0)
 _ANSWER_ITEMS = frozenset({"message", "reasoning"})
 
@@ -176,7 +178,11 @@ class TopicPublisher:
             if item.get("type") == "function_call_output" and call_id and call_id not in run.results_sent:
                 run.results_sent.add(call_id)
                 output = item.get("output")
-                events.append(("tool_result", f"tool {call_id}", {"call_id": call_id, "output": _text_of(output) or str(output)}))
+                shown = _text_of(output) or str(output)
+                data: dict[str, Any] = {"call_id": call_id, "output": shown[:MAX_TEXT]}
+                if len(shown) > MAX_TEXT:
+                    data["truncated"] = len(shown)
+                events.append(("tool_result", f"tool {call_id}", data))
         self.send(ctx, events)
         return ModelStep(self, ctx, step)
 

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from integrations.runtime import RestateServer, Stack, wait_until
-from integrations.testing import Pace, ScriptedModelServer, text, tool_call
+from integrations.testing import Pace, ScriptedModelServer, error, text, tool_call
 
 from ._sse import SseReader
 from .streams_app import SMALL_RETENTION
@@ -142,6 +142,21 @@ def test_a_kill_mid_stream_resets_the_step_and_a_resuming_reader_sees_every_even
     assert [(e["kind"], e["attempt"]) for e in of(seen, "answer") + of(seen, "run_started")] == [("answer", 0), ("run_started", 0)]
     assert len(model_server.requests) == 2  # the unfinished model call ran again...
     assert len(model_steps(restate_server, invocation)) == 1  # ...and was journaled once
+
+
+def test_a_provider_error_is_published_and_the_retry_starts_with_a_reset(stack, restate_server, model_server) -> None:
+    topic = unique("retry")
+    model_server.enqueue(error(503, "overloaded, try again"), text(ANSWER))
+    answer = stack.ingress.call("StreamingAgent", "run", {"topic": topic, "message": "Weather in Oslo?"})
+    assert answer == ANSWER
+    wait_until(lambda: "answer" in kinds(pull(restate_server, topic)["events"]), timeout=30, what="the answer")
+
+    step = [e for e in pull(restate_server, topic)["events"] if e["step"] == "model 1: gpt-4o" and e["attempt"] > 0]
+    assert [(e["kind"], e["attempt"]) for e in step] == (
+        [("error", 1), ("reset", 2)] + [("text_delta", 2)] * len(words(ANSWER))
+    )
+    assert "overloaded" in step[0]["data"]["message"] and step[0]["data"]["terminal"] is False
+    assert len(model_server.requests) == 2  # Restate retried the step: the client's own retries are off
 
 
 def test_a_reader_that_reconnects_after_its_last_sequence_number_misses_nothing_and_sees_nothing_twice(
