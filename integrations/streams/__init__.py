@@ -19,7 +19,16 @@ pages from the ``AgentEvents/<topic>/pull`` handler.
 
 from ._approvals import await_approval
 from ._asgi import ChatPage, with_events
-from ._events import AgentEvent, AttemptInfo, AttemptStart, EventKind, EventPage, PublishRequest, PublishResult, PullRequest
+from ._events import (
+    AgentEvent,
+    AttemptInfo,
+    AttemptStart,
+    EventKind,
+    EventPage,
+    PublishRequest,
+    PublishResult,
+    PullRequest,
+)
 from ._publisher import ModelStep, TopicPublisher
 from ._topic import DEFAULT_RETENTION, EVENTS_OBJECT, agent_events, events_object
 

@@ -15,6 +15,7 @@ app unchanged. So whatever serves the Restate app (hypercorn, ``./dev up``) serv
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
@@ -77,7 +78,7 @@ def with_events(
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             path = scope["path"]
-            if path == "/events" or path.startswith("/events/") or path == "/chat" or path.startswith("/chat/"):
+            if path in ("/events", "/chat") or path.startswith(("/events/", "/chat/")):
                 await routes.handle(scope, receive, send)
                 return
         await restate_app(scope, receive, send)
@@ -85,7 +86,13 @@ def with_events(
     return app
 
 
-async def _respond(send: Send, status: int, body: bytes, content_type: str = "application/json", extra: list[tuple[bytes, bytes]] | None = None) -> None:
+async def _respond(
+    send: Send,
+    status: int,
+    body: bytes,
+    content_type: str = "application/json",
+    extra: list[tuple[bytes, bytes]] | None = None,
+) -> None:
     headers = [(b"content-type", content_type.encode()), (b"content-length", str(len(body)).encode()), *(extra or [])]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
@@ -145,9 +152,7 @@ class _Routes:
 
     async def page(self, send: Send) -> None:
         config = {"chats": [asdict(chat) for chat in self.chats.values()]}
-        html = PAGE.read_text(encoding="utf-8").replace(
-            "/*CONFIG*/{}", json.dumps(config).replace("</", "<\\/")
-        )
+        html = PAGE.read_text(encoding="utf-8").replace("/*CONFIG*/{}", json.dumps(config).replace("</", "<\\/"))
         await _respond(send, 200, html.encode(), "text/html; charset=utf-8", [(b"cache-control", b"no-store")])
 
     async def proxy(self, scope: Scope, receive: Receive, send: Send, method: str, parts: list[str]) -> None:
@@ -173,8 +178,16 @@ class _Routes:
         else:
             await _error(send, 404, f"the chat page proxies only {sorted(self.chats)} and awakeables")
             return
-        passed = [(b"x-restate-id", response.headers["x-restate-id"].encode())] if "x-restate-id" in response.headers else []
-        await _respond(send, response.status_code, response.content, response.headers.get("content-type", "application/json"), passed)
+        passed = (
+            [(b"x-restate-id", response.headers["x-restate-id"].encode())] if "x-restate-id" in response.headers else []
+        )
+        await _respond(
+            send,
+            response.status_code,
+            response.content,
+            response.headers.get("content-type", "application/json"),
+            passed,
+        )
 
     # -- Server-Sent Events -----------------------------------------------------------------------
 
@@ -254,10 +267,8 @@ class _Routes:
         finally:
             watcher.cancel()
             if not gone.is_set():
-                try:
+                with contextlib.suppress(Exception):  # the reader may be gone already
                     await send({"type": "http.response.body", "body": b"", "more_body": False})
-                except Exception:  # noqa: BLE001 - the reader is gone already
-                    pass
 
 
 async def _first_of(hint: asyncio.Event, gone: asyncio.Event, timeout: float) -> asyncio.Event | None:

@@ -32,7 +32,14 @@ from agents.model_settings import ModelSettings
 from agents.models.interface import Model, ModelTracing
 from agents.tool import Tool
 from agents.usage import Usage
-from openai.types.responses import Response, ResponseOutputItem
+from openai.types.responses import (
+    Response,
+    ResponseCompletedEvent,
+    ResponseFunctionToolCall,
+    ResponseOutputItem,
+    ResponseOutputItemDoneEvent,
+    ResponseTextDeltaEvent,
+)
 from openai.types.responses.response_prompt_param import ResponsePromptParam
 from restate.exceptions import TerminalError
 
@@ -54,7 +61,7 @@ _ANSWER_ITEMS = frozenset({"message", "reasoning"})
 try:  # the SDK's own conversion keeps usage details identical to a non-streamed call
     from agents.usage import _response_usage_to_usage as _sdk_usage
 except ImportError:  # pragma: no cover - an SDK without it
-    _sdk_usage = None
+    _sdk_usage = None  # type: ignore[assignment]
 
 
 def _usage_of(response: Response) -> Usage:
@@ -160,7 +167,7 @@ class TopicPublisher:
         )
         ctx.generic_send(self.object_name, "publish", request.model_dump_json().encode(), key=self.topic_of(ctx))
 
-    def model_step(self, ctx: restate.Context, model_name: str, input: str | list[TResponseInputItem]) -> "ModelStep":
+    def model_step(self, ctx: restate.Context, model_name: str, input: str | list[TResponseInputItem]) -> ModelStep:
         """Called by the durable model before it journals a model call (in handler code).
 
         Publishes what the run learned since the previous call (its input, tool results) and returns
@@ -205,9 +212,7 @@ class ModelStep:
         """After the step is journaled (handler code): a response without tool calls is the answer."""
         items = [_item(i) for i in response.output]
         if items and all(i.get("type") in _ANSWER_ITEMS for i in items):
-            text = "".join(
-                _text_of(i.get("content")) for i in items if i.get("type") == "message"
-            )
+            text = "".join(_text_of(i.get("content")) for i in items if i.get("type") == "message")
             self.publisher.send(self.ctx, [("answer", self.step, {"text": text})])
 
 
@@ -234,8 +239,13 @@ class _AttemptPublisher:
         self._wake.set()
         try:
             await asyncio.wait_for(asyncio.shield(self._task), timeout)
-        except asyncio.TimeoutError:
-            log.warning("events of %s on topic %s: still not stored after %.0fs, given up", self.step.step, self.step.topic, timeout)
+        except TimeoutError:
+            log.warning(
+                "events of %s on topic %s: still not stored after %.0fs, given up",
+                self.step.step,
+                self.step.topic,
+                timeout,
+            )
             self._task.cancel()
 
     def abort(self) -> None:
@@ -262,7 +272,9 @@ class _AttemptPublisher:
         base = f"{step.invocation_id}|{step.step}"
         try:
             info = await self._call(
-                "begin_attempt", AttemptStart(invocation_id=step.invocation_id, step=step.step), f"{base}|begin|{self._token}"
+                "begin_attempt",
+                AttemptStart(invocation_id=step.invocation_id, step=step.step),
+                f"{base}|begin|{self._token}",
             )
             self.attempt = int(info["attempt"])
             while True:
@@ -290,11 +302,13 @@ class _AttemptPublisher:
                     return
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # never fail the model call because its audience is unreachable
+        except Exception as exc:  # noqa: BLE001 - never fail the model call because its audience is unreachable
             log.warning("events of %s on topic %s not published: %s", step.step, step.topic, exc)
 
 
-async def _consume(events: AsyncIterator[TResponseStreamEvent], each: Callable[[TResponseStreamEvent], Awaitable[None] | None]) -> None:
+async def _consume(
+    events: AsyncIterator[TResponseStreamEvent], each: Callable[[TResponseStreamEvent], Awaitable[None] | None]
+) -> None:
     """Feed every event to ``each``, then close the provider's stream even when ``each`` raised."""
     try:
         async for event in events:
@@ -334,14 +348,16 @@ class _StreamingModel(Model):
 
         def on_event(event: TResponseStreamEvent) -> None:
             kind = getattr(event, "type", "")
-            if kind == "response.output_text.delta":
-                publisher.emit("text_delta", {"delta": event.delta, "item_id": getattr(event, "item_id", "")})
-            elif kind == "response.output_item.done":
+            if isinstance(event, ResponseTextDeltaEvent):
+                publisher.emit("text_delta", {"delta": event.delta, "item_id": event.item_id})
+            elif isinstance(event, ResponseOutputItemDoneEvent):
                 item = event.item
                 done_items.append(item)
-                if item.type == "function_call":
-                    publisher.emit("tool_call", {"name": item.name, "call_id": item.call_id, "arguments": item.arguments})
-            elif kind == "response.completed":
+                if isinstance(item, ResponseFunctionToolCall):
+                    publisher.emit(
+                        "tool_call", {"name": item.name, "call_id": item.call_id, "arguments": item.arguments}
+                    )
+            elif isinstance(event, ResponseCompletedEvent):
                 completed.append(event.response)
             elif kind in ("response.failed", "response.incomplete", "error", "response.error"):
                 detail = getattr(getattr(event, "response", None), "error", None) or getattr(event, "message", "")

@@ -92,7 +92,14 @@ def responses_events(response: dict[str, Any]) -> Iterator[tuple[dict[str, Any],
     yield event("response.created", response={**response, "status": "in_progress", "output": [], "usage": None}), False
     for index, item in enumerate(response["output"]):
         if item["type"] == "message":
-            yield event("response.output_item.added", output_index=index, item={**item, "status": "in_progress", "content": []}), False
+            yield (
+                event(
+                    "response.output_item.added",
+                    output_index=index,
+                    item={**item, "status": "in_progress", "content": []},
+                ),
+                False,
+            )
             for part_index, part in enumerate(item["content"]):
                 where = {"item_id": item["id"], "output_index": index, "content_index": part_index}
                 yield event("response.content_part.added", **where, part={**part, "text": ""}), False
@@ -101,10 +108,20 @@ def responses_events(response: dict[str, Any]) -> Iterator[tuple[dict[str, Any],
                 yield event("response.output_text.done", **where, text=part["text"], logprobs=[]), False
                 yield event("response.content_part.done", **where, part=part), False
         elif item["type"] == "function_call":
-            yield event("response.output_item.added", output_index=index, item={**item, "arguments": "", "status": "in_progress"}), False
+            yield (
+                event(
+                    "response.output_item.added",
+                    output_index=index,
+                    item={**item, "arguments": "", "status": "in_progress"},
+                ),
+                False,
+            )
             where = {"item_id": item["id"], "output_index": index}
             yield event("response.function_call_arguments.delta", **where, delta=item["arguments"]), True
-            yield event("response.function_call_arguments.done", **where, arguments=item["arguments"], name=item["name"]), False
+            yield (
+                event("response.function_call_arguments.done", **where, arguments=item["arguments"], name=item["name"]),
+                False,
+            )
         yield event("response.output_item.done", output_index=index, item=item), False
     yield event("response.completed", response=response), False
 
@@ -126,7 +143,12 @@ def chat_chunks(completion: dict[str, Any], include_usage: bool) -> Iterator[tup
         for piece in _words(message["content"]):
             yield chunk({"content": piece}), True
     for index, call in enumerate(message.get("tool_calls") or []):
-        head = {"index": index, "id": call["id"], "type": "function", "function": {"name": call["function"]["name"], "arguments": ""}}
+        head = {
+            "index": index,
+            "id": call["id"],
+            "type": "function",
+            "function": {"name": call["function"]["name"], "arguments": ""},
+        }
         yield chunk({"tool_calls": [head]}), False
         yield chunk({"tool_calls": [{"index": index, "function": {"arguments": call["function"]["arguments"]}}]}), True
     yield chunk({}, choice["finish_reason"]), False

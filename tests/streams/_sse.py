@@ -56,7 +56,7 @@ class SseReader:
         self._socket: socket.socket | None = None
         self._thread = threading.Thread(target=self._read, name=f"sse {url}", daemon=True)
 
-    def start(self) -> "SseReader":
+    def start(self) -> SseReader:
         self._thread.start()
         wait_until(lambda: self.status is not None or self.ended.is_set(), timeout=30, what=f"SSE {self.url}")
         return self
@@ -74,7 +74,7 @@ class SseReader:
             stream = sock.makefile("rb")
             status = stream.readline().split()
             headers: dict[str, str] = {}
-            while (line := stream.readline().strip()):
+            while line := stream.readline().strip():
                 name, _, value = line.decode().partition(":")
                 headers[name.strip().lower()] = value.strip()
             self.status = int(status[1])

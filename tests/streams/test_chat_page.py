@@ -34,7 +34,11 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 TOUR = REPO_ROOT / "agents" / "tour"
-POEM = "[offline model] (message 1 of this chat) A poem: Steps are journaled, one by one; / a crash mid-way? Replay: it's done."
+expect.set_options(timeout=30_000)  # a loaded machine runs a restate-server, services and a browser
+POEM = (
+    "[offline model] (message 1 of this chat) A poem: Steps are journaled, one by one; "
+    "/ a crash mid-way? Replay: it's done."
+)
 
 
 @pytest.fixture(scope="module")
@@ -100,13 +104,17 @@ def _banker(request: ModelRequest) -> Reply:
     return text(f"Done: {outputs[-1]}.")
 
 
-@pytest.mark.parametrize(("button", "outcome"), [("Approve", "transferred 100 EUR"), ("Reject", "the transfer was declined")])
+@pytest.mark.parametrize(
+    ("button", "outcome"), [("Approve", "transferred 100 EUR"), ("Reject", "the transfer was declined")]
+)
 def test_a_pending_approval_gets_buttons_and_the_answer_follows_the_click(
     restate_server: RestateServer, serve, model_server: ScriptedModelServer, page: Page, button: str, outcome: str
 ) -> None:
     model_server.reset(_banker)
     stack = serve(
-        restate_server, "tests/streams/streams_app.py:app", model=model_server,
+        restate_server,
+        "tests/streams/streams_app.py:app",
+        model=model_server,
         env={"RESTATE_INGRESS_URL": restate_server.ingress_url},
     )
     page.goto(page_url(stack, f"service=ApprovalChat&key=bank-{uuid.uuid4().hex[:8]}"))

@@ -41,7 +41,9 @@ def events_url(stack: Stack, topic: str, query: str = "") -> str:
     return f"http://127.0.0.1:{stack.services[0].port}/events/{quote(topic, safe='')}{query}"
 
 
-def pull(server: RestateServer, topic: str, after: int = 0, *, limit: int = 1000, obj: str = "AgentEvents") -> dict[str, Any]:
+def pull(
+    server: RestateServer, topic: str, after: int = 0, *, limit: int = 1000, obj: str = "AgentEvents"
+) -> dict[str, Any]:
     response = httpx.post(
         f"{server.ingress_url}/{obj}/{quote(topic, safe='')}/pull", json={"after": after, "limit": limit}, timeout=30
     )
@@ -75,7 +77,9 @@ def same_events(seen: list[dict[str, Any]], stored: list[dict[str, Any]]) -> boo
 # -- live: the first delta arrives while the model call runs ---------------------------------------
 
 
-def test_a_subscriber_sees_the_first_delta_while_the_model_call_is_still_streaming(stack, restate_server, model_server) -> None:
+def test_a_subscriber_sees_the_first_delta_while_the_model_call_is_still_streaming(
+    stack, restate_server, model_server
+) -> None:
     topic = unique("first")
     reader = SseReader(events_url(stack, topic)).start()
     model_server.enqueue(text(ANSWER, pace=Pace(hold_after=1, gate="first")))
@@ -110,7 +114,9 @@ def test_a_subscriber_sees_the_first_delta_while_the_model_call_is_still_streami
 # -- a crash mid-stream: reset, the retried attempt, and a reader that resumes ----------------------
 
 
-def test_a_kill_mid_stream_resets_the_step_and_a_resuming_reader_sees_every_event_once(stack, restate_server, model_server) -> None:
+def test_a_kill_mid_stream_resets_the_step_and_a_resuming_reader_sees_every_event_once(
+    stack, restate_server, model_server
+) -> None:
     topic = unique("kill")
     first_try = "Attempt one was cut short by a crash of the service."
     model_server.enqueue(text(first_try, pace=Pace(hold_after=2, gate="kill")), text(ANSWER))
@@ -139,7 +145,10 @@ def test_a_kill_mid_stream_resets_the_step_and_a_resuming_reader_sees_every_even
     )
     assert "".join(e["data"]["delta"] for e in streamed[:2]) == "Attempt one "
     assert "".join(e["data"]["delta"] for e in streamed[3:]) == ANSWER
-    assert [(e["kind"], e["attempt"]) for e in of(seen, "answer") + of(seen, "run_started")] == [("answer", 0), ("run_started", 0)]
+    assert [(e["kind"], e["attempt"]) for e in of(seen, "answer") + of(seen, "run_started")] == [
+        ("answer", 0),
+        ("run_started", 0),
+    ]
     assert len(model_server.requests) == 2  # the unfinished model call ran again...
     assert len(model_steps(restate_server, invocation)) == 1  # ...and was journaled once
 
@@ -201,7 +210,10 @@ def test_tool_calls_results_and_the_answer_are_published_once_even_when_every_st
     assert sorted(set(kinds(events))) == ["answer", "run_started", "text_delta", "tool_call", "tool_result"]
     (call,) = of(events, "tool_call")
     assert (call["data"]["name"], call["data"]["call_id"], call["step"], call["attempt"]) == (
-        "get_weather", "call_oslo", "model 1: gpt-4o", 1
+        "get_weather",
+        "call_oslo",
+        "model 1: gpt-4o",
+        1,
     )
     assert call["data"]["arguments"].replace(" ", "") == '{"city":"Oslo"}'
     (result,) = of(events, "tool_result")
@@ -221,7 +233,9 @@ def test_tool_calls_results_and_the_answer_are_published_once_even_when_every_st
 # -- the topic object --------------------------------------------------------------------------------
 
 
-def test_retention_keeps_the_newest_events_and_a_late_reader_is_told_of_the_gap(stack, restate_server, model_server) -> None:
+def test_retention_keeps_the_newest_events_and_a_late_reader_is_told_of_the_gap(
+    stack, restate_server, model_server
+) -> None:
     topic = unique("small")
     long_answer = " ".join(f"w{n}" for n in range(30))
     model_server.enqueue(text(long_answer))
@@ -250,8 +264,14 @@ def test_a_superseded_attempt_is_dropped_and_a_retried_publish_is_stored_once(st
     assert httpx.post(f"{base}/begin_attempt", json=start, timeout=30).json() == {"attempt": 2}
 
     def event(attempt: int, index: int) -> dict[str, Any]:
-        return {"kind": "text_delta", "invocation_id": "inv_test", "step": "model 1: m", "attempt": attempt,
-                "index": index, "data": {"delta": f"a{attempt}i{index}"}}
+        return {
+            "kind": "text_delta",
+            "invocation_id": "inv_test",
+            "step": "model 1: m",
+            "attempt": attempt,
+            "index": index,
+            "data": {"delta": f"a{attempt}i{index}"},
+        }
 
     stale = httpx.post(f"{base}/publish", json={"events": [event(1, 5)]}, timeout=30).json()
     assert (stale["stored"], stale["dropped"]) == (0, 1)  # attempt 1 is over: attempt 2 began
