@@ -303,4 +303,3 @@ class ScriptedModelServer:
                 self._send(200, json.dumps(payload).encode(), reply.headers)
 
         return Handler
-
