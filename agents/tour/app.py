@@ -3,6 +3,9 @@
     ./dev up tour                                         # restate-server + this app, registered
     python -m integrations.runtime.serve agents/tour/app.py:app --port 9080   # the app alone
 
+The same port serves the chat page (``http://localhost:9080/chat/``) and the live event streams
+(``/events/<topic>``) next to the Restate endpoint: see ``integrations.streams.with_events``.
+
 This is the tour's ``__main__.py``. Its ``app/`` package is ``tour_of_agents/`` here, loaded by
 file path: ``agents/`` must not be a package (the OpenAI Agents SDK owns ``import agents``), so
 this file registers the folder next to it as the package ``tour_of_agents`` instead of relying
@@ -19,6 +22,8 @@ from typing import Any
 
 import restate
 from restate.serde import Serde
+
+from integrations.streams import agent_events, with_events
 
 
 def _load_package(name: str, folder: Path) -> ModuleType:
@@ -113,4 +118,5 @@ for _service in services:
         if _handler.arity == 2:  # handlers that take a request body
             _handler.handler_io.input_serde = _EmptyBodyAsEmptyObject(_handler.handler_io.input_serde)
 
-app = restate.app(services=services)
+# The topic object the Chat streams to, and the chat page + /events/<topic> on the same port
+app = with_events(restate.app(services=[*services, agent_events]))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import restate
 from agents.agent_output import AgentOutputSchemaBase
@@ -21,6 +22,10 @@ from ..tracing._steps import journal_step
 from ..retry import StepRetry, run_step
 from ._serde import ModelResponseSerde
 from ._stream import replay_as_stream
+
+if TYPE_CHECKING:
+    from ..streams import TopicPublisher
+
 
 try:  # the SDK's own switch that turns off the openai client's and LiteLLM's inner retries
     from agents.models._retry_runtime import provider_managed_retries_disabled as _no_inner_retries
@@ -51,6 +56,9 @@ class DurableModel(Model):
     ``token_budget`` is charged with each journaled response's usage (in handler code, so a replay
     re-derives the same total); past its limit the run fails with ``TokenBudgetExceeded``. Create it
     per invocation, e.g. ``integrations.budget.token_budget(ctx, 50_000)``.
+
+    ``events`` (a ``integrations.streams.TopicPublisher``) streams each call from the provider and
+    publishes its deltas live to a topic; the journal still records the one complete response.
     """
 
     def __init__(
@@ -61,6 +69,7 @@ class DurableModel(Model):
         retry: StepRetry | None = None,
         name: str | None = None,
         token_budget: TokenBudget | None = None,
+        events: TopicPublisher | None = None,
     ) -> None:
         if isinstance(model, DurableModel):
             raise TypeError("model is already durable; wrapping it twice would journal every call twice")
@@ -68,6 +77,7 @@ class DurableModel(Model):
         self.retry = retry or StepRetry()
         self.name = name or getattr(model, "model", None) or type(model).__name__
         self.token_budget = token_budget
+        self.events = events
         self._context = context
 
     def _restate_context(self) -> restate.Context:
@@ -94,10 +104,12 @@ class DurableModel(Model):
         prompt: ResponsePromptParam | None,
     ) -> ModelResponse:
         ctx = self._restate_context()
+        live = self.events.model_step(ctx, self.name, input) if self.events is not None else None  # opt-in: live events
+        model = live.streaming(self.model) if live is not None else self.model
 
         async def call_model() -> ModelResponse:
             with _no_inner_retries(True):
-                return await self.model.get_response(
+                return await model.get_response(
                     system_instructions,
                     input,
                     model_settings,
@@ -113,6 +125,8 @@ class DurableModel(Model):
         step = f"LLM call: {self.name}"
         with journal_step(step):  # tags the model-call span with the step (integrations.tracing)
             response = await run_step(ctx, step, call_model, self.retry, serde=_SERDE)
+        if live is not None:
+            live.journaled(response)
         if self.token_budget is not None:
             self.token_budget.charge(response)
         return response

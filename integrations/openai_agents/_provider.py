@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import restate
 from agents.models.interface import Model, ModelProvider
 from agents.models.multi_provider import MultiProvider
@@ -9,6 +11,9 @@ from agents.models.multi_provider import MultiProvider
 from ..budget import TokenBudget
 from ..retry import DEFAULT_MAX_ATTEMPTS, StepRetry
 from ._model import DurableModel
+
+if TYPE_CHECKING:
+    from ..streams import TopicPublisher
 
 
 class DurableModelCalls(ModelProvider):
@@ -19,7 +24,8 @@ class DurableModelCalls(ModelProvider):
     Restate docs use) is the number of attempts per model call, default 3, before the step fails
     with ``restate.TerminalError``; ``retry=StepRetry(...)`` sets every Restate retry setting plus a
     per-attempt timeout instead (pass one or the other). An optional ``token_budget`` caps the
-    tokens of all model calls made through this provider.
+    tokens of all model calls made through this provider; ``events``
+    (``integrations.streams.TopicPublisher``) streams every call live to a topic.
 
     A ``Model`` *instance* set on an ``Agent`` never reaches a provider; wrap it in
     ``DurableModel`` or run through ``DurableRunner``, which journals or rejects it.
@@ -33,6 +39,7 @@ class DurableModelCalls(ModelProvider):
         retry: StepRetry | None = None,
         provider: ModelProvider | None = None,
         token_budget: TokenBudget | None = None,
+        events: TopicPublisher | None = None,
     ) -> None:
         if isinstance(provider, DurableModelCalls):
             raise TypeError("provider is already durable")
@@ -42,6 +49,7 @@ class DurableModelCalls(ModelProvider):
         self.retry = retry or StepRetry(max_attempts=max_retries if max_retries is not None else DEFAULT_MAX_ATTEMPTS)
         self.provider = provider or MultiProvider()
         self.token_budget = token_budget
+        self.events = events
 
     def get_model(self, model_name: str | None) -> Model:
         return self.wrap(self.provider.get_model(model_name), name=model_name)
@@ -50,7 +58,14 @@ class DurableModelCalls(ModelProvider):
         """Journal calls to ``model`` under this provider's context and retry settings."""
         if isinstance(model, DurableModel):
             return model
-        return DurableModel(model, context=self.ctx, retry=self.retry, name=name, token_budget=self.token_budget)
+        return DurableModel(
+            model,
+            context=self.ctx,
+            retry=self.retry,
+            name=name,
+            token_budget=self.token_budget,
+            events=self.events,
+        )
 
     async def aclose(self) -> None:
         await self.provider.aclose()

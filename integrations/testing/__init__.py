@@ -3,9 +3,11 @@
 from ._replies import Reply, ToolCall, error, hang, text, tool_call, tool_calls
 from ._request import ModelRequest
 from ._server import Responder, ScriptedModelServer
+from ._streaming import Pace
 
 __all__ = [
     "ModelRequest",
+    "Pace",
     "Reply",
     "Responder",
     "ScriptedModelServer",

@@ -38,6 +38,8 @@ class HttpResponse:
     body: bytes
     headers: Mapping[str, str] = field(default_factory=dict)
     content_type: str = "application/json"
+    writer: Callable[[BaseHTTPRequestHandler], None] | None = None
+    """Writes the response itself (a paced stream); ``body`` is ignored then."""
 
     def encode(self, keep_alive: bool) -> bytes:
         """Status line, headers and body as one buffer: what goes into the single send."""
@@ -94,6 +96,9 @@ class _Handler(BaseHTTPRequestHandler):
             body=body,
         )
         response = self.server.app(request)
+        if response.writer is not None:
+            response.writer(self)
+            return
         try:
             self.wfile.write(response.encode(keep_alive=not self.close_connection))
         except OSError:  # the client gave up (e.g. cut off a reply that hung): nothing to answer

@@ -7,6 +7,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from ._streaming import Pace
+
 __all__ = ["Reply", "ToolCall", "error", "hang", "text", "tool_call", "tool_calls"]
 
 
@@ -36,15 +38,18 @@ class Reply:
     input_tokens: int = 10
     output_tokens: int = 5
     hold: threading.Event | None = field(default=None, compare=False)
+    pace: Pace | None = None  # how it streams when the client asks for a stream (default: the server's)
 
     @property
     def is_error(self) -> bool:
         return self.status >= 400
 
 
-def text(content: str, *, delay: float = 0.0, input_tokens: int = 10, output_tokens: int = 5) -> Reply:
-    """A final assistant message."""
-    return Reply(text=content, delay=delay, input_tokens=input_tokens, output_tokens=output_tokens)
+def text(
+    content: str, *, delay: float = 0.0, input_tokens: int = 10, output_tokens: int = 5, pace: Pace | None = None
+) -> Reply:
+    """A final assistant message; ``pace`` slows or holds it when streamed."""
+    return Reply(text=content, delay=delay, input_tokens=input_tokens, output_tokens=output_tokens, pace=pace)
 
 
 def tool_call(

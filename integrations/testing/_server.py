@@ -16,6 +16,7 @@ from collections.abc import Callable
 from ._http import HttpRequest, HttpResponse, HttpServer
 from ._replies import Reply, error
 from ._request import ModelRequest
+from ._streaming import Gates, Pace, chat_chunks, responses_events, write_stream
 from ._wire import api_of, chat_body, error_body, reply_error_body, responses_body
 
 __all__ = ["ModelRequest", "Responder", "ScriptedModelServer"]
@@ -41,6 +42,19 @@ class ScriptedModelServer:
         self._ids = itertools.count(1)
         self._stopping = threading.Event()
         self._http = HttpServer(self._answer, port=port)
+        self.stream_pace = Pace()  # how replies without a pace of their own stream
+        self.gates = Gates()
+
+    def open_gate(self, name: str = "stream") -> None:
+        """Let streams held at gate ``name`` (``Pace(hold_after=..., gate=name)``) go on."""
+        self.gates.open(name)
+
+    def close_gate(self, name: str = "stream") -> None:
+        self.gates.close(name)
+
+    def held(self, name: str = "stream") -> int:
+        """How many streams wait at gate ``name`` right now: a model call that has not ended."""
+        return self.gates.held(name)
 
     @property
     def port(self) -> int:
@@ -80,6 +94,7 @@ class ScriptedModelServer:
 
     def stop(self) -> None:
         self._stopping.set()  # releases replies that still hang
+        self.gates.release_all()
         self._http.stop()
 
     def __enter__(self) -> ScriptedModelServer:
@@ -121,12 +136,25 @@ class ScriptedModelServer:
         if api is None:
             return HttpResponse(404, error_body(f"no route {http.path}"))
         request = ModelRequest(api, json.loads(http.body or b"{}"), http.headers)
-        if request.body.get("stream"):
-            self._record(request)
-            return HttpResponse(400, error_body("the scripted model server does not stream", "invalid_request_error"))
         reply = self._next_reply(request)
         self._wait(reply)
         if reply.is_error:
             return HttpResponse(reply.status, reply_error_body(reply), reply.headers)
         body = responses_body if api == "responses" else chat_body
-        return HttpResponse(200, body(request, reply, self._new_id), reply.headers)
+        payload = body(request, reply, self._new_id)
+        if not request.body.get("stream"):
+            return HttpResponse(200, payload, reply.headers)
+        completed = json.loads(payload)
+        if api == "responses":
+            frames = responses_events(completed)
+        else:
+            include_usage = bool((request.body.get("stream_options") or {}).get("include_usage"))
+            frames = chat_chunks(completed, include_usage)
+        pace = reply.pace or self.stream_pace
+        return HttpResponse(
+            200,
+            b"",
+            writer=lambda handler: write_stream(
+                handler, frames, pace=pace, gates=self.gates, named_events=api == "responses"
+            ),
+        )

@@ -5,6 +5,8 @@
 
 ``message`` is exclusive: Restate queues concurrent messages per key, so no turn is lost.
 ``get_history`` is shared: it reads the ``items`` state while a turn may be running.
+Each turn also streams live to the topic ``Chat:<key>`` (``TopicPublisher``, our one addition to
+the tour): the chat page at ``/chat/`` of the service port shows the answer as it is written.
 (This is the tour's ``Chat``; ``./dev up patterns`` serves a different service with the same name.)
 """
 
@@ -14,6 +16,7 @@ from agents import Agent, ModelSettings, RunConfig, Runner
 from restate import ObjectContext, ObjectSharedContext, VirtualObject
 
 from integrations.openai_agents import DurableModelCalls, RestateSession
+from integrations.streams import TopicPublisher
 
 from .utils.models import MODEL, ChatMessage
 
@@ -29,7 +32,7 @@ async def message(restate_context: ObjectContext, chat_message: ChatMessage) -> 
         input=chat_message.message,
         run_config=RunConfig(
             model=MODEL,
-            model_provider=DurableModelCalls(restate_context),
+            model_provider=DurableModelCalls(restate_context, events=TopicPublisher(f"Chat:{restate_context.key()}")),
             model_settings=ModelSettings(parallel_tool_calls=False),
         ),
         session=restate_session,

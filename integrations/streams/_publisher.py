@@ -1,0 +1,427 @@
+"""Publishing a run's events: streamed from inside the journaled model call, or sent from the journal.
+
+Two paths, chosen by where the event is known:
+
+- **Inside the model-call step** (``ctx.run``) the provider is called with its streaming API and
+  every text delta and tool call is sent to the topic over the ingress as it arrives. The step
+  still returns one complete ``ModelResponse``: the journal holds one entry per model call. On a
+  replay the step's result comes from the journal and this code never runs, so nothing is
+  republished. A retried attempt asks the topic to number it first (``begin_attempt``), which
+  appends a ``reset`` for the step; each batch carries an idempotency key made of (invocation,
+  step, attempt, first..last index), so a publish call retried over the network stores nothing twice.
+- **In handler code** (tool results, the answer, approvals) events go out with ``ctx.generic_send``:
+  a journaled send, which Restate performs once and skips on replay.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+import weakref
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import restate
+from agents.agent_output import AgentOutputSchemaBase
+from agents.handoffs import Handoff
+from agents.items import ModelResponse, TResponseInputItem, TResponseStreamEvent
+from agents.model_settings import ModelSettings
+from agents.models.interface import Model, ModelTracing
+from agents.tool import Tool
+from agents.usage import Usage
+from openai.types.responses import (
+    Response,
+    ResponseCompletedEvent,
+    ResponseFunctionToolCall,
+    ResponseOutputItem,
+    ResponseOutputItemDoneEvent,
+    ResponseTextDeltaEvent,
+)
+from openai.types.responses.response_prompt_param import ResponsePromptParam
+from restate.exceptions import TerminalError
+
+from ..errors import to_restate_error
+from ._events import JOURNALED, AgentEvent, AttemptStart, EventKind, PublishRequest
+from ._ingress import IngressCallError, call_object, hints
+from ._topic import EVENTS_OBJECT
+
+__all__ = ["ModelStep", "TopicPublisher"]
+
+log = logging.getLogger(__name__)
+
+MAX_BATCH = 200
+MAX_TEXT = 20_000
+"""Longer tool outputs are cut in their event (the model and the journal still get all of it)."""
+_RETRY_DELAYS = (0.05, 0.25, 1.0)
+_ANSWER_ITEMS = frozenset({"message", "reasoning"})
+
+try:  # the SDK's own conversion keeps usage details identical to a non-streamed call
+    from agents.usage import _response_usage_to_usage as _sdk_usage
+except ImportError:  # pragma: no cover - an SDK without it
+    _sdk_usage = None  # type: ignore[assignment]
+
+
+def _usage_of(response: Response) -> Usage:
+    if response.usage is None:
+        return Usage()
+    if _sdk_usage is not None:
+        return _sdk_usage(response.usage)
+    usage = response.usage
+    return Usage(
+        requests=1,
+        input_tokens=usage.input_tokens,
+        output_tokens=usage.output_tokens,
+        total_tokens=usage.total_tokens,
+        input_tokens_details=usage.input_tokens_details,
+        output_tokens_details=usage.output_tokens_details,
+    )
+
+
+def _text_of(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
+    return ""
+
+
+def _item(item: Any) -> dict[str, Any]:
+    if isinstance(item, dict):
+        return item
+    dump = getattr(item, "model_dump", None)
+    return dump(mode="json", exclude_unset=True) if callable(dump) else {}
+
+
+def _since_last_user(input: str | list[TResponseInputItem]) -> tuple[str | None, list[dict[str, Any]]]:
+    """The newest user message of a model input and the items after it (this turn's tool results)."""
+    if isinstance(input, str):
+        return input, []
+    items = [_item(i) for i in input]
+    last = max((n for n, i in enumerate(items) if i.get("role") == "user"), default=-1)
+    return (_text_of(items[last].get("content")) if last >= 0 else None), items[last + 1 :]
+
+
+@dataclass
+class _Run:
+    """What one invocation has published so far; rebuilt identically when the handler replays."""
+
+    model_calls: int = 0
+    results_sent: set[str] = field(default_factory=set)
+
+
+class TopicPublisher:
+    """Publishes the events of agent runs to a topic of the ``AgentEvents`` object.
+
+    Pass it to the durable model path, e.g. ``DurableModelCalls(ctx, events=TopicPublisher("Chat:42"))``:
+    each model call then streams from the provider while it runs, and the run's tool results and
+    answer follow from the journal. ``topic=None`` publishes each invocation to its own topic, the
+    invocation id. ``object_name`` is the topic object's name as registered (see ``events_object``).
+
+    Publishing never fails a model call: a topic that cannot be reached is logged and skipped, and
+    ``flush_timeout`` bounds how long a finished model call waits for its events to be stored.
+    """
+
+    def __init__(
+        self,
+        topic: str | None = None,
+        *,
+        object_name: str = EVENTS_OBJECT,
+        flush_timeout: float = 10.0,
+    ) -> None:
+        if topic is not None and not topic:
+            raise ValueError("topic must be a non-empty string, or None for one topic per invocation")
+        self.topic = topic
+        self.object_name = object_name
+        self.flush_timeout = flush_timeout
+        self._runs: weakref.WeakKeyDictionary[restate.Context, _Run] = weakref.WeakKeyDictionary()
+
+    def topic_of(self, ctx: restate.Context) -> str:
+        """The topic this invocation publishes to."""
+        return self.topic or ctx.request().id
+
+    def _run(self, ctx: restate.Context) -> _Run:
+        run = self._runs.get(ctx)
+        if run is None:
+            run = self._runs[ctx] = _Run()
+        return run
+
+    # -- handler code: journaled, exactly once ------------------------------------------------------
+
+    def send(self, ctx: restate.Context, events: list[tuple[EventKind, str, dict[str, Any]]]) -> None:
+        """Publish ``(kind, step, data)`` events from handler code with one journaled send.
+
+        Restate journals the send: it happens once, and a replay of the handler does not repeat it.
+        Call it only from handler code (never inside ``ctx.run``).
+        """
+        if not events:
+            return
+        invocation = ctx.request().id
+        request = PublishRequest(
+            events=[
+                AgentEvent(kind=kind, invocation_id=invocation, step=step, attempt=JOURNALED, index=n, data=data)
+                for n, (kind, step, data) in enumerate(events)
+            ]
+        )
+        ctx.generic_send(self.object_name, "publish", request.model_dump_json().encode(), key=self.topic_of(ctx))
+
+    def model_step(self, ctx: restate.Context, model_name: str, input: str | list[TResponseInputItem]) -> ModelStep:
+        """Called by the durable model before it journals a model call (in handler code).
+
+        Publishes what the run learned since the previous call (its input, tool results) and returns
+        the step, whose ``streaming(model)`` is what the journaled step calls.
+        """
+        run = self._run(ctx)
+        run.model_calls += 1
+        step = f"model {run.model_calls}: {model_name}"
+        user_text, this_turn = _since_last_user(input)
+        events: list[tuple[EventKind, str, dict[str, Any]]] = []
+        if run.model_calls == 1:
+            events.append(("run_started", step, {"input": user_text or ""}))
+        for item in this_turn:
+            call_id = str(item.get("call_id") or "")
+            if item.get("type") == "function_call_output" and call_id and call_id not in run.results_sent:
+                run.results_sent.add(call_id)
+                output = item.get("output")
+                shown = _text_of(output) or str(output)
+                data: dict[str, Any] = {"call_id": call_id, "output": shown[:MAX_TEXT]}
+                if len(shown) > MAX_TEXT:
+                    data["truncated"] = len(shown)
+                events.append(("tool_result", f"tool {call_id}", data))
+        self.send(ctx, events)
+        return ModelStep(self, ctx, step)
+
+
+class ModelStep:
+    """One model call of a run: streams inside the journaled step, reports the answer after it."""
+
+    def __init__(self, publisher: TopicPublisher, ctx: restate.Context, step: str) -> None:
+        self.publisher = publisher
+        self.ctx = ctx
+        self.step = step
+        self.topic = publisher.topic_of(ctx)
+        self.invocation_id = ctx.request().id
+
+    def streaming(self, model: Model) -> Model:
+        """``model`` as the journaled step should call it: streamed, publishing as it goes."""
+        return _StreamingModel(model, self)
+
+    def journaled(self, response: ModelResponse) -> None:
+        """After the step is journaled (handler code): a response without tool calls is the answer."""
+        items = [_item(i) for i in response.output]
+        if items and all(i.get("type") in _ANSWER_ITEMS for i in items):
+            text = "".join(_text_of(i.get("content")) for i in items if i.get("type") == "message")
+            self.publisher.send(self.ctx, [("answer", self.step, {"text": text})])
+
+
+class _AttemptPublisher:
+    """Sends one attempt's events in order, batching whatever piles up while a call is in flight."""
+
+    def __init__(self, step: ModelStep) -> None:
+        self.step = step
+        self.attempt: int | None = None
+        self._pending: list[tuple[EventKind, dict[str, Any]]] = []
+        self._sent = 0
+        self._closing = False
+        self._wake = asyncio.Event()
+        self._token = uuid.uuid4().hex  # names this execution of the step: a retried call is not a new attempt
+        self._task = asyncio.create_task(self._run(), name=f"publish {step.topic} {step.step}")
+
+    def emit(self, kind: EventKind, data: dict[str, Any]) -> None:
+        self._pending.append((kind, data))
+        self._wake.set()
+
+    async def close(self, timeout: float) -> None:
+        """Wait (at most ``timeout`` seconds) until every emitted event is stored."""
+        self._closing = True
+        self._wake.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(self._task), timeout)
+        except TimeoutError:
+            log.warning(
+                "events of %s on topic %s: still not stored after %.0fs, given up",
+                self.step.step,
+                self.step.topic,
+                timeout,
+            )
+            self._task.cancel()
+
+    def abort(self) -> None:
+        self._task.cancel()
+
+    async def _call(self, handler: str, payload: Any, idempotency_key: str) -> Any:
+        step = self.step
+        for delay in (*_RETRY_DELAYS, None):
+            try:
+                return await call_object(
+                    step.publisher.object_name, step.topic, handler, payload, idempotency_key=idempotency_key
+                )
+            except IngressCallError as err:
+                if not err.retryable or delay is None:
+                    raise
+            except httpx.TransportError:
+                if delay is None:
+                    raise
+            await asyncio.sleep(delay)
+        raise AssertionError("unreachable")
+
+    async def _run(self) -> None:
+        step = self.step
+        base = f"{step.invocation_id}|{step.step}"
+        try:
+            info = await self._call(
+                "begin_attempt",
+                AttemptStart(invocation_id=step.invocation_id, step=step.step),
+                f"{base}|begin|{self._token}",
+            )
+            self.attempt = int(info["attempt"])
+            while True:
+                await self._wake.wait()
+                self._wake.clear()
+                while self._sent < len(self._pending):
+                    batch = self._pending[self._sent : self._sent + MAX_BATCH]
+                    first = self._sent
+                    events = [
+                        AgentEvent(
+                            kind=kind,
+                            invocation_id=step.invocation_id,
+                            step=step.step,
+                            attempt=self.attempt,
+                            index=first + n,
+                            data=data,
+                        )
+                        for n, (kind, data) in enumerate(batch)
+                    ]
+                    key = f"{base}|{self.attempt}|{first}-{first + len(batch) - 1}"
+                    await self._call("publish", PublishRequest(events=events), key)
+                    self._sent += len(batch)
+                    hints.notify(step.topic)
+                if self._closing:
+                    return
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - never fail the model call because its audience is unreachable
+            log.warning("events of %s on topic %s not published: %s", step.step, step.topic, exc)
+
+
+async def _consume(
+    events: AsyncIterator[TResponseStreamEvent], each: Callable[[TResponseStreamEvent], Awaitable[None] | None]
+) -> None:
+    """Feed every event to ``each``, then close the provider's stream even when ``each`` raised."""
+    try:
+        async for event in events:
+            result = each(event)
+            if result is not None:
+                await result
+    finally:
+        aclose = getattr(events, "aclose", None)
+        if callable(aclose):
+            await aclose()
+
+
+class _StreamingModel(Model):
+    """Inside the journaled step: ``get_response`` via the wrapped model's ``stream_response``."""
+
+    def __init__(self, model: Model, step: ModelStep) -> None:
+        self.model = model
+        self.step = step
+
+    async def get_response(
+        self,
+        system_instructions: str | None,
+        input: str | list[TResponseInputItem],
+        model_settings: ModelSettings,
+        tools: list[Tool],
+        output_schema: AgentOutputSchemaBase | None,
+        handoffs: list[Handoff],
+        tracing: ModelTracing,
+        *,
+        previous_response_id: str | None,
+        conversation_id: str | None,
+        prompt: ResponsePromptParam | None,
+    ) -> ModelResponse:
+        publisher = _AttemptPublisher(self.step)
+        completed: list[Response] = []
+        done_items: list[ResponseOutputItem] = []
+
+        def on_event(event: TResponseStreamEvent) -> None:
+            kind = getattr(event, "type", "")
+            if isinstance(event, ResponseTextDeltaEvent):
+                publisher.emit("text_delta", {"delta": event.delta, "item_id": event.item_id})
+            elif isinstance(event, ResponseOutputItemDoneEvent):
+                item = event.item
+                done_items.append(item)
+                if isinstance(item, ResponseFunctionToolCall):
+                    publisher.emit(
+                        "tool_call", {"name": item.name, "call_id": item.call_id, "arguments": item.arguments}
+                    )
+            elif isinstance(event, ResponseCompletedEvent):
+                completed.append(event.response)
+            elif kind in ("response.failed", "response.incomplete", "error", "response.error"):
+                detail = getattr(getattr(event, "response", None), "error", None) or getattr(event, "message", "")
+                raise RuntimeError(f"the model stream ended with {kind}: {detail}")
+
+        try:
+            stream = self.model.stream_response(
+                system_instructions,
+                input,
+                model_settings,
+                tools,
+                output_schema,
+                handoffs,
+                tracing,
+                previous_response_id=previous_response_id,
+                conversation_id=conversation_id,
+                prompt=prompt,
+            )
+            await _consume(stream, on_event)
+            if not completed:
+                raise RuntimeError("the model stream ended without a response.completed event")
+        except asyncio.CancelledError:
+            publisher.abort()
+            raise
+        except Exception as exc:
+            mapped = to_restate_error(exc)
+            publisher.emit("error", {"message": str(exc)[:500], "terminal": isinstance(mapped, TerminalError)})
+            await publisher.close(self.step.publisher.flush_timeout)
+            raise
+        await publisher.close(self.step.publisher.flush_timeout)
+        response = completed[-1]
+        return ModelResponse(
+            output=list(response.output) or done_items,
+            usage=_usage_of(response),
+            response_id=response.id,
+            request_id=getattr(response, "_request_id", None),
+        )
+
+    def stream_response(
+        self,
+        system_instructions: str | None,
+        input: str | list[TResponseInputItem],
+        model_settings: ModelSettings,
+        tools: list[Tool],
+        output_schema: AgentOutputSchemaBase | None,
+        handoffs: list[Handoff],
+        tracing: ModelTracing,
+        *,
+        previous_response_id: str | None,
+        conversation_id: str | None,
+        prompt: ResponsePromptParam | None,
+    ) -> AsyncIterator[TResponseStreamEvent]:
+        return self.model.stream_response(
+            system_instructions,
+            input,
+            model_settings,
+            tools,
+            output_schema,
+            handoffs,
+            tracing,
+            previous_response_id=previous_response_id,
+            conversation_id=conversation_id,
+            prompt=prompt,
+        )
+
+    async def close(self) -> None:
+        await self.model.close()

@@ -1,0 +1,90 @@
+"""Served by the streams tests: agents that publish their runs to topics, and topic objects.
+
+- ``StreamingAgent/run``: one agent with a weather tool; ``api`` picks Responses or Chat
+  Completions streaming, ``object_name`` the topic object (``SmallEvents`` keeps only 7 events).
+- ``ApprovalChat/<key>``: a chat whose ``transfer_money`` tool waits for a person via
+  ``await_approval``; the chat page serves it next to nothing else.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import restate
+from agents import Agent, RunConfig, RunContextWrapper, Runner, function_tool
+from agents.models.openai_chatcompletions import OpenAIChatCompletionsModel
+from openai import AsyncOpenAI
+from pydantic import BaseModel
+
+from integrations.openai_agents import DurableModel, DurableModelCalls, RestateSession, raise_restate_errors
+from integrations.streams import ChatPage, TopicPublisher, agent_events, await_approval, events_object, with_events
+
+SMALL_RETENTION = 7
+
+
+class Ask(BaseModel):
+    topic: str
+    message: str
+    api: Literal["responses", "chat"] = "responses"
+    object_name: str = "AgentEvents"
+
+
+@function_tool
+async def get_weather(city: str) -> str:
+    """The weather in a city."""
+    return f"{city}: 14 degrees and fog"
+
+
+weather_agent = Agent(name="Weather", instructions="Answer weather questions.", tools=[get_weather])
+
+streaming_agent = restate.Service("StreamingAgent")
+
+
+@streaming_agent.handler()
+async def run(ctx: restate.Context, ask: Ask) -> str:
+    events = TopicPublisher(ask.topic, object_name=ask.object_name)
+    if ask.api == "chat":
+        chat_model = OpenAIChatCompletionsModel(model="gpt-4o", openai_client=AsyncOpenAI())
+        config = RunConfig(model=DurableModel(chat_model, context=ctx, events=events))
+    else:
+        config = RunConfig(model="gpt-4o", model_provider=DurableModelCalls(ctx, events=events))
+    result = await Runner.run(weather_agent, ask.message, context=ctx, run_config=config)
+    return str(result.final_output)
+
+
+class ChatMessage(BaseModel):
+    message: str
+
+
+@function_tool(failure_error_function=raise_restate_errors)
+async def transfer_money(wrapper: RunContextWrapper[restate.ObjectContext], amount: int) -> str:
+    """Transfer money; a person must approve it first."""
+    ctx = wrapper.context
+    approved = await await_approval(ctx, TopicPublisher(f"ApprovalChat:{ctx.key()}"), f"Transfer {amount} EUR?")
+    return f"transferred {amount} EUR" if approved else "the transfer was declined"
+
+
+approval_chat = restate.VirtualObject("ApprovalChat")
+
+
+@approval_chat.handler()
+async def message(ctx: restate.ObjectContext, chat_message: ChatMessage) -> str:
+    session = await RestateSession.create(session_id=ctx.key(), ctx=ctx)
+    agent = Agent(name="Banker", instructions="You move money when asked.", tools=[transfer_money])
+    events = TopicPublisher(f"ApprovalChat:{ctx.key()}")
+    config = RunConfig(model="gpt-4o", model_provider=DurableModelCalls(ctx, events=events))
+    result = await Runner.run(agent, chat_message.message, context=ctx, run_config=config, session=session)
+    return str(result.final_output)
+
+
+@approval_chat.handler(kind="shared")
+async def get_history(ctx: restate.ObjectSharedContext) -> list:
+    return await ctx.get("items") or []
+
+
+small_events = events_object("SmallEvents", retention=SMALL_RETENTION)
+
+app = with_events(
+    restate.app(services=[streaming_agent, approval_chat, agent_events, small_events]),
+    chats=[ChatPage(service="ApprovalChat")],
+)
