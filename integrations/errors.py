@@ -100,6 +100,17 @@ if _httpx2 is not None:
 
 _CONNECTION_MARKERS = ("connection error", "connection refused", "connecterror")
 
+# MCP servers answer with JSON-RPC error codes instead of HTTP statuses (``mcp.shared.exceptions.MCPError``).
+_JSONRPC_KINDS = {
+    -32700: ErrorKind.BAD_REQUEST,  # parse error
+    -32600: ErrorKind.BAD_REQUEST,  # invalid request
+    -32601: ErrorKind.BAD_REQUEST,  # method not found
+    -32602: ErrorKind.BAD_REQUEST,  # invalid params
+    -32603: ErrorKind.SERVER_ERROR,  # internal error
+    -32000: ErrorKind.CONNECTION,  # MCP: connection closed
+    -32001: ErrorKind.TIMEOUT,  # MCP: request timeout
+}
+
 
 def _mro_names(exc: BaseException) -> set[str]:
     return {cls.__name__ for cls in type(exc).__mro__}
@@ -205,6 +216,10 @@ def classify_provider_error(exc: BaseException) -> ProviderErrorClass | None:
     if "BudgetExceededError" in names:
         return make(ErrorKind.QUOTA_EXHAUSTED)
 
+    json_rpc_code = getattr(exc, "code", None)
+    if names & {"MCPError", "McpError"} and isinstance(json_rpc_code, int):  # mcp 2.x, 1.x
+        return make(_JSONRPC_KINDS.get(json_rpc_code, ErrorKind.SERVER_ERROR))
+
     if isinstance(exc, _TIMEOUT_ERRORS):
         return make(ErrorKind.TIMEOUT)
     if isinstance(exc, _TRANSPORT_ERRORS):
@@ -242,8 +257,10 @@ def classify_provider_error(exc: BaseException) -> ProviderErrorClass | None:
     return None
 
 
-def to_restate_error(exc: BaseException) -> BaseException:
+def to_restate_error(exc: BaseException, *, source: str = "model provider") -> BaseException:
     """The exception to raise inside a journaled step in place of ``exc``.
+
+    ``source`` names who failed in the message (``"model provider"``, ``"MCP server"``).
 
     Terminal classes become ``TerminalError`` (no retry); retryable ones become ``RetryableError``
     carrying the provider's Retry-After, if any; Restate's own exceptions and anything that is not
@@ -257,7 +274,5 @@ def to_restate_error(exc: BaseException) -> BaseException:
     label = verdict.kind.value + (f" (HTTP {verdict.status_code})" if verdict.status_code else "")
     if verdict.terminal:
         status = verdict.status_code if verdict.status_code and 400 <= verdict.status_code < 500 else 500
-        return TerminalError(f"model provider error, not retried: {label}: {verdict.message}", status)
-    return RetryableError(
-        f"model provider error, will retry: {label}: {verdict.message}", retry_after=verdict.retry_after
-    )
+        return TerminalError(f"{source} error, not retried: {label}: {verdict.message}", status)
+    return RetryableError(f"{source} error, will retry: {label}: {verdict.message}", retry_after=verdict.retry_after)

@@ -1,11 +1,23 @@
-"""Durable OpenAI Agents SDK: journaled model calls, Restate-aware tools and session memory.
+"""Durable OpenAI Agents SDK: journaled model calls, MCP requests and approvals, Restate-aware tools and
+session memory.
 
 ```python
 result = await Runner.run(agent, input=message, context=ctx,
     run_config=RunConfig(model="gpt-4o", model_provider=DurableModelCalls(ctx)))
+result = await DurableRunner.run(agent, message, context=ctx)  # also MCP servers and approvals
 ```
 """
 
+from ._approvals import (
+    PENDING_APPROVALS_KEY,
+    ApprovalDecision,
+    ApprovalPolicy,
+    ApprovalRequest,
+    PendingApprovals,
+    pending_approvals,
+    resolve_approvals,
+)
+from ._mcp import DurableMCPServer, make_mcp_durable
 from ._model import DurableModel
 from ._provider import DurableModelCalls
 from ._runner import DurableRunner, durable_run_config
@@ -15,13 +27,22 @@ from ._tool_errors import AgentTerminalError, raise_restate_errors
 from ._tools import durable_function_tool
 
 __all__ = [
+    "PENDING_APPROVALS_KEY",
     "AgentTerminalError",
+    "ApprovalDecision",
+    "ApprovalPolicy",
+    "ApprovalRequest",
+    "DurableMCPServer",
     "DurableModel",
     "DurableModelCalls",
     "DurableRunner",
     "ModelResponseSerde",
+    "PendingApprovals",
     "RestateSession",
     "durable_function_tool",
     "durable_run_config",
+    "make_mcp_durable",
+    "pending_approvals",
     "raise_restate_errors",
+    "resolve_approvals",
 ]

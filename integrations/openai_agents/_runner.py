@@ -4,10 +4,19 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
-from typing import Any
+from collections.abc import Awaitable
+from typing import Any, TypeVar
 
 import restate
 from agents import Agent, RunConfig, Runner
+from agents.exceptions import (
+    InputGuardrailTripwireTriggered,
+    MaxTurnsExceeded,
+    ModelBehaviorError,
+    OutputGuardrailTripwireTriggered,
+    ToolInputGuardrailTripwireTriggered,
+    ToolOutputGuardrailTripwireTriggered,
+)
 from agents.items import TResponseInputItem
 from agents.lifecycle import RunHooks
 from agents.memory.session import Session
@@ -15,11 +24,20 @@ from agents.models.interface import Model
 from agents.result import RunResult, RunResultStreaming
 from agents.run import DEFAULT_MAX_TURNS
 from agents.run_config import CallModelData, CallModelInputFilter, ModelInputData, ToolExecutionConfig
+from agents.run_error_handlers import RunErrorHandlers
+from agents.run_state import RunState
 
 from ..budget import TokenBudget
+from ._approvals import ApprovalPolicy, resolve_approvals
+from ._mcp import make_mcp_durable
 from ._model import DurableModel
 from ._provider import DurableModelCalls
 from ._tool_errors import AgentTerminalError
+
+T = TypeVar("T")
+
+DEFAULT_APPROVALS = ApprovalPolicy()
+"""Print each pending approval's resolve command and wait without a timeout."""
 
 
 def _journal_guard(user_filter: CallModelInputFilter | None, run_model_is_set: bool) -> CallModelInputFilter:
@@ -78,6 +96,7 @@ def durable_run_config(
 
 
 def _prepare(
+    starting_agent: Agent[Any],
     input: object,
     context: restate.Context,
     run_config: RunConfig | None,
@@ -85,71 +104,170 @@ def _prepare(
     sequential_tools: bool,
     token_budget: TokenBudget | None,
 ) -> RunConfig:
-    """What both DurableRunner entry points do first: reject bad input, build the durable config."""
-    if not isinstance(input, (str, list)):
+    """What both DurableRunner entry points do first: reject bad input, journal MCP servers, build
+    the durable config."""
+    if not isinstance(input, (str, list, RunState)):
         raise AgentTerminalError(
-            f"agent input must be a string or a list of input items, got {type(input).__name__}", status_code=400
+            f"agent input must be a string, a list of input items or a RunState, got {type(input).__name__}",
+            status_code=400,
         )
+    make_mcp_durable(starting_agent)
+    if isinstance(input, RunState) and input._current_agent is not None:
+        make_mcp_durable(input._current_agent)
     return durable_run_config(
         context, run_config, max_retries=max_retries, sequential_tools=sequential_tools, token_budget=token_budget
     )
 
 
+def _stopped_by(error: Exception) -> AgentTerminalError | None:
+    """A run the SDK stopped for a reason a retry cannot change, as a ``TerminalError``.
+
+    Everything that decides these (guardrail results, model answers) is journaled, so a replay
+    would stop at the same place: Restate must not retry the invocation forever.
+    """
+    if isinstance(error, InputGuardrailTripwireTriggered):
+        name = error.guardrail_result.guardrail.get_name()
+        return AgentTerminalError(f"input guardrail {name!r} tripped: the agent did not answer", status_code=400)
+    if isinstance(error, OutputGuardrailTripwireTriggered):
+        name = error.guardrail_result.guardrail.get_name()
+        agent = error.guardrail_result.agent.name
+        return AgentTerminalError(
+            f"output guardrail {name!r} tripped on the answer of agent {agent!r}: the answer was withheld",
+            status_code=500,
+        )
+    if isinstance(error, (ToolInputGuardrailTripwireTriggered, ToolOutputGuardrailTripwireTriggered)):
+        kind = "input" if isinstance(error, ToolInputGuardrailTripwireTriggered) else "output"
+        name = error.guardrail.get_name()
+        return AgentTerminalError(f"tool {kind} guardrail {name!r} tripped: the run was stopped", status_code=500)
+    if isinstance(error, MaxTurnsExceeded):
+        return AgentTerminalError(f"the agent run stopped: {error.message}", status_code=500)
+    if isinstance(error, ModelBehaviorError):
+        return AgentTerminalError(f"the model answered something the agent cannot run: {error.message}")
+    return None
+
+
+async def _terminal_on_stop(run: Awaitable[T]) -> T:
+    try:
+        return await run
+    except (
+        InputGuardrailTripwireTriggered,
+        OutputGuardrailTripwireTriggered,
+        ToolInputGuardrailTripwireTriggered,
+        ToolOutputGuardrailTripwireTriggered,
+        MaxTurnsExceeded,
+        ModelBehaviorError,
+    ) as error:
+        terminal = _stopped_by(error)
+        assert terminal is not None
+        terminal.run_data = getattr(error, "run_data", None)
+        raise terminal from error
+
+
 class DurableRunner:
-    """Run an agent inside a Restate handler with every model call journaled.
+    """Run an agent inside a Restate handler with every model call, MCP request and approval journaled.
 
     ``context`` is the handler's Restate context; it is also the run context the tools receive
-    (``wrapper.context``), as in the Restate quickstart. An ``input`` that is neither a string nor a
-    list of items fails with a 400 ``TerminalError``: bad input must not be retried forever.
+    (``wrapper.context``), as in the Restate quickstart. Every other parameter of ``Runner.run`` is
+    passed through unchanged. An ``input`` that is neither a string, a list of items nor a
+    ``RunState`` fails with a 400 ``TerminalError``: bad input must not be retried forever.
+
+    - The agents' MCP servers (``Agent(mcp_servers=[...])``) are journaled: tools are listed once
+      per turn and every tool call is one step (see ``DurableMCPServer``).
+    - Tool calls that need approval (``needs_approval``) are resolved in the same invocation, per
+      ``approvals`` (see ``ApprovalPolicy``): the invocation suspends until a human resolves the
+      printed awakeable, then the run resumes with the SDK's ``RunState.approve``/``reject``. Pass
+      ``approvals=None`` to get the interrupted result back instead, as from ``Runner.run``.
+    - A guardrail tripwire, ``MaxTurnsExceeded`` or ``ModelBehaviorError`` (e.g. the model called a
+      tool that does not exist) ends the invocation with a ``TerminalError`` (``AgentTerminalError``,
+      its ``__cause__`` is the SDK's exception): a retry would replay the same journal and stop at
+      the same place.
     """
 
     @staticmethod
     async def run(
         starting_agent: Agent[Any],
-        input: str | list[TResponseInputItem],
+        input: str | list[TResponseInputItem] | RunState[Any],
         *,
         context: restate.Context,
-        run_config: RunConfig | None = None,
-        session: Session | None = None,
-        hooks: RunHooks[Any] | None = None,
         max_turns: int = DEFAULT_MAX_TURNS,
+        hooks: RunHooks[Any] | None = None,
+        run_config: RunConfig | None = None,
+        error_handlers: RunErrorHandlers[Any] | None = None,
+        previous_response_id: str | None = None,
+        auto_previous_response_id: bool = False,
+        conversation_id: str | None = None,
+        session: Session | None = None,
         max_retries: int = 3,
         sequential_tools: bool = True,
         token_budget: TokenBudget | None = None,
+        approvals: ApprovalPolicy | None = DEFAULT_APPROVALS,
     ) -> RunResult:
-        config = _prepare(input, context, run_config, max_retries, sequential_tools, token_budget)
-        return await Runner.run(
-            starting_agent,
-            input,
-            context=context,
-            run_config=config,
-            session=session,
-            hooks=hooks,
-            max_turns=max_turns,
+        config = _prepare(starting_agent, input, context, run_config, max_retries, sequential_tools, token_budget)
+        result = await _terminal_on_stop(
+            Runner.run(
+                starting_agent,
+                input,
+                context=context,
+                max_turns=max_turns,
+                hooks=hooks,
+                run_config=config,
+                error_handlers=error_handlers,
+                previous_response_id=previous_response_id,
+                auto_previous_response_id=auto_previous_response_id,
+                conversation_id=conversation_id,
+                session=session,
+            )
         )
+        while approvals is not None and result.interruptions:
+            state = await resolve_approvals(context, result, approvals)
+            # The state carries the conversation settings and max_turns of the interrupted run.
+            result = await _terminal_on_stop(
+                Runner.run(
+                    starting_agent,
+                    state,
+                    context=context,
+                    hooks=hooks,
+                    run_config=config,
+                    error_handlers=error_handlers,
+                    session=session,
+                )
+            )
+        return result
 
     @staticmethod
     def run_streamed(
         starting_agent: Agent[Any],
-        input: str | list[TResponseInputItem],
+        input: str | list[TResponseInputItem] | RunState[Any],
         *,
         context: restate.Context,
-        run_config: RunConfig | None = None,
-        session: Session | None = None,
-        hooks: RunHooks[Any] | None = None,
         max_turns: int = DEFAULT_MAX_TURNS,
+        hooks: RunHooks[Any] | None = None,
+        run_config: RunConfig | None = None,
+        error_handlers: RunErrorHandlers[Any] | None = None,
+        previous_response_id: str | None = None,
+        auto_previous_response_id: bool = False,
+        conversation_id: str | None = None,
+        session: Session | None = None,
         max_retries: int = 3,
         sequential_tools: bool = True,
         token_budget: TokenBudget | None = None,
     ) -> RunResultStreaming:
-        """Streamed run: each model response is journaled whole, then replayed as stream events."""
-        config = _prepare(input, context, run_config, max_retries, sequential_tools, token_budget)
+        """Streamed run: each model response is journaled whole, then replayed as stream events.
+
+        Approvals are not resolved here: a streamed result with ``interruptions`` is resumed with
+        ``DurableRunner.run(agent, result.to_state(), ...)``, which waits for the decisions.
+        """
+        config = _prepare(starting_agent, input, context, run_config, max_retries, sequential_tools, token_budget)
         return Runner.run_streamed(
             starting_agent,
             input,
             context=context,
-            run_config=config,
-            session=session,
-            hooks=hooks,
             max_turns=max_turns,
+            hooks=hooks,
+            run_config=config,
+            previous_response_id=previous_response_id,
+            auto_previous_response_id=auto_previous_response_id,
+            conversation_id=conversation_id,
+            session=session,
+            error_handlers=error_handlers,
         )
