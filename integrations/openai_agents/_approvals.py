@@ -156,8 +156,16 @@ def _decision(request: ApprovalRequest, payload: Any) -> ApprovalDecision:
 
 
 def _stateful(ctx: restate.Context) -> restate.ObjectContext | None:
-    """The context if it may write object state (exclusive Virtual Object or workflow handler)."""
-    return ctx if hasattr(ctx, "set") and hasattr(ctx, "key") else None  # type: ignore[return-value]
+    """The context if its handler may write state: an exclusive Virtual Object handler or a workflow's run.
+
+    Restate's context object has ``set`` whatever the service kind, so the handler definition decides.
+    """
+    handler = getattr(ctx, "handler", None)
+    service_kind = getattr(getattr(handler, "service_tag", None), "kind", None)
+    handler_kind = getattr(handler, "kind", None)
+    if (service_kind, handler_kind) in (("object", "exclusive"), ("object", None), ("workflow", "workflow")):
+        return ctx  # type: ignore[return-value]
+    return None
 
 
 async def _store(ctx: restate.ObjectContext, key: str, add: list[ApprovalRequest], remove: set[str]) -> None:
@@ -182,15 +190,15 @@ async def resolve_approvals(ctx: restate.Context, result: RunResult, policy: App
         awakeable_id, promise = ctx.awakeable()
         waiting.append((item, _request(item, awakeable_id), promise))
 
+    stateful = _stateful(ctx)
+    if stateful is not None:  # listed before anyone hears of them, so a notified person finds them listed
+        await _store(stateful, policy.state_key, [request for _, request, _ in waiting], set())
+
     for _, request, _ in waiting:
         if policy.announce:
             await ctx.run_typed(f"Announce approval: {request.tool_name}", announce, text=_announcement(request))
         if policy.notify is not None:
             await ctx.run_typed(f"Notify approval: {request.tool_name}", _call_notify, notify=policy.notify, request=request)
-
-    stateful = _stateful(ctx)
-    if stateful is not None:
-        await _store(stateful, policy.state_key, [request for _, request, _ in waiting], set())
 
     timer = ctx.sleep(policy.timeout, name="approval timeout") if policy.timeout is not None else None
     for item, request, promise in waiting:

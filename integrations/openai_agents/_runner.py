@@ -13,6 +13,7 @@ from agents.exceptions import (
     InputGuardrailTripwireTriggered,
     MaxTurnsExceeded,
     ModelBehaviorError,
+    ModelRefusalError,
     OutputGuardrailTripwireTriggered,
     ToolInputGuardrailTripwireTriggered,
     ToolOutputGuardrailTripwireTriggered,
@@ -141,6 +142,8 @@ def _stopped_by(error: Exception) -> AgentTerminalError | None:
         return AgentTerminalError(f"tool {kind} guardrail {name!r} tripped: the run was stopped", status_code=500)
     if isinstance(error, MaxTurnsExceeded):
         return AgentTerminalError(f"the agent run stopped: {error.message}", status_code=500)
+    if isinstance(error, ModelRefusalError):
+        return AgentTerminalError(f"the model refused: {error}", status_code=422)
     if isinstance(error, ModelBehaviorError):
         return AgentTerminalError(f"the model answered something the agent cannot run: {error.message}")
     return None
@@ -156,6 +159,7 @@ async def _terminal_on_stop(run: Awaitable[T]) -> T:
         ToolOutputGuardrailTripwireTriggered,
         MaxTurnsExceeded,
         ModelBehaviorError,
+        ModelRefusalError,
     ) as error:
         terminal = _stopped_by(error)
         assert terminal is not None
@@ -177,8 +181,8 @@ class DurableRunner:
       ``approvals`` (see ``ApprovalPolicy``): the invocation suspends until a human resolves the
       printed awakeable, then the run resumes with the SDK's ``RunState.approve``/``reject``. Pass
       ``approvals=None`` to get the interrupted result back instead, as from ``Runner.run``.
-    - A guardrail tripwire, ``MaxTurnsExceeded`` or ``ModelBehaviorError`` (e.g. the model called a
-      tool that does not exist) ends the invocation with a ``TerminalError`` (``AgentTerminalError``,
+    - A guardrail tripwire, ``MaxTurnsExceeded``, ``ModelRefusalError`` or ``ModelBehaviorError`` (e.g.
+      the model called a tool that does not exist) ends the invocation with a ``TerminalError`` (``AgentTerminalError``,
       its ``__cause__`` is the SDK's exception): a retry would replay the same journal and stop at
       the same place.
     """
