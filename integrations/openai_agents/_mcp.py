@@ -331,7 +331,7 @@ def _durable(server: MCPServer) -> DurableMCPServer:
     return wrapper
 
 
-def _reachable_agents(agent: AgentBase) -> list[AgentBase]:
+def reachable_agents(agent: AgentBase) -> list[AgentBase]:
     """``agent`` and every agent it can hand off to or call as a tool, transitively (cycles allowed)."""
     found: dict[int, AgentBase] = {}
     pending: list[Any] = [agent]
@@ -358,7 +358,7 @@ def make_mcp_durable(agent: AgentBase) -> None:
     :class:`DurableMCPServer`; the agents stay usable outside Restate, where the wrappers pass
     requests straight through. ``DurableRunner`` calls this before every run.
     """
-    for reachable in _reachable_agents(agent):
+    for reachable in reachable_agents(agent):
         servers = reachable.mcp_servers
         if any(not isinstance(server, DurableMCPServer) for server in servers):
             reachable.mcp_servers = [_durable(server) for server in servers]

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import functools
 import inspect
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 import restate
@@ -18,6 +21,7 @@ from agents.exceptions import (
     ToolInputGuardrailTripwireTriggered,
     ToolOutputGuardrailTripwireTriggered,
 )
+from agents.guardrail import GuardrailFunctionOutput, InputGuardrail, OutputGuardrail
 from agents.items import TResponseInputItem
 from agents.lifecycle import RunHooks
 from agents.memory.session import Session
@@ -26,11 +30,13 @@ from agents.result import RunResult, RunResultStreaming
 from agents.run import DEFAULT_MAX_TURNS
 from agents.run_config import CallModelData, CallModelInputFilter, ModelInputData, ToolExecutionConfig
 from agents.run_error_handlers import RunErrorHandlers
+from agents.run_context import RunContextWrapper
 from agents.run_state import RunState
+from agents.util._types import MaybeAwaitable
 
 from ..budget import TokenBudget
 from ._approvals import ApprovalPolicy, resolve_approvals
-from ._mcp import make_mcp_durable
+from ._mcp import make_mcp_durable, reachable_agents
 from ._model import DurableModel
 from ._provider import DurableModelCalls
 from ._tool_errors import AgentTerminalError
@@ -60,6 +66,65 @@ def _journal_guard(user_filter: CallModelInputFilter | None, run_model_is_set: b
     return guard
 
 
+GuardrailFunction = Callable[[RunContextWrapper[Any], Agent[Any], Any], MaybeAwaitable[GuardrailFunctionOutput]]
+
+_GUARDRAIL_TURN: ContextVar[asyncio.Lock | None] = ContextVar("durable_guardrail_turn", default=None)
+"""Per run: lets one guardrail at a time run, in list order (set by DurableRunner)."""
+
+
+def _one_at_a_time(function: GuardrailFunction) -> GuardrailFunction:
+    """The SDK starts a run's guardrails as concurrent tasks. A guardrail that journals steps (e.g. asks
+    a model) would then race its siblings for the journal's order, and a replay could hand one the
+    other's recorded answer. Under DurableRunner each guardrail waits for the one listed before it:
+    the tasks start in list order and the lock's waiters are woken in order."""
+    if getattr(function, "_durable_one_at_a_time", False):
+        return function
+
+    @functools.wraps(function)
+    async def guarded(context: RunContextWrapper[Any], agent: Agent[Any], value: Any) -> GuardrailFunctionOutput:
+        lock = _GUARDRAIL_TURN.get()
+        if lock is None:
+            outcome = function(context, agent, value)
+            return await outcome if inspect.isawaitable(outcome) else outcome
+        async with lock:
+            outcome = function(context, agent, value)
+            return await outcome if inspect.isawaitable(outcome) else outcome
+
+    guarded._durable_one_at_a_time = True  # type: ignore[attr-defined]
+    return guarded
+
+
+def _durable_input_guardrail(guardrail: InputGuardrail[Any]) -> InputGuardrail[Any]:
+    """Before the model call, not beside it: a parallel guardrail races the model call for the journal
+    (and pays for a model answer a tripped guardrail throws away)."""
+    function = _one_at_a_time(guardrail.guardrail_function)
+    if function is guardrail.guardrail_function and not guardrail.run_in_parallel:
+        return guardrail
+    return dataclasses.replace(guardrail, guardrail_function=function, name=guardrail.get_name(), run_in_parallel=False)
+
+
+def _durable_output_guardrail(guardrail: OutputGuardrail[Any]) -> OutputGuardrail[Any]:
+    function = _one_at_a_time(guardrail.guardrail_function)
+    if function is guardrail.guardrail_function:
+        return guardrail
+    return dataclasses.replace(guardrail, guardrail_function=function, name=guardrail.get_name())
+
+
+def make_guardrails_durable(agent: Agent[Any]) -> None:
+    """Run the guardrails of ``agent`` and every agent reachable from it deterministically: input
+    guardrails before the model call, and one guardrail at a time, in list order. Each agent's
+    guardrail lists are replaced once by such copies (same names, same functions inside)."""
+    for reachable in reachable_agents(agent):
+        if not isinstance(reachable, Agent):
+            continue
+        inputs = [_durable_input_guardrail(guardrail) for guardrail in reachable.input_guardrails]
+        if any(new is not old for new, old in zip(inputs, reachable.input_guardrails)):
+            reachable.input_guardrails = inputs
+        outputs = [_durable_output_guardrail(guardrail) for guardrail in reachable.output_guardrails]
+        if any(new is not old for new, old in zip(outputs, reachable.output_guardrails)):
+            reachable.output_guardrails = outputs
+
+
 def durable_run_config(
     ctx: restate.Context,
     run_config: RunConfig | None = None,
@@ -75,7 +140,8 @@ def durable_run_config(
     - an agent's own un-journaled ``Model`` instance fails the run with a ``TerminalError``;
     - ``token_budget`` caps the tokens of the run's model calls (``TokenBudgetExceeded``);
     - ``sequential_tools`` runs the function tools of one model turn one at a time, in the order the
-      model listed them, so tools with several journaled steps keep a deterministic journal order.
+      model listed them, so tools with several journaled steps keep a deterministic journal order;
+    - the config's own guardrails run one at a time, input guardrails before the model call.
     """
     config = run_config or RunConfig()
     provider = config.model_provider
@@ -93,6 +159,8 @@ def durable_run_config(
         model_provider=provider,
         tool_execution=tool_execution,
         call_model_input_filter=_journal_guard(config.call_model_input_filter, model is not None),
+        input_guardrails=[_durable_input_guardrail(guardrail) for guardrail in config.input_guardrails or []],
+        output_guardrails=[_durable_output_guardrail(guardrail) for guardrail in config.output_guardrails or []],
     )
 
 
@@ -112,9 +180,10 @@ def _prepare(
             f"agent input must be a string, a list of input items or a RunState, got {type(input).__name__}",
             status_code=400,
         )
-    make_mcp_durable(starting_agent)
-    if isinstance(input, RunState) and input._current_agent is not None:
-        make_mcp_durable(input._current_agent)
+    for agent in (starting_agent, input._current_agent if isinstance(input, RunState) else None):
+        if agent is not None:
+            make_mcp_durable(agent)
+            make_guardrails_durable(agent)
     return durable_run_config(
         context, run_config, max_retries=max_retries, sequential_tools=sequential_tools, token_budget=token_budget
     )
@@ -150,6 +219,7 @@ def _stopped_by(error: Exception) -> AgentTerminalError | None:
 
 
 async def _terminal_on_stop(run: Awaitable[T]) -> T:
+    token = _GUARDRAIL_TURN.set(asyncio.Lock())
     try:
         return await run
     except (
@@ -165,6 +235,8 @@ async def _terminal_on_stop(run: Awaitable[T]) -> T:
         assert terminal is not None
         terminal.run_data = getattr(error, "run_data", None)
         raise terminal from error
+    finally:
+        _GUARDRAIL_TURN.reset(token)
 
 
 class DurableRunner:
