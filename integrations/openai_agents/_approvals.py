@@ -198,7 +198,9 @@ async def resolve_approvals(ctx: restate.Context, result: RunResult, policy: App
         if policy.announce:
             await ctx.run_typed(f"Announce approval: {request.tool_name}", announce, text=_announcement(request))
         if policy.notify is not None:
-            await ctx.run_typed(f"Notify approval: {request.tool_name}", _call_notify, notify=policy.notify, request=request)
+            await ctx.run_typed(
+                f"Notify approval: {request.tool_name}", _call_notify, notify=policy.notify, request=request
+            )
 
     timer = ctx.sleep(policy.timeout, name="approval timeout") if policy.timeout is not None else None
     for item, request, promise in waiting:

@@ -118,10 +118,10 @@ def make_guardrails_durable(agent: Agent[Any]) -> None:
         if not isinstance(reachable, Agent):
             continue
         inputs = [_durable_input_guardrail(guardrail) for guardrail in reachable.input_guardrails]
-        if any(new is not old for new, old in zip(inputs, reachable.input_guardrails)):
+        if any(new is not old for new, old in zip(inputs, reachable.input_guardrails, strict=True)):
             reachable.input_guardrails = inputs
         outputs = [_durable_output_guardrail(guardrail) for guardrail in reachable.output_guardrails]
-        if any(new is not old for new, old in zip(outputs, reachable.output_guardrails)):
+        if any(new is not old for new, old in zip(outputs, reachable.output_guardrails, strict=True)):
             reachable.output_guardrails = outputs
 
 
@@ -177,7 +177,8 @@ def _prepare(
     the durable config."""
     if not isinstance(input, (str, list, RunState)):
         raise AgentTerminalError(
-            f"agent input must be a string, a list of input items or a RunState, got {type(input).__name__}",
+            "agent input must be a string or a list of input items (or a RunState to resume), "
+            f"got {type(input).__name__}",
             status_code=400,
         )
     for agent in (starting_agent, input._current_agent if isinstance(input, RunState) else None):

@@ -23,7 +23,9 @@ stdio_tools = MCPServerStdio(
     },
     name="stdio-tools",
 )
-http_tools = MCPServerStreamableHttp(params={"url": os.environ.get("MCP_HTTP_URL", "http://127.0.0.1:9/mcp")}, name="http-tools")
+http_tools = MCPServerStreamableHttp(
+    params={"url": os.environ.get("MCP_HTTP_URL", "http://127.0.0.1:9/mcp")}, name="http-tools"
+)
 
 
 @function_tool(failure_error_function=raise_restate_errors)

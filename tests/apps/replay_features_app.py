@@ -65,7 +65,7 @@ guard_agent = Agent[restate.Context](name="Guard", instructions="Is this homewor
 async def no_homework(
     wrapper: RunContextWrapper[restate.Context], agent: Agent[restate.Context], input: object
 ) -> GuardrailFunctionOutput:
-    check = await DurableRunner.run(guard_agent, input, context=wrapper.context, run_config=CONFIG)  # type: ignore[arg-type]
+    check = await DurableRunner.run(guard_agent, input, context=wrapper.context, run_config=CONFIG)  # type: ignore
     await wrapper.context.run_typed("record", record_effect, entry=f"guard:{check.final_output.is_homework}")
     return GuardrailFunctionOutput(output_info=check.final_output, tripwire_triggered=check.final_output.is_homework)
 

@@ -81,7 +81,8 @@ def test_output_guardrail_tripwire_is_a_terminal_error(stack, model_server, effe
 def test_handoff_cycles_with_a_session(stack, model_server) -> None:
     key = f"support-{uuid.uuid4().hex[:8]}"
     model_server.enqueue(tool_call("transfer_to_billing"), text("billing here"))
-    assert stack.ingress.call("Support", "ask", "my invoice", key=key) == {"output": "billing here", "last_agent": "Billing"}
+    first = stack.ingress.call("Support", "ask", "my invoice", key=key)
+    assert first == {"output": "billing here", "last_agent": "Billing"}
     model_server.enqueue(tool_call("transfer_to_billing"), tool_call("transfer_to_triage"), text("back at triage"))
     second = stack.ingress.call("Support", "ask", "and now something else", key=key)
     assert second == {"output": "back at triage", "last_agent": "Triage"}
@@ -135,7 +136,9 @@ def test_max_turns_without_a_handler_is_a_terminal_error(stack, model_server) ->
     assert len(model_server.requests) == 2  # not retried
 
 
-@pytest.mark.parametrize(("approved", "ran", "told"), [(True, 1, "sent 30"), (False, 0, "Tool execution was not approved.")])
+@pytest.mark.parametrize(
+    ("approved", "ran", "told"), [(True, 1, "sent 30"), (False, 0, "Tool execution was not approved.")]
+)
 def test_run_state_kept_in_object_state_resumes_in_a_later_invocation(
     stack, model_server, effects, approved, ran, told
 ) -> None:
