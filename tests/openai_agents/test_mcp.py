@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -41,6 +42,10 @@ def mcp_http_url(effects: Effects) -> Iterator[str]:
 @pytest.fixture()
 def stack(any_server: RestateServer, serve, model_server: ScriptedModelServer, mcp_http_url: str):
     return serve(any_server, APP, model=model_server, env={"MCP_HTTP_URL": mcp_http_url})
+
+
+def service_output(stack) -> str:
+    return "".join(path.read_text() for path in stack.log_dir.glob("service-*.log"))
 
 
 def journal_names(server: RestateServer, invocation_id: str) -> list[str]:
@@ -92,6 +97,18 @@ def test_mcp_results_and_errors_are_replayed_not_recomputed(stack, model_server,
     assert "Error executing tool fail" in outputs[2]
     assert "validation error" in outputs[3].lower() and effects.count("stdio:add:not a number+1") == 0
     assert effects.count("stdio:list") == 5 == len(model_server.requests)
+
+
+def test_mcp_tool_that_needs_approval_waits_for_a_person(stack, model_server, effects) -> None:
+    model_server.enqueue(tool_call("book", {"ref": "R9"}), text("booked after approval"))
+    invocation = stack.ingress.send("mcp", "guarded", "book R9")
+    wait_until(lambda: "resolve --json 'true'" in service_output(stack), timeout=60, what="the approval command")
+    assert effects.count("stdio:book:R9") == 0
+    [awakeable_id] = re.findall(r"awakeables/([^/]+)/resolve --json 'true'", service_output(stack))
+    stack.ingress.resolve_awakeable(awakeable_id, True)
+    assert stack.ingress.attach(invocation) == "booked after approval"
+    assert effects.count("stdio:book:R9") == 1
+    assert model_server.requests[1].tool_outputs() == ["booked R9"]
 
 
 def test_an_unknown_tool_ends_the_run_instead_of_retrying_forever(stack, model_server) -> None:
