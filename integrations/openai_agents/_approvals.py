@@ -203,15 +203,20 @@ async def resolve_approvals(ctx: restate.Context, result: RunResult, policy: App
             )
 
     timer = ctx.sleep(policy.timeout, name="approval timeout") if policy.timeout is not None else None
-    for item, request, promise in waiting:
-        decision = await _wait(request, promise, timer, policy)
-        if decision.approved:
-            state.approve(item)
-        else:
-            state.reject(item, rejection_message=decision.message)
-
+    decided = {request.awakeable_id for _, request, _ in waiting}
+    try:
+        for item, request, promise in waiting:
+            decision = await _wait(request, promise, timer, policy)
+            if decision.approved:
+                state.approve(item)
+            else:
+                state.reject(item, rejection_message=decision.message)
+    except TerminalError:  # the invocation ends (an invalid decision, a cancellation): nothing waits any more
+        if stateful is not None:
+            await _store(stateful, policy.state_key, [], decided)
+        raise
     if stateful is not None:
-        await _store(stateful, policy.state_key, [], {request.awakeable_id for _, request, _ in waiting})
+        await _store(stateful, policy.state_key, [], decided)
     return state
 
 
@@ -236,5 +241,7 @@ async def _wait(
         return ApprovalDecision(approved=False, message=rejected.message or None)
     if winner == "decision":
         return _decision(request, value)
-    message = policy.timeout_message or f"The tool call was not approved within {policy.timeout}."
+    seconds = policy.timeout.total_seconds() if policy.timeout is not None else 0
+    unit = "second" if seconds == 1 else "seconds"
+    message = policy.timeout_message or f"The tool call was not approved within {seconds:g} {unit}."
     return ApprovalDecision(approved=policy.on_timeout, message=None if policy.on_timeout else message)

@@ -121,7 +121,7 @@ def test_several_calls_in_one_turn_each_get_a_decision(stack, model_server, effe
 @pytest.mark.parametrize(
     ("handler", "ran", "told"),
     [
-        ("reject_on_timeout", 0, "The tool call was not approved within 0:00:01."),
+        ("reject_on_timeout", 0, "The tool call was not approved within 1 second."),
         ("approve_on_timeout", 1, "sent 5 to tim"),
     ],
 )
@@ -135,14 +135,17 @@ def test_timeout_applies_the_default_decision(stack, model_server, effects, hand
 def test_invalid_decision_fails_with_a_clear_error(stack, model_server, effects) -> None:
     from integrations.runtime import IngressError
 
+    key = f"desk-{uuid.uuid4().hex[:8]}"
     model_server.enqueue(tool_call("transfer", {"amount": 7, "to": "zed"}), text("never"))
-    invocation = stack.ingress.send("bank", "run", "send 7 to zed")
+    invocation = stack.ingress.send("Desk", "ask", "send 7 to zed", key=key)
     [(_, _, awakeable_id)] = notified(effects)
     stack.ingress.resolve_awakeable(awakeable_id, "yes please")
     with pytest.raises(IngressError) as failure:
         stack.ingress.attach(invocation)
     assert "must be resolved with true, false" in failure.value.message
+    assert failure.value.status == 400
     assert effects.count("transfer:7:zed") == 0 and len(model_server.requests) == 1
+    assert stack.ingress.call("Desk", "pending", key=key) == {"requests": []}  # no stale request is listed
 
 
 def test_approvals_none_returns_the_interrupted_result(stack, model_server, effects) -> None:
