@@ -332,19 +332,25 @@ class DurableRunner:
         """Streamed run: each model response is journaled whole, then replayed as stream events.
 
         Approvals are not resolved here: a streamed result with ``interruptions`` is resumed with
-        ``DurableRunner.run(agent, result.to_state(), ...)``, which waits for the decisions.
+        ``DurableRunner.run(agent, result.to_state(), ...)``, which waits for the decisions. Guardrail
+        tripwires surface from ``stream_events()`` as the SDK raises them; catch them and raise a
+        ``restate.TerminalError`` so the invocation is not retried.
         """
         config = _prepare(starting_agent, input, context, run_config, max_retries, sequential_tools, token_budget)
-        return Runner.run_streamed(
-            starting_agent,
-            input,
-            context=context,
-            max_turns=max_turns,
-            hooks=hooks,
-            run_config=config,
-            previous_response_id=previous_response_id,
-            auto_previous_response_id=auto_previous_response_id,
-            conversation_id=conversation_id,
-            session=session,
-            error_handlers=error_handlers,
-        )
+        token = _GUARDRAIL_TURN.set(asyncio.Lock())  # the streaming task copies the context when it starts
+        try:
+            return Runner.run_streamed(
+                starting_agent,
+                input,
+                context=context,
+                max_turns=max_turns,
+                hooks=hooks,
+                run_config=config,
+                previous_response_id=previous_response_id,
+                auto_previous_response_id=auto_previous_response_id,
+                conversation_id=conversation_id,
+                session=session,
+                error_handlers=error_handlers,
+            )
+        finally:
+            _GUARDRAIL_TURN.reset(token)
