@@ -275,4 +275,6 @@ def to_restate_error(exc: BaseException, *, source: str = "model provider") -> B
     if verdict.terminal:
         status = verdict.status_code if verdict.status_code and 400 <= verdict.status_code < 500 else 500
         return TerminalError(f"{source} error, not retried: {label}: {verdict.message}", status)
-    return RetryableError(f"{source} error, will retry: {label}: {verdict.message}", retry_after=verdict.retry_after)
+    return RetryableError(
+        f"{source} error, will retry: {label}: {verdict.message}", retry_after=verdict.retry_after
+    )
