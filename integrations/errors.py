@@ -182,6 +182,16 @@ def _quoted(markers: tuple[str, ...]) -> str:
     return ", ".join(f"`{marker}`" for marker in markers)
 
 
+def _jsonrpc_code(exc: BaseException) -> int | None:
+    """The JSON-RPC error code of an MCP error (``mcp`` 2.x ``MCPError.code``, 1.x ``McpError``)."""
+    code = getattr(exc, "code", None)
+    if isinstance(code, int):
+        return code
+    error = getattr(exc, "error", None)
+    nested = getattr(error, "code", None)
+    return nested if isinstance(nested, int) else None
+
+
 def _is_instance(*classes: type[BaseException]) -> Callable[[ErrorFacts], bool]:
     return lambda facts: isinstance(facts.exc, classes)
 
@@ -212,6 +222,36 @@ RULES: tuple[Rule, ...] = (
         terminal=True,
         honours_retry_after=False,
         test=lambda f: f.named("BudgetExceededError"),
+    ),
+    # MCP servers answer with JSON-RPC error codes instead of HTTP statuses (``mcp``'s ``MCPError``).
+    Rule(
+        matches="MCP `MCPError` with JSON-RPC code -32700 / -32600 / -32601 / -32602 "
+        "(parse error, invalid request, method not found, invalid params)",
+        kind=ErrorKind.BAD_REQUEST,
+        terminal=True,
+        honours_retry_after=False,
+        test=lambda f: f.named("MCPError", "McpError") and _jsonrpc_code(f.exc) in (-32700, -32600, -32601, -32602),
+    ),
+    Rule(
+        matches="MCP `MCPError` with JSON-RPC code -32000 (connection closed)",
+        kind=ErrorKind.CONNECTION,
+        terminal=False,
+        honours_retry_after=False,
+        test=lambda f: f.named("MCPError", "McpError") and _jsonrpc_code(f.exc) == -32000,
+    ),
+    Rule(
+        matches="MCP `MCPError` with JSON-RPC code -32001 (request timeout)",
+        kind=ErrorKind.TIMEOUT,
+        terminal=False,
+        honours_retry_after=False,
+        test=lambda f: f.named("MCPError", "McpError") and _jsonrpc_code(f.exc) == -32001,
+    ),
+    Rule(
+        matches="any other MCP `MCPError` with a JSON-RPC code (-32603 internal error, ...)",
+        kind=ErrorKind.SERVER_ERROR,
+        terminal=False,
+        honours_retry_after=False,
+        test=lambda f: f.named("MCPError", "McpError") and _jsonrpc_code(f.exc) is not None,
     ),
     Rule(
         matches="`APITimeoutError` (LiteLLM `Timeout`), `TimeoutError` (also a step's `attempt_timeout`), "
@@ -458,7 +498,9 @@ def naming_step(step: str) -> Iterator[None]:
         _current_step.reset(token)
 
 
-def to_restate_error(exc: BaseException, *, step: str | None = None) -> BaseException:
+def to_restate_error(
+    exc: BaseException, *, step: str | None = None, source: str = "model provider"
+) -> BaseException:
     """The exception to raise inside a journaled step in place of ``exc``.
 
     Terminal classes become ``TerminalError`` (no retry; the HTTP status is kept for 4xx). Retryable
@@ -466,7 +508,8 @@ def to_restate_error(exc: BaseException, *, step: str | None = None) -> BaseExce
     :class:`TransientProviderError` (the step's retry policy sets the delay). Restate's own
     exceptions and anything that is not a provider error are returned unchanged. ``step`` (default:
     the model step whose attempt is running) prefixes the message, so the step's final
-    ``TerminalError`` says which step failed.
+    ``TerminalError`` says which step failed. ``source`` names who failed (``"model provider"``,
+    ``"MCP server"``).
     """
     if isinstance(exc, (TerminalError, RetryableError, SdkInternalBaseException, TransientProviderError)):
         return exc
@@ -478,8 +521,8 @@ def to_restate_error(exc: BaseException, *, step: str | None = None) -> BaseExce
     label = verdict.kind.value + (f", HTTP {verdict.status_code}" if verdict.status_code else "")
     if verdict.terminal:
         status = verdict.status_code if verdict.status_code and 400 <= verdict.status_code < 500 else 500
-        return TerminalError(f"{where}model provider error ({label}), not retried: {verdict.message}", status)
-    message = f"{where}model provider error ({label}), retryable: {verdict.message}"
+        return TerminalError(f"{where}{source} error ({label}), not retried: {verdict.message}", status)
+    message = f"{where}{source} error ({label}), retryable: {verdict.message}"
     if verdict.retry_after is not None:
         return RetryableError(message, retry_after=verdict.retry_after)
     return TransientProviderError(message, verdict)

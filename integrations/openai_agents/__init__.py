@@ -1,8 +1,10 @@
-"""Durable OpenAI Agents SDK: journaled model calls, Restate-aware tools and session memory.
+"""Durable OpenAI Agents SDK: journaled model calls, MCP requests and approvals, Restate-aware tools and
+session memory.
 
 ```python
 result = await Runner.run(agent, input=message, context=ctx,
     run_config=RunConfig(model="gpt-4o", model_provider=DurableModelCalls(ctx)))
+result = await DurableRunner.run(agent, message, context=ctx)  # also MCP servers and approvals
 ```
 """
 
@@ -10,7 +12,17 @@ from .._extras import require_extra
 
 try:
     from ..retry import StepRetry
+    from ._approvals import (
+        PENDING_APPROVALS_KEY,
+        ApprovalDecision,
+        ApprovalPolicy,
+        ApprovalRequest,
+        PendingApprovals,
+        pending_approvals,
+        resolve_approvals,
+    )
     from ._compaction import Compaction, CompactionPolicy, DropOldest
+    from ._mcp import DurableMCPServer, make_mcp_durable
     from ._model import DurableModel
     from ._provider import DurableModelCalls
     from ._runner import DurableRunner, durable_run_config
@@ -23,17 +35,26 @@ except ImportError:  # name the extra to install when openai-agents is missing
     raise
 
 __all__ = [
+    "PENDING_APPROVALS_KEY",
     "AgentTerminalError",
+    "ApprovalDecision",
+    "ApprovalPolicy",
+    "ApprovalRequest",
     "Compaction",
     "CompactionPolicy",
     "DropOldest",
+    "DurableMCPServer",
     "DurableModel",
     "DurableModelCalls",
     "DurableRunner",
     "ModelResponseSerde",
+    "PendingApprovals",
     "RestateSession",
     "StepRetry",
     "durable_function_tool",
     "durable_run_config",
+    "make_mcp_durable",
+    "pending_approvals",
     "raise_restate_errors",
+    "resolve_approvals",
 ]
