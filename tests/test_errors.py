@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import httpx
 import litellm
+from mcp.shared.exceptions import MCPError
 import openai
 import pytest
 from restate.exceptions import RetryableError, TerminalError
@@ -246,21 +247,25 @@ FIRST_MATCHES: list[tuple[int, Exception]] = [
     (1, _status_error(400, "This model's maximum context length is 8192 tokens")),
     (2, _status_error(400, "flagged", code="content_filter")),
     (3, litellm.BudgetExceededError(current_cost=2.0, max_budget=1.0)),
-    (4, TimeoutError("read timed out")),
-    (5, httpx.ConnectError("refused")),
-    (6, _status_error(500, "Connection error.")),
-    (7, openai.APIError("stream broke", request=httpx.Request("POST", "http://x"), body=None)),
-    (8, _status_error(401)),
-    (9, _status_error(403)),
-    (10, _status_error(404, "The model `gpt-9` does not exist")),
-    (11, _status_error(409)),
-    (12, _status_error(429, "You exceeded your current quota")),
-    (13, _status_error(429, "slow down")),
-    (14, _status_error(408)),
-    (15, _status_error(503, "the engine is overloaded")),
-    (16, _status_error(502)),
-    (17, _status_error(422, "unknown model 'x'")),
-    (18, _status_error(413, "payload too large")),
+    (4, MCPError(-32602, "bad params")),
+    (5, MCPError(-32000, "connection closed")),
+    (6, MCPError(-32001, "request timed out")),
+    (7, MCPError(-32603, "internal")),
+    (8, TimeoutError("read timed out")),
+    (9, httpx.ConnectError("refused")),
+    (10, _status_error(500, "Connection error.")),
+    (11, openai.APIError("stream broke", request=httpx.Request("POST", "http://x"), body=None)),
+    (12, _status_error(401)),
+    (13, _status_error(403)),
+    (14, _status_error(404, "The model `gpt-9` does not exist")),
+    (15, _status_error(409)),
+    (16, _status_error(429, "You exceeded your current quota")),
+    (17, _status_error(429, "slow down")),
+    (18, _status_error(408)),
+    (19, _status_error(503, "the engine is overloaded")),
+    (20, _status_error(502)),
+    (21, _status_error(422, "unknown model 'x'")),
+    (22, _status_error(413, "payload too large")),
 ]
 
 

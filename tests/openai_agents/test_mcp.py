@@ -124,10 +124,12 @@ def test_an_unknown_tool_ends_the_run_instead_of_retrying_forever(stack, model_s
 )
 def test_mcp_protocol_errors_are_classified(code: int, terminal: bool) -> None:
     from mcp.shared.exceptions import MCPError
-    from restate.exceptions import RetryableError, TerminalError
+    from restate.exceptions import TerminalError
 
+    from integrations.errors import TransientProviderError
     from integrations.openai_agents._mcp import _restate_error
 
     mapped = _restate_error(MCPError(code, "boom"))
-    assert isinstance(mapped, TerminalError if terminal else RetryableError)
+    # Retryable without Retry-After: a plain exception, so the step's own retry policy sets the delay.
+    assert isinstance(mapped, TerminalError if terminal else TransientProviderError)
     assert "MCP server error" in str(mapped)
