@@ -58,8 +58,9 @@ def _banner(lines: list[str]) -> None:
     _print("=" * width)
 
 
-def _fill(text: str, ingress_port: int) -> str:
-    return text.replace("{ingress}", str(ingress_port))
+def _fill(text: str, ingress_port: int, service_port: int = 9080) -> str:
+    """Put the ports into a launch.toml line: ``{ingress}`` and ``{service}`` (str.replace: JSON has braces)."""
+    return text.replace("{ingress}", str(ingress_port)).replace("{service}", str(service_port))
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
@@ -216,9 +217,9 @@ def up(
             logs = f"service {service.log_path}" + ("" if reuse else f", server {server.log_path}")
             _banner(
                 [
+                    *(_fill(line, ingress_port, service_port) for line in spec.banner),
                     f"Registered services: {names}",
                     *examples,
-                    *(_fill(line, ingress_port) for line in spec.banner),
                     f"UI:     http://localhost:{admin_port}",
                     f"Logs:   {logs}",
                 ]
@@ -278,7 +279,7 @@ def serve(spec: LaunchSpec, *, port: int = 9080, cwd: str | Path | None = None) 
                     f"  restate deployments register {uri}",
                     f'  curl localhost:9070/deployments --json \'{{"uri": "{uri}"}}\'',
                     *_example_lines(spec, 8080),
-                    *(_fill(line, 8080) for line in spec.banner),
+                    *(_fill(line, 8080, port) for line in spec.banner),
                 ]
             )
             return _wait_while_running(service)
