@@ -5,7 +5,7 @@ from __future__ import annotations
 from integrations.runtime import RestateServer
 from integrations.testing import ModelRequest, Reply, ScriptedModelServer, text, tool_call
 
-from .conftest import REPO_ROOT
+from ..conftest import REPO_ROOT
 
 
 def test_tool_routing_example_answers_with_tool_results(restate_server: RestateServer, serve) -> None:

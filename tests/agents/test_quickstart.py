@@ -11,7 +11,7 @@ from integrations.runtime import IngressError, RestateServer, ServiceProcess, fr
 from integrations.runtime.serve import load_target
 from integrations.testing import ScriptedModelServer
 
-from .conftest import REPO_ROOT
+from ..conftest import REPO_ROOT
 
 AGENT = REPO_ROOT / "agents" / "quickstart" / "agent.py"
 offline_responder = load_target(str(REPO_ROOT / "agents/quickstart/offline_model.py") + ":responder")
