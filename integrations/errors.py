@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 import httpx
@@ -52,7 +52,7 @@ __all__ = [
 ]
 
 
-class ErrorKind(str, Enum):
+class ErrorKind(StrEnum):
     """What went wrong, as far as retrying is concerned."""
 
     AUTHENTICATION = "authentication"

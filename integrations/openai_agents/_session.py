@@ -149,7 +149,7 @@ class RestateSession(SessionABC):
         layout: Layout | None = None,
         compaction: CompactionPolicy | None = None,
         state_key: str | None = None,
-    ) -> "RestateSession":
+    ) -> RestateSession:
         """Load the session ``session_id`` from the object's state (read once per turn).
 
         The state key is ``"items"`` when ``session_id`` is the object key (the usual case);

@@ -73,7 +73,7 @@ class RestateServer:
         if self.always_replay:
             env["RESTATE_WORKER__INVOKER__INACTIVITY_TIMEOUT"] = "0s"
         env.update(self.extra_env)
-        self._log = open(self.log_path, "ab")
+        self._log = open(self.log_path, "ab")  # noqa: SIM115 - the server writes to it until stop() closes it
         self._process = subprocess.Popen(
             [str(binary), "--base-dir", str(self.base_dir / "data")],
             env=env,
