@@ -63,7 +63,7 @@ from tour_of_agents.utils.utils import (
     rate_comparison_agent_service,
 )
 
-services = [
+services: list[restate.Service | restate.VirtualObject | restate.Workflow] = [
     # Durable execution
     weather_agent,
     # Human-in-the-loop
