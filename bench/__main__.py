@@ -98,15 +98,18 @@ def main(argv: list[str] | None = None) -> int:
     print(f"durable model call vs bare ctx.run ({args.calls} x 200 ms calls, median of {args.rounds}):")
     print(f"  bare {statistics.median(bare) * 1000:.1f} ms, adapter {statistics.median(adapter) * 1000:.1f} ms, "
           f"ratio {call_ratio:.3f}x (target <= 1.2x) {'OK' if call_ratio <= 1.2 else 'MISSED'}")
-    print(f"session turn cost, turn {args.turns}+ vs turn 1 ({args.window * 2} alternating samples each; turn 2 for reference):")
+    print(f"session turn cost, turn {args.turns}+ vs turn 1 "
+          f"({args.window * 2} alternating samples each; turn 2 for reference):")
     ratios = {}
     for layout, (first, second, last) in turns.items():
         ratios[layout] = statistics.median(last) / statistics.median(first)
         target = TARGETS.get(layout.partition("+")[0], 1.2)
-        print(f"  {layout:<15} turn 1 median {statistics.median(first) * 1000:.2f} ms (mean {statistics.mean(first) * 1000:.2f}), "
-              f"turn {args.turns}+ median {statistics.median(last) * 1000:.2f} ms (mean {statistics.mean(last) * 1000:.2f}), "
-              f"ratio of medians {ratios[layout]:.3f}x (target <= {target}x) {'OK' if ratios[layout] <= target else 'MISSED'}; "
-              f"vs turn 2 ({statistics.median(second) * 1000:.2f} ms) {statistics.median(last) / statistics.median(second):.3f}x",
+        first_ms, second_ms, last_ms = (statistics.median(times) * 1000 for times in (first, second, last))
+        verdict = "OK" if ratios[layout] <= target else "MISSED"
+        print(f"  {layout:<15} turn 1 median {first_ms:.2f} ms (mean {statistics.mean(first) * 1000:.2f}), "
+              f"turn {args.turns}+ median {last_ms:.2f} ms (mean {statistics.mean(last) * 1000:.2f}), "
+              f"ratio of medians {ratios[layout]:.3f}x (target <= {target}x) {verdict}; "
+              f"vs turn 2 ({second_ms:.2f} ms) {last_ms / second_ms:.3f}x",
               flush=True)
     print("state per turn, turn 1 -> turn N+: bytes of state reads journaled; bytes of state the key holds (sent eagerly)")
     for layout, ((read_1, held_1), (read_n, held_n)) in sizes.items():

@@ -29,7 +29,7 @@ def canned_response() -> ModelResponse:
 class SimulatedModel(Model):
     """A model that takes SIMULATED_LATENCY and returns a fixed answer."""
 
-    async def get_response(self, system_instructions, input, model_settings, tools, output_schema, handoffs, tracing, *, previous_response_id, conversation_id, prompt) -> ModelResponse:  # noqa: D102
+    async def get_response(self, system_instructions, input, model_settings, tools, output_schema, handoffs, tracing, *, previous_response_id, conversation_id, prompt) -> ModelResponse:
         await asyncio.sleep(SIMULATED_LATENCY)
         return canned_response()
 

@@ -42,7 +42,7 @@ async def message(restate_context: ObjectContext, chat_message: ChatMessage) -> 
 
 
 @chat.handler(kind="shared")
-async def get_history(ctx: ObjectSharedContext):
+async def get_history(ctx: ObjectSharedContext) -> list:
     return await ctx.get("items") or []
 
 

@@ -55,6 +55,7 @@ async def route(ctx: restate.Context, request: SupportRequest) -> str:
             return response.content or ""
         for tool_call in response.tool_calls:
             fn = tool_call.function
+            result: dict[str, object] | str
             if fn.name == "query_user_database":
                 result = await ctx.run_typed("query user database", query_user_database, user_id=request.user_id)
             elif fn.name == "create_support_ticket":

@@ -13,9 +13,7 @@ does not run its function.)
 from __future__ import annotations
 
 import weakref
-from typing import Any
-
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from restate.exceptions import TerminalError
 
@@ -76,7 +74,7 @@ class TokenBudget:
         return f"TokenBudget({self.name!r}, used={self.used}, max_tokens={self.max_tokens})"
 
 
-_budgets: "weakref.WeakKeyDictionary[Any, dict[str, TokenBudget]]" = weakref.WeakKeyDictionary()
+_budgets: weakref.WeakKeyDictionary[Any, dict[str, TokenBudget]] = weakref.WeakKeyDictionary()
 
 
 def token_budget(ctx: Any, max_tokens: int, name: str = "tokens") -> TokenBudget:

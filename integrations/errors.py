@@ -23,17 +23,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 import httpx
 import openai
 from restate.exceptions import RetryableError, SdkInternalBaseException, TerminalError
-
-try:  # openai >= 3 talks HTTP through ``httpx2``, whose classes are not httpx's
-    import httpx2 as _httpx2
-except ImportError:  # pragma: no cover - older openai releases use httpx itself
-    _httpx2 = None
 
 __all__ = [
     "RULES",
@@ -52,7 +47,7 @@ __all__ = [
 ]
 
 
-class ErrorKind(str, Enum):
+class ErrorKind(StrEnum):
     """What went wrong, as far as retrying is concerned."""
 
     AUTHENTICATION = "authentication"
@@ -86,9 +81,13 @@ _CONNECTION_MARKERS = ("connection error", "connection refused", "connecterror")
 
 _TIMEOUT_ERRORS: tuple[type[BaseException], ...] = (openai.APITimeoutError, TimeoutError, httpx.TimeoutException)
 _TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (openai.APIConnectionError, httpx.TransportError)
-if _httpx2 is not None:
-    _TIMEOUT_ERRORS += (_httpx2.TimeoutException,)
-    _TRANSPORT_ERRORS += (_httpx2.TransportError,)
+try:  # openai >= 3 talks HTTP through ``httpx2``, whose classes are not httpx's
+    import httpx2
+except ImportError:  # pragma: no cover - older openai releases use httpx itself
+    pass
+else:
+    _TIMEOUT_ERRORS += (httpx2.TimeoutException,)
+    _TRANSPORT_ERRORS += (httpx2.TransportError,)
 
 
 def _response_of(exc: BaseException) -> Any:

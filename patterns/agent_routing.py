@@ -19,8 +19,7 @@ from integrations.litellm import LLMResponse, tool
 from integrations.testing import ModelRequest, Reply
 
 from ._llm import chat, llm_step, text_of
-from ._offline import answer as offline_answer
-from ._offline import instructed, tool_call
+from ._offline import answer as offline_answer, instructed, tool_call
 from ._validation import unique_by_name
 
 __all__ = [

@@ -57,6 +57,6 @@ def responder(request: ModelRequest) -> Reply:
             return reply
     fields = schema_fields(request)
     if fields:
-        return text(json.dumps({name: "" for name in sorted(fields)}))
+        return text(json.dumps(dict.fromkeys(sorted(fields), "")))
     role = request.system.split(".")[0] if request.system else "assistant"
     return text(f"{PREFIX} ({role}) no script for this request, answering: {request.last_user_text[:80]}")

@@ -88,7 +88,7 @@ def any_server(request: pytest.FixtureRequest) -> RestateServer:
     return request.getfixturevalue(name)
 
 
-@pytest.fixture()
+@pytest.fixture
 def model_server() -> Iterator[ScriptedModelServer]:
     with ScriptedModelServer() as server:
         yield server
@@ -118,7 +118,7 @@ class Effects:
         wait_until(lambda: self.count(entry) >= count, timeout=timeout, what=f"{count}x side effect {entry!r}")
 
 
-@pytest.fixture()
+@pytest.fixture
 def effects(tmp_path: Path) -> Effects:
     return Effects(tmp_path / "effects.log")
 
@@ -126,7 +126,7 @@ def effects(tmp_path: Path) -> Effects:
 StackFactory = Callable[..., Stack]
 
 
-@pytest.fixture()
+@pytest.fixture
 def serve(tmp_path: Path, effects: Effects) -> Iterator[StackFactory]:
     """``serve(server, "tests/apps/x.py:app", model=model_server, env={...})`` -> a started Stack."""
     stacks: list[Stack] = []

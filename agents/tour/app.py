@@ -46,29 +46,29 @@ def _load_package(name: str, folder: Path) -> ModuleType:
 _load_package("tour_of_agents", Path(__file__).resolve().parent / "tour_of_agents")
 
 # Import all tour agents
-from tour_of_agents.advanced.manual_loop_agent import manual_loop_agent  # noqa: E402
-from tour_of_agents.advanced.rollback_agent import agent_service as booking_with_rollback_agent  # noqa: E402
-from tour_of_agents.chat import chat  # noqa: E402
-from tour_of_agents.durable_agent import agent_service as weather_agent  # noqa: E402
-from tour_of_agents.human_approval_agent import agent_service as human_claim_approval_agent  # noqa: E402
-from tour_of_agents.human_approval_agent_with_timeout import (  # noqa: E402
+from tour_of_agents.advanced.manual_loop_agent import manual_loop_agent
+from tour_of_agents.advanced.rollback_agent import agent_service as booking_with_rollback_agent
+from tour_of_agents.chat import chat
+from tour_of_agents.durable_agent import agent_service as weather_agent
+from tour_of_agents.human_approval_agent import agent_service as human_claim_approval_agent
+from tour_of_agents.human_approval_agent_with_timeout import (
     agent_service as human_claim_approval_with_timeouts_agent,
 )
-from tour_of_agents.multi_agent import agent_service as multi_agent_claim_approval  # noqa: E402
-from tour_of_agents.multi_agent_remote import agent_service as remote_multi_agent_claim_approval  # noqa: E402
-from tour_of_agents.parallel_agents import agent_service as parallel_agent_claim_approval  # noqa: E402
-from tour_of_agents.parallel_tools_agent import agent_service as parallel_tool_claim_agent  # noqa: E402
-from tour_of_agents.sub_workflow_agent import (  # noqa: E402
+from tour_of_agents.multi_agent import agent_service as multi_agent_claim_approval
+from tour_of_agents.multi_agent_remote import agent_service as remote_multi_agent_claim_approval
+from tour_of_agents.parallel_agents import agent_service as parallel_agent_claim_approval
+from tour_of_agents.parallel_tools_agent import agent_service as parallel_tool_claim_agent
+from tour_of_agents.sub_workflow_agent import (
     agent_service as sub_workflow_claim_approval_agent,
     human_approval_workflow,
 )
-from tour_of_agents.utils.utils import (  # noqa: E402
+from tour_of_agents.utils.utils import (
     eligibility_agent_service,
     fraud_agent_service,
     rate_comparison_agent_service,
 )
 
-services = [
+services: list[restate.Service | restate.VirtualObject | restate.Workflow] = [
     # Durable execution
     weather_agent,
     # Human-in-the-loop

@@ -144,7 +144,7 @@ def _weather(request: ModelRequest) -> Reply:
         if request.body.get("parallel_tool_calls") is False:
             calls = calls[:1]  # one call per turn, as the agent asked
         return tool_calls(*calls)
-    report = "; ".join(f"{city}: {_weather_of(out)}" for city, out in zip(cities, outputs))
+    report = "; ".join(f"{city}: {_weather_of(out)}" for city, out in zip(cities, outputs, strict=False))
     return text(f"{PREFIX} The weather right now: {report}.")
 
 

@@ -18,8 +18,8 @@ from openai.types.responses.response_prompt_param import ResponsePromptParam
 
 from .._context import running_context
 from ..budget import TokenBudget
-from ..tracing._steps import journal_step
 from ..retry import StepRetry, run_step
+from ..tracing._steps import journal_step
 from ._serde import ModelResponseSerde
 from ._stream import replay_as_stream
 

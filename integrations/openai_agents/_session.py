@@ -7,6 +7,7 @@ from typing import Any, Literal
 import restate
 from agents.items import TResponseInputItem
 from agents.memory.session import SessionABC
+from agents.memory.session_settings import SessionSettings
 from pydantic_core import to_jsonable_python
 
 from ._compaction import CompactedHistory, CompactionPolicy
@@ -128,7 +129,7 @@ class RestateSession(SessionABC):
       with ``await RestateSession.history(ctx, layout="compacted")``.
     """
 
-    session_settings = None
+    session_settings: SessionSettings | None = None
 
     def __init__(self, session_id: str, store: _FullHistory | CompactedHistory) -> None:
         self.session_id = session_id
@@ -149,7 +150,7 @@ class RestateSession(SessionABC):
         layout: Layout | None = None,
         compaction: CompactionPolicy | None = None,
         state_key: str | None = None,
-    ) -> "RestateSession":
+    ) -> RestateSession:
         """Load the session ``session_id`` from the object's state (read once per turn).
 
         The state key is ``"items"`` when ``session_id`` is the object key (the usual case);

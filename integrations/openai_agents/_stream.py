@@ -8,6 +8,7 @@ part rather than token by token: the price of never streaming outside the journa
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import TypedDict
 
 from agents.items import ModelResponse, TResponseStreamEvent
 from openai.types.responses import (
@@ -24,6 +25,14 @@ from openai.types.responses import (
     ResponseTextDoneEvent,
     ResponseUsage,
 )
+
+
+class _PartPosition(TypedDict):
+    """Where a content part sits: the fields every per-part event repeats."""
+
+    item_id: str
+    output_index: int
+    content_index: int
 
 
 def _response_object(response: ModelResponse, model_name: str, *, completed: bool) -> Response:
@@ -66,7 +75,7 @@ async def replay_as_stream(response: ModelResponse, model_name: str) -> AsyncIte
         yield ResponseOutputItemAddedEvent(type="response.output_item.added", item=item, output_index=index, sequence_number=seq())
         if isinstance(item, ResponseOutputMessage):
             for part_index, part in enumerate(item.content):
-                common = {"item_id": item.id, "output_index": index, "content_index": part_index}
+                common: _PartPosition = {"item_id": item.id, "output_index": index, "content_index": part_index}
                 yield ResponseContentPartAddedEvent(type="response.content_part.added", part=part, sequence_number=seq(), **common)
                 if isinstance(part, ResponseOutputText):
                     yield ResponseTextDeltaEvent(

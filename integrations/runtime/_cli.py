@@ -111,8 +111,8 @@ def _call_hints(registered: dict[str, Any], ingress_port: int) -> list[str]:
             path = f"{service['name']}/<key>/{handler['name']}" if keyed else f"{service['name']}/{handler['name']}"
             hints.append(f"  curl localhost:{ingress_port}/{path} --json '<input as JSON>'")
     if len(hints) > _MAX_HINTS:
-        hints = hints[:_MAX_HINTS] + [f"  ... and {len(hints) - _MAX_HINTS} more (see the UI)"]
-    return ["Call a handler:"] + hints if hints else []
+        hints = [*hints[:_MAX_HINTS], f"  ... and {len(hints) - _MAX_HINTS} more (see the UI)"]
+    return ["Call a handler:", *hints] if hints else []
 
 
 def _example_lines(spec: LaunchSpec, ingress_port: int) -> list[str]:

@@ -10,7 +10,7 @@ import tempfile
 import time
 from pathlib import Path
 from types import TracebackType
-from typing import IO
+from typing import IO, Any
 
 import httpx
 
@@ -73,7 +73,7 @@ class RestateServer:
         if self.always_replay:
             env["RESTATE_WORKER__INVOKER__INACTIVITY_TIMEOUT"] = "0s"
         env.update(self.extra_env)
-        self._log = open(self.log_path, "ab")
+        self._log = open(self.log_path, "ab")  # noqa: SIM115 - the server writes to it until stop() closes it
         self._process = subprocess.Popen(
             [str(binary), "--base-dir", str(self.base_dir / "data")],
             env=env,
@@ -88,7 +88,7 @@ class RestateServer:
             raise RuntimeError(f"restate-server did not become healthy; log: {self.log_path}") from err
         return self
 
-    def version_info(self) -> dict | None:
+    def version_info(self) -> dict[str, Any] | None:
         """The admin API's ``/version`` answer if a restate-server answers on ``admin_port``, else None."""
         try:
             response = httpx.get(f"{self.admin_url}/version", timeout=2)
@@ -122,16 +122,17 @@ class RestateServer:
             return False
         return admin.status_code == 200 and ingress.status_code == 200
 
-    def register(self, uri: str) -> dict:
+    def register(self, uri: str) -> dict[str, Any]:
         """Register (or force-update) the deployment at ``uri``; return the admin API's answer."""
         response = httpx.post(
             f"{self.admin_url}/deployments", json={"uri": uri, "force": True}, timeout=30
         )
         if response.status_code >= 300:
             raise RuntimeError(f"registering {uri} failed: {response.status_code} {response.text}")
-        return response.json()
+        answer: dict[str, Any] = response.json()
+        return answer
 
-    def query(self, sql: str, *, timeout: float = 15.0) -> list[dict]:
+    def query(self, sql: str, *, timeout: float = 15.0) -> list[dict[str, Any]]:
         """Run a SQL query over the introspection tables (sys_invocation, state, ...).
 
         Columns that are NULL are absent from a row. Server errors are retried for ``timeout``

@@ -75,7 +75,7 @@ class ServiceProcess:
         return env
 
     def start(self, timeout: float = 60.0) -> ServiceProcess:
-        log: IO[bytes] | None = open(self.log_path, "ab") if self.log_path else None
+        log: IO[bytes] | None = open(self.log_path, "ab") if self.log_path else None  # noqa: SIM115 - the child owns it
         if self.echo:
             stdout: int | IO[bytes] = subprocess.PIPE
             stderr: int | IO[bytes] | None = log  # None: inherit our stderr

@@ -9,6 +9,7 @@ handler may block (a scripted reply that hangs) without stalling other clients.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import sys
 import threading
@@ -128,10 +129,8 @@ class _ThreadedServer(ThreadingHTTPServer):
         with self._lock:
             connections = list(self._connections)
         for connection in connections:
-            try:
+            with contextlib.suppress(OSError):
                 connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         if isinstance(sys.exc_info()[1], OSError):  # a client hung up mid-request: not our problem

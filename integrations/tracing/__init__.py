@@ -16,6 +16,7 @@ invocation and tagged with the invocation id and journal step. Needs the ``otel`
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ._steps import current_step, journal_step
@@ -57,7 +58,7 @@ def enable_tracing_from_env() -> RestateTracingProcessor | None:
     """Call :func:`enable_tracing` if ``DURABLE_AGENTS_OTEL`` is ``1``/``true``/``yes``/``on``; else do nothing."""
     if os.environ.get(ENV_SWITCH, "").strip().lower() not in ("1", "true", "yes", "on"):
         return None
-    enable = __getattr__("enable_tracing")
+    enable: Callable[[], RestateTracingProcessor] = __getattr__("enable_tracing")  # loads the otel extra
     return enable()
 
 

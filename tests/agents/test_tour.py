@@ -8,6 +8,7 @@ kind is shared by the module; each test resets the model server's request log fi
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import shlex
@@ -142,12 +143,12 @@ def _tour_on(server: RestateServer, tours: dict[int, Tour], model: ScriptedModel
     return tour
 
 
-@pytest.fixture()
+@pytest.fixture
 def tour(restate_server: RestateServer, tours, tour_model, tmp_path_factory) -> Tour:
     return _tour_on(restate_server, tours, tour_model, tmp_path_factory.mktemp("tour-logs"))
 
 
-@pytest.fixture()
+@pytest.fixture
 def any_tour(any_server: RestateServer, tours, tour_model, tmp_path_factory) -> Tour:
     return _tour_on(any_server, tours, tour_model, tmp_path_factory.mktemp("tour-logs"))
 
@@ -325,10 +326,10 @@ def test_chat_queues_concurrent_messages_per_session(tour: Tour) -> None:
     assert all(a.startswith("[offline model]") for a in answers)
 
     for session in sorted({s for s, _ in sends}):
-        mine = [(i, m) for i, (s, m) in zip(ids, sends) if s == session]
+        mine = [(i, m) for i, (s, m) in zip(ids, sends, strict=True) if s == session]
         history = tour.ingress.call("Chat", "get_history", key=f"{session}-{run}")
         assert [_text(item) for item in history if item.get("role") == "user"] == [m for _, m in mine]
-        for earlier, later in zip(mine, mine[1:]):  # one turn at a time per session, in send order
+        for earlier, later in itertools.pairwise(mine):  # one turn at a time per session, in send order
             assert tour.invocation(later[0])["running_at"] >= tour.invocation(earlier[0])["completed_at"]
             assert f"Earlier you said: {earlier[1]!r}" in answers[ids.index(later[0])]
 

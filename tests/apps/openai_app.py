@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import restate
 from agents import Agent, ModelSettings, RunConfig, RunContextWrapper, Runner, function_tool
 from agents.extensions.models.litellm_model import LitellmModel
 from pydantic import BaseModel
 from restate import ObjectContext, ObjectSharedContext, VirtualObject
 
+from integrations.budget import token_budget
 from integrations.openai_agents import (
     DurableModel,
     DurableModelCalls,
@@ -18,7 +17,6 @@ from integrations.openai_agents import (
     durable_function_tool,
     raise_restate_errors,
 )
-from integrations.budget import token_budget
 from tests.apps._support import record_effect, wait_for_gate
 
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import restate
+from agents import Agent, RunConfig, Runner
 from agents.items import ToolCallOutputItem
 from pydantic import BaseModel
 
-from agents import Agent, RunConfig, Runner
 from integrations.litellm import llm_call
 from integrations.openai_agents import DurableModelCalls, StepRetry, durable_function_tool
 from integrations.retry import model_step

@@ -26,7 +26,7 @@ from integrations.litellm._retry import in_restate_step
 from integrations.testing import ScriptedModelServer, error, text, tool_call
 
 
-@pytest.fixture()
+@pytest.fixture
 def model(model_server: ScriptedModelServer, monkeypatch: pytest.MonkeyPatch) -> ScriptedModelServer:
     for name, value in model_server.client_env().items():
         monkeypatch.setenv(name, value)
@@ -202,7 +202,7 @@ def test_token_budget_counts_and_names_itself() -> None:
     with pytest.raises(TokenBudgetExceeded) as exceeded:
         budget.charge(_used(1))
     assert "token budget 'triage' exceeded: 101 tokens used, limit 100" in str(exceeded.value)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="max_tokens must be positive"):
         TokenBudget(0)
 
 

@@ -6,10 +6,10 @@ import asyncio
 
 import pytest
 import restate
+from agents import RunContextWrapper
 from agents.exceptions import AgentsException
 from agents.tool_context import ToolContext
 
-from agents import RunContextWrapper
 from integrations.openai_agents import AgentTerminalError, durable_function_tool, raise_restate_errors
 
 WRAPPER = RunContextWrapper(context=None)
@@ -76,9 +76,9 @@ async def test_journaled_tool_outside_restate_fails_clearly() -> None:
 
 
 async def test_durable_model_outside_restate_fails_clearly() -> None:
+    from agents import ModelSettings
     from agents.models.interface import ModelTracing
 
-    from agents import ModelSettings
     from bench.apps import SimulatedModel
     from integrations.openai_agents import DurableModel
 
@@ -94,6 +94,7 @@ async def test_durable_model_outside_restate_fails_clearly() -> None:
 
 async def test_durable_runner_rejects_malformed_input_terminally() -> None:
     from agents import Agent
+
     from integrations.openai_agents import DurableRunner
 
     for bad in (12, {"message": "hi"}):

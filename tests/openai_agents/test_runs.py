@@ -12,7 +12,7 @@ from integrations.testing import ScriptedModelServer, error, text, tool_call, to
 APP = "tests/apps/openai_app.py:app"
 
 
-@pytest.fixture()
+@pytest.fixture
 def stack(restate_server: RestateServer, serve, model_server: ScriptedModelServer):
     return serve(restate_server, APP, model=model_server)
 
@@ -50,15 +50,15 @@ def test_terminal_error_in_tool_reaches_handler_and_is_not_sent_to_the_model(sta
 def test_awakeable_approval_survives_suspension_and_restart(stack, model_server, effects) -> None:
     model_server.enqueue(tool_call("request_approval", {"claim": "taxi 42 EUR"}), text("Your claim is approved"))
     invocation = stack.ingress.send("agent", "approve", "Please approve my taxi claim")
-    wait_until(lambda: any(l.startswith("awakeable:") for l in effects.lines()), timeout=30, what="awakeable id")
-    awakeable_id = next(l for l in effects.lines() if l.startswith("awakeable:")).split(":", 1)[1]
+    wait_until(lambda: any(line.startswith("awakeable:") for line in effects.lines()), timeout=30, what="awakeable id")
+    awakeable_id = next(line for line in effects.lines() if line.startswith("awakeable:")).split(":", 1)[1]
     stack.kill_service()
     stack.start_service()
     stack.ingress.resolve_awakeable(awakeable_id, "approved by Alice")
     assert stack.ingress.attach(invocation) == "Your claim is approved"
     assert len(model_server.requests) == 2
     assert "approved by Alice" in model_server.requests[1].tool_outputs()[0]
-    assert sum(1 for l in effects.lines() if l.startswith("awakeable:")) == 1
+    assert sum(1 for line in effects.lines() if line.startswith("awakeable:")) == 1
 
 
 def test_sessions_remember_turns_isolated_per_key_and_history_has_every_item(stack, model_server) -> None:
@@ -136,7 +136,7 @@ def test_token_budget_stops_the_run(stack, model_server) -> None:
 
 
 # --- determinism: the same flows under always-replay -----------------------------------------------
-@pytest.fixture()
+@pytest.fixture
 def replay_stack(any_server: RestateServer, serve, model_server: ScriptedModelServer):
     return serve(any_server, APP, model=model_server)
 

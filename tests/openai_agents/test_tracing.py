@@ -63,7 +63,7 @@ def tracing_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.Temp
         yield server
 
 
-@pytest.fixture()
+@pytest.fixture
 def receiver() -> Iterator[OtlpReceiver]:
     with OtlpReceiver() as otlp:
         yield otlp
@@ -233,7 +233,7 @@ OTEL_ENV = (
 )
 
 
-@pytest.fixture()
+@pytest.fixture
 def clean_otel_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     for name in OTEL_ENV:
         monkeypatch.delenv(name, raising=False)

@@ -141,20 +141,20 @@ def shared_stacks(
     stacks.stop()
 
 
-@pytest.fixture()
+@pytest.fixture
 def model_server(shared_model: ScriptedModelServer) -> ScriptedModelServer:
     """The package's model server with no requests recorded and no responder set yet."""
     shared_model.reset(_unscripted)
     return shared_model
 
 
-@pytest.fixture()
+@pytest.fixture
 def effects(shared_effects: Effects) -> Effects:
     """The effects log and gate directory the shared stacks write to (tests use unique ids)."""
     return shared_effects
 
 
-@pytest.fixture()
+@pytest.fixture
 def served(shared_stacks: SharedStacks):
     """``served(server, APP)`` -> the shared, registered stack serving ``APP`` on ``server``."""
     return shared_stacks.get

@@ -115,28 +115,27 @@ def test_the_offline_model_answers_an_unknown_request_generically() -> None:
 def test_hypercorn_cli_serves_the_app(restate_server: RestateServer, tmp_path) -> None:
     """``hypercorn patterns.app:app`` (no wrapper) serves every default service."""
     port = free_port()
-    log = open(tmp_path / "hypercorn.log", "wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "hypercorn", APP, "--bind", f"127.0.0.1:{port}"],
-        cwd=REPO_ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True"},
-    )
-    try:
+    with open(tmp_path / "hypercorn.log", "wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "hypercorn", APP, "--bind", f"127.0.0.1:{port}"],
+            cwd=REPO_ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True"},
+        )
+        try:
 
-        def listening() -> bool:
-            assert process.poll() is None, (tmp_path / "hypercorn.log").read_text()
-            with socket.socket() as sock:
-                return sock.connect_ex(("127.0.0.1", port)) == 0
+            def listening() -> bool:
+                assert process.poll() is None, (tmp_path / "hypercorn.log").read_text()
+                with socket.socket() as sock:
+                    return sock.connect_ex(("127.0.0.1", port)) == 0
 
-        wait_until(listening, timeout=60, what="hypercorn")
-        registered = restate_server.register(f"http://127.0.0.1:{port}")
-        handlers = {(s["name"], h["name"]) for s in registered["services"] for h in s["handlers"]}
-        assert set(DEFAULT_HANDLERS) <= handlers
-        assert ("Chat", "get_history") in handlers and ("Chat", "history") in handlers
-        assert len(registered["services"]) == len(DEFAULT_SERVICES)
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
-        log.close()
+            wait_until(listening, timeout=60, what="hypercorn")
+            registered = restate_server.register(f"http://127.0.0.1:{port}")
+            handlers = {(s["name"], h["name"]) for s in registered["services"] for h in s["handlers"]}
+            assert set(DEFAULT_HANDLERS) <= handlers
+            assert ("Chat", "get_history") in handlers and ("Chat", "history") in handlers
+            assert len(registered["services"]) == len(DEFAULT_SERVICES)
+        finally:
+            process.terminate()
+            process.wait(timeout=15)

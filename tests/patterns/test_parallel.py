@@ -33,7 +33,7 @@ def test_parallel_tools_runs_one_turns_calls_together_in_call_order(
     assert answer == " | ".join(cities)
     assert len(model_server.requests) == 2
     second = model_server.requests[1]
-    assistant = [m for m in second.items if m.get("role") == "assistant"][0]
+    assistant = next(m for m in second.items if m.get("role") == "assistant")
     call_ids = [c["id"] for c in assistant["tool_calls"]]
     assert [m["tool_call_id"] for m in tool_messages(second)] == call_ids
 

@@ -39,7 +39,7 @@ printf '#!/bin/sh\\necho fake restate-server\\n' > "$prefix/node_modules/.bin/re
 """
 
 
-@pytest.fixture()
+@pytest.fixture
 def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """No RESTATE_SERVER_BIN, an empty PATH, a fresh cache and HOME, and no repository checkout."""
     monkeypatch.delenv("RESTATE_SERVER_BIN", raising=False)
@@ -140,7 +140,7 @@ def test_missing_npm_says_what_to_do(isolated: Path) -> None:
 def test_failed_npm_install_leaves_no_half_filled_cache(isolated: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     log = _fake_npm(isolated, fail=True)
     monkeypatch.setenv("PATH", str(isolated / "npm-bin"))
-    with pytest.raises(RuntimeError, match="npm install .* failed"):
+    with pytest.raises(RuntimeError, match=r"npm install .* failed"):
         ensure_restate_server()
     assert log.read_text().count(PACKAGE) == 1
     versions = isolated / "cache" / "durable-agents" / "restate-server"

@@ -93,7 +93,7 @@ def _plain_app(name: str) -> str:
     ''')
 
 
-@pytest.fixture()
+@pytest.fixture
 def project(tmp_path: Path) -> Path:
     """A user's project folder: an app with a launch.toml under agents/echo, a plain file, a module."""
     root = tmp_path / "project"
@@ -108,7 +108,7 @@ def project(tmp_path: Path) -> Path:
     return root
 
 
-@pytest.fixture()
+@pytest.fixture
 def launchers() -> Iterator[list[Launcher]]:
     started: list[Launcher] = []
     yield started

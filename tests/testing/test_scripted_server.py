@@ -20,7 +20,7 @@ from integrations.testing._http import _Handler
 CHAT = {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]}
 
 
-@pytest.fixture()
+@pytest.fixture
 def server() -> Iterator[ScriptedModelServer]:
     with ScriptedModelServer() as started:
         yield started

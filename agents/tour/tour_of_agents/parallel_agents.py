@@ -3,6 +3,8 @@
     curl localhost:8080/ParallelAgentClaimApproval/run --json '{"date":"2024-10-01",
       "category":"orthopedic","reason":"hospital bill for a broken leg","amount":3000,
       "placeOfService":"General Hospital"}'
+
+Each analysis is a durable call to another service: after a crash, finished analyses are not run again.
 """
 
 from __future__ import annotations

@@ -1,6 +1,8 @@
 """Advanced: a booking agent that undoes its bookings when a later one fails (a saga).
 
-    curl localhost:8080/BookingWithRollbackAgent/book --json '{"booking_id": "booking_123", "message": "I need to book a business trip to San Francisco from March 15-17. Flying from JFK, need a hotel downtown for 1 guest."}'
+    curl localhost:8080/BookingWithRollbackAgent/book --json '{"booking_id": "booking_123",
+      "message": "I need to book a business trip to San Francisco from March 15-17. Flying from JFK,
+      need a hotel downtown for 1 guest."}'
 
 Each tool registers its undo action before it books. The flight to San Francisco fails with a
 ``TerminalError``; ``raise_restate_errors`` lets it end the agent run, and the handler runs the

@@ -4,11 +4,16 @@ specialist agent services that the remote and parallel chapters call."""
 from __future__ import annotations
 
 import os
+from typing import cast
 
 import httpx
 import restate
 from agents import Agent, ModelSettings, RunConfig, Runner
-from openai.types.chat import ChatCompletionAssistantMessageParam, ChatCompletionMessage
+from openai.types.chat import (
+    ChatCompletionAssistantMessageParam,
+    ChatCompletionMessage,
+    ChatCompletionMessageToolCallUnionParam,
+)
 from restate import TerminalError
 
 from integrations.awakeables import announce, resolve_command
@@ -195,5 +200,7 @@ def as_chat_completion_param(msg: ChatCompletionMessage) -> ChatCompletionAssist
     """The assistant turn of a chat completion, as the next request's message (manual loop)."""
     param = ChatCompletionAssistantMessageParam(role="assistant", content=msg.content)
     if msg.tool_calls:
-        param["tool_calls"] = [tool_call.model_dump() for tool_call in msg.tool_calls]  # type: ignore[typeddict-item]
+        # model_dump() of a response's tool call is the request param's wire shape, which the SDK types as a TypedDict
+        tool_calls = [tool_call.model_dump() for tool_call in msg.tool_calls]
+        param["tool_calls"] = cast("list[ChatCompletionMessageToolCallUnionParam]", tool_calls)
     return param
