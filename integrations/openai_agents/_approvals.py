@@ -187,7 +187,8 @@ async def resolve_approvals(ctx: restate.Context, result: RunResult, policy: App
     items = list(result.interruptions)
     waiting: list[tuple[ToolApprovalItem, ApprovalRequest, restate.RestateDurableFuture[Any]]] = []
     for item in items:
-        awakeable_id, promise = ctx.awakeable()
+        awakeable: tuple[str, restate.RestateDurableFuture[Any]] = ctx.awakeable()
+        awakeable_id, promise = awakeable
         waiting.append((item, _request(item, awakeable_id), promise))
 
     stateful = _stateful(ctx)

@@ -122,6 +122,9 @@ class _Connection:
 
     @property
     def open(self) -> bool:
+        return self._connected()
+
+    def _connected(self) -> bool:
         return self._owner is not None and not self._owner.done() and self._loop is asyncio.get_running_loop()
 
     async def ensure(self) -> None:
@@ -132,7 +135,7 @@ class _Connection:
         if self._lock is None or self._loop is not loop:
             self._lock, self._loop, self._owner = asyncio.Lock(), loop, None
         async with self._lock:
-            if self.open:
+            if self._connected():  # another task may have connected while we waited for the lock
                 return
             ready: asyncio.Future[None] = loop.create_future()
             self._stop = asyncio.Event()
@@ -143,7 +146,7 @@ class _Connection:
 
     async def _own(self, ready: asyncio.Future[None], stop: asyncio.Event) -> None:
         try:
-            await self.server.connect()
+            await self.server.connect()  # type: ignore[no-untyped-call]  # the SDK leaves it unannotated
         except BaseException as exc:  # connect() cleans up after itself
             if not ready.done():
                 ready.set_exception(exc)
@@ -155,7 +158,7 @@ class _Connection:
             await stop.wait()
         finally:
             try:
-                await self.server.cleanup()
+                await self.server.cleanup()  # type: ignore[no-untyped-call]  # the SDK leaves it unannotated
             except Exception:  # a broken transport may fail its own cleanup; the next connect starts afresh
                 pass
 

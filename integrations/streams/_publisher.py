@@ -58,10 +58,11 @@ MAX_TEXT = 20_000
 _RETRY_DELAYS = (0.05, 0.25, 1.0)
 _ANSWER_ITEMS = frozenset({"message", "reasoning"})
 
+_sdk_usage: Callable[[Any], Usage] | None
 try:  # the SDK's own conversion keeps usage details identical to a non-streamed call
     from agents.usage import _response_usage_to_usage as _sdk_usage
 except ImportError:  # pragma: no cover - an SDK without it
-    _sdk_usage = None  # type: ignore[assignment]
+    _sdk_usage = None
 
 
 def _usage_of(response: Response) -> Usage:
