@@ -1,0 +1,168 @@
+"""The crash app served against one server (or cluster node), with the scripted model and the
+effects log, plus what a test reads after a run: answer, model requests per turn, side effects."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from integrations.runtime import Ingress, RestateServer, free_port, wait_until
+from integrations.runtime._ports import port_open
+from integrations.testing import ScriptedModelServer
+from tests.apps.crash_app import MODEL_CALLS, TOOLS, crash_file, script, turn_of
+
+from ..conftest import Effects
+
+APP = "tests/apps/crash_app.py:app"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+class WarmService:
+    """The app served on one fixed port by children of a pre-imported zygote process.
+
+    ``kill()`` SIGKILLs the serving child; ``start()`` forks a fresh one, which serves within a
+    fraction of a second instead of the seconds a fresh import of the Agents SDK takes.
+    """
+
+    def __init__(self, target: str, *, env: dict[str, str], log_dir: Path) -> None:
+        self.port = free_port()
+        self.control = log_dir / f"zygote-{self.port}"
+        self.control.mkdir(parents=True, exist_ok=True)
+        pythonpath = os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))
+        with open(log_dir / "service.log", "ab") as log:
+            self._zygote = subprocess.Popen(
+                [sys.executable, "-m", "tests.durability._warm_serve", target, str(self.port), str(self.control)],
+                env={**os.environ, **env, "PYTHONPATH": pythonpath},
+                cwd=REPO_ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        self.log_path = log_dir / "service.log"
+        self._serial = 0
+        self._pid: int | None = None
+
+    @property
+    def uri(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> "WarmService":
+        self._serial += 1
+        (self.control / f"go-{self._serial}").touch()
+        pid_file = self.control / f"pid-{self._serial}"
+
+        def up() -> bool:
+            if self._zygote.poll() is not None:
+                raise RuntimeError(f"the service zygote exited; log: {self.log_path}")
+            return pid_file.exists() and port_open(self.port)
+
+        wait_until(up, timeout=120, what=f"service on port {self.port}")
+        self._pid = int(pid_file.read_text())
+        return self
+
+    def kill(self) -> None:
+        """SIGKILL the serving process: it dies mid-step, like a crash."""
+        pid, self._pid = self._pid, None
+        if pid is not None:
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        wait_until(lambda: not port_open(self.port), timeout=15, what=f"port {self.port} to close")
+
+    def stop(self) -> None:
+        self.kill()
+        self._zygote.kill()
+        self._zygote.wait()
+
+
+@dataclass
+class Outcome:
+    answer: str
+    requests_per_turn: dict[int, int]
+    effect_runs: dict[str, int]
+    reached: int
+
+
+def requests_expected(held_at: str | None, *, resent: set[int] = frozenset()) -> dict[int, int]:
+    """One request per model call; two for the call the crash landed in after it was answered."""
+    return {t: 2 if held_at == f"model{t}:answered" or t in resent else 1 for t in range(1, MODEL_CALLS + 1)}
+
+
+def effects_expected(held_at: str | None) -> dict[str, int]:
+    """Each side effect once; twice for the one the crash landed in."""
+    return {name: 2 if held_at == f"tool{j}:inside" else 1 for j, name in enumerate(TOOLS, start=1)}
+
+
+class CrashRig:
+    """Serve ``tests/apps/crash_app.py`` on ``server``; runs are sequential, so per-run counters
+    are simply reset before each run."""
+
+    def __init__(self, server: RestateServer, workdir: Path) -> None:
+        self.server = server
+        self.workdir = workdir
+        self.effects = Effects(workdir / "effects.log")
+        self.model = ScriptedModelServer(script()).start()
+        env = {
+            "EFFECTS_FILE": str(self.effects.path),
+            "GATE_DIR": str(workdir),
+            **self.model.client_env(),
+        }
+        self.service = WarmService(APP, env=env, log_dir=workdir / "logs").start()
+        server.register(self.service.uri)
+        self.ingress = Ingress(server.ingress_url)
+
+    def hold_file(self, tag: str) -> Path:
+        return crash_file(tag, self.workdir)
+
+    def start(self, tag: str, held_at: str | None = None) -> str:
+        """Reset the counters, start run ``tag`` (held at ``held_at``) and return its invocation id."""
+        self.model.reset()
+        self.effects.path.write_text("")
+        if held_at is not None:
+            self.hold_file(tag).write_text(held_at)
+        return self.ingress.send("CrashAgent", "run", tag)
+
+    def wait_held(self, tag: str, held_at: str) -> None:
+        self.effects.wait_for(f"reached:{held_at}:{tag}")
+
+    def release(self, tag: str) -> None:
+        self.hold_file(tag).unlink(missing_ok=True)
+
+    def finish(self, tag: str, invocation_id: str) -> Outcome:
+        answer = self.ingress.attach(invocation_id)
+        return self.outcome(tag, answer)
+
+    def outcome(self, tag: str, answer: str) -> Outcome:
+        turns = Counter(turn_of(r) for r in self.model.requests if r.last_user_text == tag)
+        return Outcome(
+            answer=answer,
+            requests_per_turn=dict(sorted(turns.items())),
+            effect_runs={name: self.effects.count(f"effect:{name}:{tag}") for name in TOOLS},
+            reached=sum(1 for line in self.effects.lines() if line.startswith("reached:") and line.endswith(f":{tag}")),
+        )
+
+    def run(self, tag: str, held_at: str | None = None, crash: Callable[[], None] | None = None) -> Outcome:
+        """One run; if held, call ``crash()`` while the run waits at ``held_at`` (it must release it)."""
+        invocation_id = self.start(tag, held_at)
+        if held_at is not None:
+            self.wait_held(tag, held_at)
+            assert crash is not None
+            crash()
+        return self.finish(tag, invocation_id)
+
+    def kill_service_and_restart(self, tag: str) -> None:
+        """SIGKILL the service process, release the hold, start it again on the same port."""
+        self.service.kill()
+        self.release(tag)
+        self.service.start()
+
+    def close(self) -> None:
+        self.service.stop()
+        self.ingress.close()
+        self.model.stop()
