@@ -18,8 +18,9 @@ cluster node), removes the file, and restarts: the run goes on from its journal.
 
 Lines recorded in ``$EFFECTS_FILE`` (so counts survive a kill -9):
 ``effect:<tool>:<tag>`` each time a side effect really runs, ``journaled:<tool>:<tag>`` and
-``model-journaled:<t>:<tag>`` after a step's result is journaled (again on every replay), and
-``reached:<point>:<tag>``. :func:`script` is the scripted model's side of the conversation.
+``model-journaled:<t>:<tag>`` after a step's result is journaled (again on every replay), these
+three with an ``@<monotonic time>`` suffix (:func:`stamped`),
+``reached:<point>:<tag>`` and ``orphaned:<point>:<tag>`` (see :func:`point`). :func:`script` is the scripted model's side of the conversation.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import os
 import random
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -41,6 +43,7 @@ from agents.models.openai_provider import OpenAIProvider
 from agents.tool import Tool
 from openai.types.responses.response_prompt_param import ResponsePromptParam
 
+from integrations._context import running_context
 from integrations.openai_agents import DurableRunner, raise_restate_errors
 from integrations.testing import ModelRequest, Reply, text, tool_call
 from tests.apps._support import record_effect
@@ -64,6 +67,12 @@ POINTS: list[str] = _points()
 effect, and between the steps."""
 
 
+def stamped(entry: str) -> str:
+    """``entry@<time.monotonic()>``: the system-wide monotonic clock, comparable with the scripted
+    model server's ``received_at``, so a test can tell whether anything ran after it was journaled."""
+    return f"{entry}@{time.monotonic():.6f}"
+
+
 def crash_file(tag: str, gate_dir: str | Path | None = None) -> Path:
     """The file that holds run ``tag`` at the point it names (``$GATE_DIR`` in the app)."""
     return Path(gate_dir or os.environ["GATE_DIR"]) / f"crash-{tag}"
@@ -77,16 +86,34 @@ def _held_at(tag: str) -> str | None:
 
 
 async def point(tag: str, name: str) -> None:
-    """Hold the run here while ``crash-<tag>`` names this point (the test kills us meanwhile)."""
+    """Hold the run here while ``crash-<tag>`` names this point (the test kills us meanwhile).
+
+    A held attempt whose server connection drops (a server or cluster node died) records
+    ``orphaned:<point>:<tag>`` once, when it notices or when the SDK cancels it: the test then knows
+    which runs must be re-invoked by the recovered server.
+    """
     if _held_at(tag) != name:
         return
     record_effect(f"reached:{name}:{tag}")
+    # restate-sdk 1.3.0 internals (test app only): the attempt's receive channel sets this event
+    # when the server hangs up
+    receive = getattr(running_context(), "receive", None)
+    hung_up: asyncio.Event | None = getattr(receive, "_disconnected", None)
+    noted = False
     loop = asyncio.get_running_loop()
     deadline = loop.time() + HOLD_TIMEOUT
-    while _held_at(tag) == name:
-        if loop.time() > deadline:
-            raise TimeoutError(f"run {tag} was held at {name} and never released")
-        await asyncio.sleep(0.02)
+    try:
+        while _held_at(tag) == name:
+            if not noted and hung_up is not None and hung_up.is_set():
+                record_effect(f"orphaned:{name}:{tag}")
+                noted = True
+            if loop.time() > deadline:
+                raise TimeoutError(f"run {tag} was held at {name} and never released")
+            await asyncio.sleep(0.02)
+    except asyncio.CancelledError:
+        if not noted:
+            record_effect(f"orphaned:{name}:{tag}")
+        raise
 
 
 def _effect_delay() -> float:
@@ -98,7 +125,7 @@ def _effect_delay() -> float:
 
 def _make_tool(index: int, name: str) -> Tool:
     async def side_effect(item: str) -> str:
-        record_effect(f"effect:{name}:{item}")
+        record_effect(stamped(f"effect:{name}:{item}"))
         delay = _effect_delay()
         if delay:
             await asyncio.sleep(delay)
@@ -108,7 +135,7 @@ def _make_tool(index: int, name: str) -> Tool:
     async def tool(wrapper: RunContextWrapper[restate.Context], item: str) -> str:
         await point(item, f"tool{index}:before")
         result = await wrapper.context.run_typed(f"effect {name}", side_effect, item=item)
-        record_effect(f"journaled:{name}:{item}")
+        record_effect(stamped(f"journaled:{name}:{item}"))
         await point(item, f"tool{index}:after")
         return result
 
@@ -171,7 +198,7 @@ class CrashHooks(RunHooks[restate.Context]):
         self, context: RunContextWrapper[restate.Context], agent: Agent[restate.Context], response: ModelResponse
     ) -> None:
         self.turn += 1
-        record_effect(f"model-journaled:{self.turn}:{self.tag}")
+        record_effect(stamped(f"model-journaled:{self.turn}:{self.tag}"))
         await point(self.tag, f"model{self.turn}:journaled")
 
 

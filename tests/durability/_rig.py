@@ -83,10 +83,26 @@ class WarmService:
 
 @dataclass
 class Outcome:
+    """What one run did, read from the model server's requests and the effects log."""
+
     answer: str
     requests_per_turn: dict[int, int]
     effect_runs: dict[str, int]
     reached: int
+    orphaned: bool
+    resent_after_journaled: list[int]
+    """Model calls (turns) requested again after their response was journaled: must be empty."""
+    rerun_after_journaled: list[str]
+    """Side effects that ran again after their result was journaled: must be empty."""
+
+
+def _entries(lines: list[str]) -> list[tuple[str, float | None]]:
+    """``entry@time`` lines (see ``crash_app.stamped``) split into (entry, time)."""
+    parsed = []
+    for line in lines:
+        entry, _, stamp = line.partition("@")
+        parsed.append((entry, float(stamp) if stamp else None))
+    return parsed
 
 
 def requests_expected(held_at: str | None, *, resent: set[int] = frozenset()) -> dict[int, int]:
@@ -103,7 +119,7 @@ class CrashRig:
     """Serve ``tests/apps/crash_app.py`` on ``server``; runs are sequential, so per-run counters
     are simply reset before each run."""
 
-    def __init__(self, server: RestateServer, workdir: Path) -> None:
+    def __init__(self, server: RestateServer, workdir: Path, *, ingress_url: str | None = None) -> None:
         self.server = server
         self.workdir = workdir
         self.effects = Effects(workdir / "effects.log")
@@ -115,15 +131,20 @@ class CrashRig:
         }
         self.service = WarmService(APP, env=env, log_dir=workdir / "logs").start()
         server.register(self.service.uri)
-        self.ingress = Ingress(server.ingress_url)
+        self.ingress = Ingress(ingress_url or server.ingress_url)
 
     def hold_file(self, tag: str) -> Path:
         return crash_file(tag, self.workdir)
 
-    def start(self, tag: str, held_at: str | None = None) -> str:
-        """Reset the counters, start run ``tag`` (held at ``held_at``) and return its invocation id."""
+    def reset(self) -> None:
+        """Forget the model requests and effects of earlier runs."""
         self.model.reset()
         self.effects.path.write_text("")
+
+    def start(self, tag: str, held_at: str | None = None, *, reset: bool = True) -> str:
+        """Start run ``tag`` (held at ``held_at``) and return its invocation id."""
+        if reset:
+            self.reset()
         if held_at is not None:
             self.hold_file(tag).write_text(held_at)
         return self.ingress.send("CrashAgent", "run", tag)
@@ -139,12 +160,34 @@ class CrashRig:
         return self.outcome(tag, answer)
 
     def outcome(self, tag: str, answer: str) -> Outcome:
-        turns = Counter(turn_of(r) for r in self.model.requests if r.last_user_text == tag)
+        entries = _entries(self.effects.lines())
+
+        def times(entry: str) -> list[float]:
+            return [at for name, at in entries if name == entry and at is not None]
+
+        def count(prefix: str) -> int:
+            return sum(1 for name, _ in entries if name.startswith(prefix) and name.endswith(f":{tag}"))
+
+        requests = [r for r in self.model.requests if r.last_user_text == tag]
+        resent = []
+        for turn in range(1, MODEL_CALLS + 1):
+            journaled = times(f"model-journaled:{turn}:{tag}")
+            if journaled and any(turn_of(r) == turn and r.received_at > min(journaled) for r in requests):
+                resent.append(turn)
+        rerun = []
+        for name in TOOLS:
+            journaled = times(f"journaled:{name}:{tag}")
+            if journaled and any(at > min(journaled) for at in times(f"effect:{name}:{tag}")):
+                rerun.append(name)
+        turns = Counter(turn_of(r) for r in requests)
         return Outcome(
             answer=answer,
             requests_per_turn=dict(sorted(turns.items())),
-            effect_runs={name: self.effects.count(f"effect:{name}:{tag}") for name in TOOLS},
-            reached=sum(1 for line in self.effects.lines() if line.startswith("reached:") and line.endswith(f":{tag}")),
+            effect_runs={name: len(times(f"effect:{name}:{tag}")) for name in TOOLS},
+            reached=count("reached:"),
+            orphaned=count("orphaned:") > 0,
+            resent_after_journaled=resent,
+            rerun_after_journaled=rerun,
         )
 
     def run(self, tag: str, held_at: str | None = None, crash: Callable[[], None] | None = None) -> Outcome:

@@ -31,6 +31,7 @@ def rig(any_server: RestateServer, tmp_path_factory: pytest.TempPathFactory):
 @pytest.fixture(scope="module")
 def crash_free(rig: CrashRig) -> Outcome:
     outcome = rig.run(TAG)
+    assert outcome.resent_after_journaled == [] and outcome.rerun_after_journaled == [], outcome
     assert outcome.answer == expected_answer(TAG)  # the script's answer names every tool's output
     assert outcome.requests_per_turn == requests_expected(None)
     assert outcome.effect_runs == effects_expected(None)
@@ -49,5 +50,6 @@ def test_service_killed_at_point_resumes_from_the_journal(rig: CrashRig, crash_f
 
     assert outcome.reached == 1  # the crash landed at this point, and the restarted run passed it
     assert outcome.answer == crash_free.answer
+    assert outcome.resent_after_journaled == [] and outcome.rerun_after_journaled == [], outcome
     assert outcome.requests_per_turn == requests_expected(point)
     assert outcome.effect_runs == effects_expected(point)

@@ -58,6 +58,7 @@ def test_server_killed_mid_run_resumes_from_its_persisted_journal(rig: CrashRig,
     outcome = rig.run(TAG, held_at=point, crash=lambda: crash_server(rig))
 
     assert outcome.reached == 1
+    assert outcome.resent_after_journaled == [] and outcome.rerun_after_journaled == [], outcome
     assert outcome.answer == expected_answer(TAG)
     # Every step ran once: all journaled before the crash stayed journaled. Only the step the crash
     # landed in may have run twice; it must have, if it had already run when the server died.
