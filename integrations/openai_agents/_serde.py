@@ -9,7 +9,8 @@ for days may resume on a newer (or older) openai-agents/openai release. A payloa
 classes reject is not allowed to fail the replay forever:
 
 - a field today's SDK does not know is kept (openai's types allow extra fields) and re-sent as
-  journaled; top-level and usage fields it does not know are dropped;
+  journaled, with a warning unless it is one the SDK adds itself (``provider_data``); top-level
+  and usage fields it does not know are dropped;
 - an item that fails validation (a field today's SDK requires is missing, a value it no longer
   accepts) is rebuilt with openai's own lenient constructor (the one it parses API responses
   with): what fits is typed, what does not is kept as journaled, a missing field reads ``None``
@@ -41,6 +42,9 @@ logger = logging.getLogger(__name__)
 _ITEM: TypeAdapter[TResponseOutputItem] = TypeAdapter(TResponseOutputItem)
 _USAGE: TypeAdapter[Usage] = TypeAdapter(Usage)
 _warned: set[str] = set()
+_SDK_EXTRAS = frozenset({"provider_data"})
+"""Extra fields the Agents SDK itself puts on items (its Chat Completions and LiteLLM converters):
+expected in a journal, not a sign that the SDK changed."""
 
 
 def dump_response(response: ModelResponse) -> dict[str, Any]:
@@ -161,7 +165,7 @@ def _extra_paths(value: Any, path: str) -> list[str]:
     """Where a validated object carries fields its class does not declare."""
     found: list[str] = []
     if isinstance(value, BaseModel):
-        found += [f"{path}.{key}" for key in (value.__pydantic_extra__ or {})]
+        found += [f"{path}.{key}" for key in (value.__pydantic_extra__ or {}) if key not in _SDK_EXTRAS]
         for name in type(value).model_fields:
             found += _extra_paths(getattr(value, name, None), f"{path}.{name}")
     elif isinstance(value, list):

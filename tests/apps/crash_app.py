@@ -44,7 +44,7 @@ from agents.tool import Tool
 from openai.types.responses.response_prompt_param import ResponsePromptParam
 
 from integrations._context import running_context
-from integrations.openai_agents import DurableRunner, raise_restate_errors
+from integrations.openai_agents import DurableRunner, _serde, raise_restate_errors
 from integrations.testing import ModelRequest, Reply, text, tool_call
 from tests.apps._support import record_effect
 
@@ -201,6 +201,26 @@ class CrashHooks(RunHooks[restate.Context]):
         record_effect(stamped(f"model-journaled:{self.turn}:{self.tag}"))
         await point(self.tag, f"model{self.turn}:journaled")
 
+
+def _journal_like_an_older_sdk() -> None:
+    """While ``$GATE_DIR/old-sdk`` exists, model responses are journaled the way an SDK version
+    that lacked the items' ``status`` and had a field this one does not know would write them.
+    A test holds the run, kills the service, removes the file and restarts it: the replay must
+    decode those journal entries with today's SDK (an upgrade while the invocation was suspended)."""
+    original = _serde.dump_response
+
+    def dump_response(response: ModelResponse) -> dict:
+        data = original(response)
+        if (Path(os.environ["GATE_DIR"]) / "old-sdk").exists():
+            for item in data["output"]:
+                item.pop("status", None)
+                item["legacy_trace_id"] = "t-1"
+        return data
+
+    _serde.dump_response = dump_response
+
+
+_journal_like_an_older_sdk()
 
 trip_agent = Agent[restate.Context](
     name="TripAgent",
