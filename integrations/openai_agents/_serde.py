@@ -69,7 +69,8 @@ def load_response(data: dict[str, Any]) -> ModelResponse:
     values["output"] = [_load_item(item, index) for index, item in enumerate(data["output"])]
     values["usage"] = _load_usage(data.get("usage"))
     for field in dataclasses.fields(ModelResponse):
-        if field.name not in values and field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING:
+        required = field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING
+        if required and field.name not in values:
             values[field.name] = None  # a field the SDK added since: absent from older journals
     return ModelResponse(**values)
 
@@ -152,7 +153,9 @@ def _problems(cls: type[BaseModel], data: dict[str, Any]) -> str:
 @lru_cache(maxsize=None)
 def _item_classes() -> dict[str, type[BaseModel]]:
     """Output item ``type`` tag -> the class this SDK decodes it into."""
-    union = get_args(TResponseOutputItem)[0] if get_origin(TResponseOutputItem) is typing.Annotated else TResponseOutputItem
+    union = TResponseOutputItem
+    if get_origin(union) is typing.Annotated:
+        union = get_args(union)[0]
     classes: dict[str, type[BaseModel]] = {}
     for cls in get_args(union):
         field = cls.model_fields.get("type")

@@ -29,7 +29,7 @@ import asyncio
 import os
 import random
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -37,7 +37,7 @@ import restate
 from agents import Agent, ModelSettings, RunConfig, RunContextWrapper, RunHooks, function_tool
 from agents.agent_output import AgentOutputSchemaBase
 from agents.handoffs import Handoff
-from agents.items import ModelResponse, TResponseInputItem
+from agents.items import ModelResponse, TResponseInputItem, TResponseStreamEvent
 from agents.models.interface import Model, ModelTracing
 from agents.models.openai_provider import OpenAIProvider
 from agents.tool import Tool
@@ -183,8 +183,21 @@ class GatedModel(Model):
         await point(self.tag, f"model{turn}:answered")
         return response
 
-    def stream_response(self, *args: object, **kwargs: object):  # pragma: no cover - not streamed here
-        raise NotImplementedError
+    def stream_response(
+        self,
+        system_instructions: str | None,
+        input: str | list[TResponseInputItem],
+        model_settings: ModelSettings,
+        tools: list[Tool],
+        output_schema: AgentOutputSchemaBase | None,
+        handoffs: list[Handoff],
+        tracing: ModelTracing,
+        *,
+        previous_response_id: str | None,
+        conversation_id: str | None,
+        prompt: ResponsePromptParam | None,
+    ) -> AsyncIterator[TResponseStreamEvent]:  # pragma: no cover - never streamed here
+        raise NotImplementedError("not streamed in this test")
 
 
 class CrashHooks(RunHooks[restate.Context]):
@@ -231,9 +244,10 @@ _provider = OpenAIProvider()
 
 crash_agent = restate.Service(
     "CrashAgent",
-    # a killed service is back within a second or two: retry soon rather than back off for long
+    # a killed service is back within a second or two: retry soon rather than back off for long,
+    # and never pause a run (the server's default pauses after 70 attempts; a soak kills far more)
     invocation_retry_policy=restate.InvocationRetryPolicy(
-        initial_interval=timedelta(milliseconds=100), max_interval=timedelta(milliseconds=500)
+        initial_interval=timedelta(milliseconds=100), max_interval=timedelta(milliseconds=500), max_attempts=1_000_000
     ),
 )
 

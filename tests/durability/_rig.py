@@ -3,82 +3,20 @@ effects log, plus what a test reads after a run: answer, model requests per turn
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from integrations.runtime import Ingress, RestateServer, free_port, wait_until
-from integrations.runtime._ports import port_open
+from integrations.runtime import Ingress, RestateServer
+from integrations.runtime._cluster import RestateCluster
 from integrations.testing import ScriptedModelServer
 from tests.apps.crash_app import MODEL_CALLS, TOOLS, crash_file, script, turn_of
 
 from ..conftest import Effects
+from ._warm_serve import WarmService
 
 APP = "tests/apps/crash_app.py:app"
-REPO_ROOT = Path(__file__).resolve().parents[2]
-
-
-class WarmService:
-    """The app served on one fixed port by children of a pre-imported zygote process.
-
-    ``kill()`` SIGKILLs the serving child; ``start()`` forks a fresh one, which serves within a
-    fraction of a second instead of the seconds a fresh import of the Agents SDK takes.
-    """
-
-    def __init__(self, target: str, *, env: dict[str, str], log_dir: Path) -> None:
-        self.port = free_port()
-        self.control = log_dir / f"zygote-{self.port}"
-        self.control.mkdir(parents=True, exist_ok=True)
-        pythonpath = os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))
-        with open(log_dir / "service.log", "ab") as log:
-            self._zygote = subprocess.Popen(
-                [sys.executable, "-m", "tests.durability._warm_serve", target, str(self.port), str(self.control)],
-                env={**os.environ, **env, "PYTHONPATH": pythonpath},
-                cwd=REPO_ROOT,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        self.log_path = log_dir / "service.log"
-        self._serial = 0
-        self._pid: int | None = None
-
-    @property
-    def uri(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> "WarmService":
-        self._serial += 1
-        (self.control / f"go-{self._serial}").touch()
-        pid_file = self.control / f"pid-{self._serial}"
-
-        def up() -> bool:
-            if self._zygote.poll() is not None:
-                raise RuntimeError(f"the service zygote exited; log: {self.log_path}")
-            return pid_file.exists() and port_open(self.port)
-
-        wait_until(up, timeout=120, what=f"service on port {self.port}")
-        self._pid = int(pid_file.read_text())
-        return self
-
-    def kill(self) -> None:
-        """SIGKILL the serving process: it dies mid-step, like a crash."""
-        pid, self._pid = self._pid, None
-        if pid is not None:
-            try:
-                os.killpg(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        wait_until(lambda: not port_open(self.port), timeout=15, what=f"port {self.port} to close")
-
-    def stop(self) -> None:
-        self.kill()
-        self._zygote.kill()
-        self._zygote.wait()
 
 
 @dataclass
@@ -105,9 +43,9 @@ def _entries(lines: list[str]) -> list[tuple[str, float | None]]:
     return parsed
 
 
-def requests_expected(held_at: str | None, *, resent: set[int] = frozenset()) -> dict[int, int]:
+def requests_expected(held_at: str | None) -> dict[int, int]:
     """One request per model call; two for the call the crash landed in after it was answered."""
-    return {t: 2 if held_at == f"model{t}:answered" or t in resent else 1 for t in range(1, MODEL_CALLS + 1)}
+    return {t: 2 if held_at == f"model{t}:answered" else 1 for t in range(1, MODEL_CALLS + 1)}
 
 
 def effects_expected(held_at: str | None) -> dict[str, int]:
@@ -119,7 +57,9 @@ class CrashRig:
     """Serve ``tests/apps/crash_app.py`` on ``server``; runs are sequential, so per-run counters
     are simply reset before each run."""
 
-    def __init__(self, server: RestateServer, workdir: Path, *, ingress_url: str | None = None) -> None:
+    def __init__(
+        self, server: RestateServer | RestateCluster, workdir: Path, *, ingress_url: str | None = None
+    ) -> None:
         self.server = server
         self.workdir = workdir
         self.effects = Effects(workdir / "effects.log")
@@ -131,7 +71,9 @@ class CrashRig:
         }
         self.service = WarmService(APP, env=env, log_dir=workdir / "logs").start()
         server.register(self.service.uri)
-        self.ingress = Ingress(ingress_url or server.ingress_url)
+        if ingress_url is None:
+            ingress_url = server.nodes[0].ingress_url if isinstance(server, RestateCluster) else server.ingress_url
+        self.ingress = Ingress(ingress_url)
 
     def hold_file(self, tag: str) -> Path:
         return crash_file(tag, self.workdir)

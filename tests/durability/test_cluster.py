@@ -45,7 +45,7 @@ def assert_invariants(tag: str, outcome: Outcome) -> None:
 
 
 def test_runs_survive_the_death_of_a_node(cluster: RestateCluster, tmp_path: Path) -> None:
-    rig = CrashRig(cluster, tmp_path, ingress_url=cluster.nodes[0].ingress_url)  # type: ignore[arg-type]
+    rig = CrashRig(cluster, tmp_path)
     try:
         rig.reset()
         invocations = {tag: rig.start(tag, point, reset=False) for tag, point in RUNS}

@@ -143,15 +143,17 @@ async def _llm_responses(base_url: str, model_server: Any) -> dict[str, Any]:
     serde = DefaultSerde().with_maybe_type(LLMResponse)  # what ctx.run_typed(..., llm_call) journals
     weather_tool = {
         "type": "function",
-        "function": {"name": "get_weather", "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}},
+        "function": {
+            "name": "get_weather",
+            "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
+        },
     }
     common = {"model": "openai/gpt-4o", "api_base": base_url, "api_key": API_KEY}
     recorded: dict[str, Any] = {}
     model_server.enqueue(text("Oslo is sunny."))
     recorded["llm_response.text"] = _json(serde.serialize(await llm_call("Weather in Oslo?", **common)))
-    model_server.enqueue(
-        tool_calls(ToolCall("get_weather", {"city": "Oslo"}, "call_a"), ToolCall("get_weather", {"city": "Rome"}, "call_b"))
-    )
+    both = (ToolCall("get_weather", {"city": "Oslo"}, "call_a"), ToolCall("get_weather", {"city": "Rome"}, "call_b"))
+    model_server.enqueue(tool_calls(*both))
     answer = await llm_call("Weather in Oslo and Rome?", tools=[weather_tool], **common)
     recorded["llm_response.tool_calls"] = _json(serde.serialize(answer))
     model_server.enqueue(text(json.dumps({"city": "Oslo", "temperature": 21.5})))
@@ -177,7 +179,9 @@ async def _sessions(base_url: str, model_server: Any) -> dict[str, Any]:
     recorded: dict[str, Any] = {}
     for layout in ("list", "append"):
         ctx = FakeObjectContext("alice")
-        model_server.enqueue(tool_call("get_weather", {"city": "Oslo"}, call_id="call_golden_s"), text("Sunny in Oslo."))
+        model_server.enqueue(
+            tool_call("get_weather", {"city": "Oslo"}, call_id="call_golden_s"), text("Sunny in Oslo.")
+        )
         session = await RestateSession.create(session_id="alice", ctx=ctx, layout=layout)  # type: ignore[arg-type]
         await Runner.run(
             agent,
@@ -195,9 +199,10 @@ async def _streams(responses: dict[str, Any]) -> dict[str, Any]:
     from integrations.openai_agents._stream import replay_as_stream
 
     recorded: dict[str, Any] = {}
-    for name in ("model_response.responses_text", "model_response.responses_tool_call", "model_response.chat_tool_call"):
-        events = [event async for event in replay_as_stream(load_response(responses[name]), "gpt-4o")]
-        recorded["stream." + name.split(".", 1)[1]] = [event.model_dump(mode="json", exclude_unset=True) for event in events]
+    for shape in ("responses_text", "responses_tool_call", "chat_tool_call"):
+        response = load_response(responses[f"model_response.{shape}"])
+        events = [event async for event in replay_as_stream(response, "gpt-4o")]
+        recorded[f"stream.{shape}"] = [event.model_dump(mode="json", exclude_unset=True) for event in events]
     return recorded
 
 

@@ -11,15 +11,20 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from agents import Agent, ModelSettings, RunConfig, Runner
-from agents.items import ModelResponse, TResponseInputItem
+from agents.agent_output import AgentOutputSchemaBase
+from agents.handoffs import Handoff
+from agents.items import ModelResponse, TResponseInputItem, TResponseStreamEvent
 from agents.models.interface import Model, ModelTracing
+from agents.tool import Tool
 from agents.usage import Usage
 from openai.types.responses import ResponseOutputMessage, ResponseOutputText
+from openai.types.responses.response_prompt_param import ResponsePromptParam
 from restate.serde import DefaultSerde
 
 from integrations.litellm import LLMResponse
@@ -87,7 +92,8 @@ def test_model_responses_replay_as_journaled(path: Path, payload: dict, caplog: 
     response = serde.deserialize(journaled)
     assert isinstance(response, ModelResponse)
     # the SDK re-sends output items to the model with exclude_unset: exactly what was journaled
-    assert [item.model_dump(mode="json", by_alias=True, exclude_unset=True) for item in response.output] == payload["output"]
+    resent = [item.model_dump(mode="json", by_alias=True, exclude_unset=True) for item in response.output]
+    assert resent == payload["output"]
     assert (response.response_id, response.request_id) == (payload["response_id"], payload["request_id"])
     assert_contains(
         {key: payload["usage"][key] for key in ("requests", "input_tokens", "output_tokens", "total_tokens")},
@@ -109,7 +115,8 @@ def test_llm_responses_replay_as_journaled(path: Path, payload: dict, caplog: py
     response = serde.deserialize(journaled)
     assert isinstance(response, LLMResponse)
     assert_contains(payload, json.loads(response.model_dump_json()))
-    assert [call.function.name for call in response.tool_calls] == [c["function"]["name"] for c in payload["tool_calls"]]
+    names = [call["function"]["name"] for call in payload["tool_calls"]]
+    assert [call.function.name for call in response.tool_calls] == names
     if payload["parsed"] is not None:
         assert response.parsed == payload["parsed"]
     if path.parent == CURRENT:
@@ -128,14 +135,14 @@ class RecordingModel(Model):
         system_instructions: str | None,
         input: str | list[TResponseInputItem],
         model_settings: ModelSettings,
-        tools: list,
-        output_schema: object,
-        handoffs: list,
+        tools: list[Tool],
+        output_schema: AgentOutputSchemaBase | None,
+        handoffs: list[Handoff],
         tracing: ModelTracing,
         *,
         previous_response_id: str | None,
         conversation_id: str | None,
-        prompt: object,
+        prompt: ResponsePromptParam | None,
     ) -> ModelResponse:
         self.inputs.append(list(input) if isinstance(input, list) else [{"role": "user", "content": input}])
         message = ResponseOutputMessage(
@@ -144,8 +151,21 @@ class RecordingModel(Model):
         )
         return ModelResponse(output=[message], usage=Usage(), response_id=None)
 
-    def stream_response(self, *args: object, **kwargs: object):  # pragma: no cover - not streamed
-        raise NotImplementedError
+    def stream_response(
+        self,
+        system_instructions: str | None,
+        input: str | list[TResponseInputItem],
+        model_settings: ModelSettings,
+        tools: list[Tool],
+        output_schema: AgentOutputSchemaBase | None,
+        handoffs: list[Handoff],
+        tracing: ModelTracing,
+        *,
+        previous_response_id: str | None,
+        conversation_id: str | None,
+        prompt: ResponsePromptParam | None,
+    ) -> AsyncIterator[TResponseStreamEvent]:  # pragma: no cover - never streamed here
+        raise NotImplementedError("not streamed in this test")
 
 
 SESSIONS = payloads("session")
@@ -167,7 +187,8 @@ async def test_session_state_is_sent_to_the_model_as_stored(path: Path, payload:
         run_config=RunConfig(model=model, tracing_disabled=True),
     )
     assert result.final_output == "next answer"
-    sent = [json.loads(json.dumps(item, default=lambda o: o.model_dump(exclude_unset=True))) for item in model.inputs[0]]
+    as_json = {"default": lambda o: o.model_dump(exclude_unset=True)}
+    sent = [json.loads(json.dumps(item, **as_json)) for item in model.inputs[0]]
     assert sent[: len(stored)] == stored  # the earlier turn reaches the model exactly as stored
     assert sent[len(stored)] == {"content": "And tomorrow?", "role": "user"}
     history = await RestateSession.history(ctx, layout=layout)  # type: ignore[arg-type]
