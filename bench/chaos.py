@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import concurrent.futures
 import random
+import re
 import shutil
 import sys
 import tempfile
@@ -28,6 +29,7 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 
 import httpx
@@ -49,8 +51,10 @@ class Ledger:
     server_restarts: int = 0
     node_kills: int = 0
     node_restarts: int = 0
+    leader_moves: int = 0
     landed_model: Counter = field(default_factory=Counter)  # (tag, turn) -> crashes that landed in it
     landed_effect: Counter = field(default_factory=Counter)  # (tag, tool) -> crashes that landed in it
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 class Journal:
@@ -194,16 +198,52 @@ class Runs:
 
 
 def landed(stack: Stack, ledger: Ledger, start: float, end: float | None = None) -> None:
-    """Count a landing per interrupted attempt: a call or effect in flight that had begun more
-    often than crashes already landed in it (a crash that comes before the retry reached it
-    again interrupted nothing new)."""
-    calls, effects = stack.journal.in_flight(start, end)
-    for key, begun in calls.items():
-        if begun > ledger.landed_model[key]:
-            ledger.landed_model[key] += 1
-    for key, begun in effects.items():
-        if begun > ledger.landed_effect[key]:
-            ledger.landed_effect[key] += 1
+    """Count the attempts a crash interrupted. At an instant (a service kill) that is one per call
+    or effect in flight that had begun more often than crashes already landed in it: a crash that
+    comes before the retry reached it again interrupts nothing new. Over a window (an outage, a
+    failover with its leadership moves) a call may be interrupted again and again, so every
+    attempt begun by the window's end counts."""
+    with ledger.lock:
+        calls, effects = stack.journal.in_flight(start, end)
+        for counter, found in ((ledger.landed_model, calls), (ledger.landed_effect, effects)):
+            for key, begun in found.items():
+                if end is not None:
+                    counter[key] = max(counter[key], begun)
+                elif begun > counter[key]:
+                    counter[key] += 1
+
+
+_LEADER_EVENT = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+)Z.*Processor became Leader of epoch")
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def watch_leadership(stack: Stack, ledger: Ledger, stop: threading.Event) -> None:
+    """Every partition leadership change interrupts the attempts that partition's old leader was
+    driving, whether or not we caused it: after a failover Restate also rebalances, sometimes
+    seconds later. Read the nodes' logs for "became Leader" and count a landing window for each."""
+    assert stack.cluster is not None
+    offset = time.time() - time.monotonic()  # log times are UTC wall clock; the journal uses monotonic
+    logs = [node.log_path for node in stack.cluster.nodes]
+    positions = {path: path.stat().st_size if path.exists() else 0 for path in logs}
+    while not stop.wait(0.25):
+        moments = []
+        for path, position in positions.items():
+            if not path.exists():
+                continue
+            with open(path, "rb") as log:
+                log.seek(position)
+                chunk = log.read()
+            complete = chunk[: chunk.rfind(b"\n") + 1]
+            positions[path] = position + len(complete)
+            for line in _ANSI.sub("", complete.decode(errors="replace")).splitlines():
+                match = _LEADER_EVENT.search(line)
+                if match:
+                    at = datetime.fromisoformat(match.group(1)).replace(tzinfo=timezone.utc).timestamp()
+                    moments.append(at - offset)
+        if moments:
+            stop.wait(0.5)  # let the new leader's re-invocations start
+            ledger.leader_moves += len(moments)
+            landed(stack, ledger, min(moments) - 1.0, time.monotonic())
 
 
 def crash_service(stack: Stack, ledger: Ledger) -> None:
@@ -285,7 +325,8 @@ def progress(runs: Runs, ledger: Ledger, started: float, stop: threading.Event) 
         print(
             f"[{time.monotonic() - started:5.0f}s] {runs.done}/{len(runs.tags)} runs done, "
             f"{ledger.service_kills} service kills, {ledger.server_restarts} server restarts, "
-            f"{ledger.node_kills} node kills, {ledger.node_restarts} node restarts",
+            f"{ledger.node_kills} node kills, {ledger.node_restarts} node restarts"
+            + (f", {ledger.leader_moves} leadership moves" if ledger.leader_moves else ""),
             flush=True,
         )
 
@@ -392,6 +433,8 @@ def main(argv: list[str] | None = None) -> int:
             threading.Thread(target=chaos, args=(stack, runs, ledger, args, rng, stop), daemon=True),
             threading.Thread(target=progress, args=(runs, ledger, started, stop), daemon=True),
         ]
+        if stack.cluster is not None:
+            threads.append(threading.Thread(target=watch_leadership, args=(stack, ledger, stop), daemon=True))
         for thread in threads:
             thread.start()
         pool = concurrent.futures.ThreadPoolExecutor(args.concurrency)
@@ -424,7 +467,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(
         f"  crashes:       {ledger.service_kills} service kills, {ledger.server_restarts} server restarts, "
-        f"{ledger.node_kills} node kills, {ledger.node_restarts} node restarts"
+        f"{ledger.node_kills} node kills, {ledger.node_restarts} node restarts, {ledger.leader_moves} leadership moves"
     )
     print(
         f"  model calls:   {report.extra_requests} extra requests <= {report.landed_model} calls a crash landed in"
