@@ -20,7 +20,9 @@ Lines recorded in ``$EFFECTS_FILE`` (so counts survive a kill -9):
 ``effect:<tool>:<tag>`` each time a side effect really runs, ``journaled:<tool>:<tag>`` and
 ``model-journaled:<t>:<tag>`` after a step's result is journaled (again on every replay), these
 three with an ``@<monotonic time>`` suffix (:func:`stamped`),
-``reached:<point>:<tag>`` and ``orphaned:<point>:<tag>`` (see :func:`point`). :func:`script` is the scripted model's side of the conversation.
+``reached:<point>:<tag>`` and ``orphaned:<point>:<tag>`` (see :func:`point`).
+:func:`script` is the scripted model's side of the conversation. While ``$GATE_DIR/old-sdk`` exists,
+model responses are journaled the way an older SDK would have written them (a test of upgrades).
 """
 
 from __future__ import annotations
