@@ -7,13 +7,30 @@ One pydantic class serves two purposes, so it keeps two shapes:
   Providers reject unknown keys in messages, so the bookkeeping fields are left out.
 * ``response.model_dump_json()`` (what Restate's default serde journals) is the full *record*,
   including ``usage`` and ``parsed``, so a replay re-derives the same token counts and output.
+
+Records decode leniently, because a journal outlives the code that wrote it: an invocation
+suspended across an upgrade must resume, not fail its replay forever. A field this version does
+not know is dropped; a field the record lacks (written by a version without it) or whose value no
+longer validates gets its default. Each kind of mismatch is logged once per process as a warning.
+A record that cannot be decoded even so (a required field missing) still fails.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, Field, SerializationInfo, SerializerFunctionWrapHandler, model_serializer
+from pydantic import (
+    BaseModel,
+    Field,
+    SerializationInfo,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    ValidationInfo,
+    ValidatorFunctionWrapHandler,
+    model_serializer,
+    model_validator,
+)
 
 __all__ = ["FunctionCall", "LLMResponse", "ToolCall", "Usage"]
 
@@ -22,15 +39,53 @@ _T = TypeVar("_T", bound=BaseModel)
 # Fields of LLMResponse that are bookkeeping, not part of a chat message.
 _RECORD_ONLY = ("usage", "parsed", "model", "finish_reason")
 
+logger = logging.getLogger(__name__)
+_warned: set[str] = set()
 
-class FunctionCall(BaseModel):
+
+def _warn_once(message: str) -> None:
+    if message not in _warned:
+        _warned.add(message)
+        logger.warning("journaled LLM response decoded leniently: %s", message)
+
+
+class _Record(BaseModel):
+    """A journaled record that decodes leniently (see the module doc)."""
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _decode_leniently(cls, data: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo) -> Any:
+        if not isinstance(data, dict):
+            return handler(data)
+        names = {field.alias or name for name, field in cls.model_fields.items()}
+        unknown = sorted(set(data) - names)
+        if unknown:
+            _warn_once(f"{cls.__name__} fields {unknown} are not known to this version and were dropped")
+            data = {key: value for key, value in data.items() if key in names}
+        if info.mode == "json":  # a journal record carries every field: a missing one was unknown to its writer
+            missing = sorted(names - set(data))
+            if missing:
+                _warn_once(f"{cls.__name__} record lacks fields {missing}; defaults used where there are any")
+        try:
+            return handler(data)
+        except ValidationError as exc:
+            locations = [error["loc"] for error in exc.errors()]
+            invalid = {str(loc[0]) for loc in locations if len(loc) == 1}
+            defaulted = {key for key in invalid if key in cls.model_fields and not cls.model_fields[key].is_required()}
+            if not defaulted or defaulted != invalid or any(len(loc) != 1 for loc in locations):
+                raise
+            _warn_once(f"{cls.__name__} fields {sorted(defaulted)} no longer validate; their defaults were used")
+            return handler({key: value for key, value in data.items() if key not in defaulted})
+
+
+class FunctionCall(_Record):
     """The function the model wants called; ``arguments`` is the model's JSON string, unparsed."""
 
     name: str
     arguments: str = "{}"
 
 
-class ToolCall(BaseModel):
+class ToolCall(_Record):
     """One tool call requested by the model; answer it with ``tool_result(tool_call.id, ...)``."""
 
     id: str
@@ -38,7 +93,7 @@ class ToolCall(BaseModel):
     function: FunctionCall
 
 
-class Usage(BaseModel):
+class Usage(_Record):
     """Tokens billed for one call (zero when the provider reports none)."""
 
     prompt_tokens: int = 0
@@ -46,7 +101,7 @@ class Usage(BaseModel):
     total_tokens: int = 0
 
 
-class LLMResponse(BaseModel):
+class LLMResponse(_Record):
     """The assistant's answer: ``content`` text and/or ``tool_calls``, plus ``usage`` and ``parsed``.
 
     ``parsed`` is the structured output (JSON data) when ``llm_call`` was given a

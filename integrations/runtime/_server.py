@@ -58,7 +58,12 @@ class RestateServer:
     def log_path(self) -> Path:
         return self.base_dir / "restate-server.log"
 
-    def start(self) -> RestateServer:
+    def start(self, *, wait: bool = True) -> RestateServer:
+        """Start the process (again, after ``kill()``/``stop()``: same ports, same data directory).
+
+        ``wait=False`` returns at once; call :meth:`wait_healthy` later. Cluster nodes need that:
+        a node only becomes healthy once enough of its peers are up.
+        """
         binary = ensure_restate_server()
         self.base_dir.mkdir(parents=True, exist_ok=True)
         env = dict(os.environ)
@@ -81,12 +86,21 @@ class RestateServer:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+        if wait:
+            self.wait_healthy()
+        return self
+
+    def wait_healthy(self) -> None:
+        """Block until the admin API and the ingress answer their health checks."""
         try:
             wait_until(self._healthy, timeout=self.startup_timeout, what="restate-server health")
         except TimeoutError as err:
             self.stop()
             raise RuntimeError(f"restate-server did not become healthy; log: {self.log_path}") from err
-        return self
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
 
     def version_info(self) -> dict[str, Any] | None:
         """The admin API's ``/version`` answer if a restate-server answers on ``admin_port``, else None."""
@@ -156,6 +170,16 @@ class RestateServer:
         """The status column of sys_invocation ('running', 'suspended', 'completed', ...)."""
         rows = self.query(f"SELECT status FROM sys_invocation WHERE id = '{invocation_id}'")
         return rows[0]["status"] if rows else None
+
+    def kill(self) -> None:
+        """SIGKILL the server, like a crash or a power cut; ``start()`` recovers from its data directory."""
+        process, self._process = self._process, None
+        if process is not None and process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        if self._log is not None:
+            self._log.close()
+            self._log = None
 
     def stop(self) -> None:
         process, self._process = self._process, None
