@@ -125,8 +125,6 @@ class Stack:
         else:
             self.server = RestateServer(base_dir=workdir / "restate", always_replay=always_replay).start()
         self.model = ScriptedModelServer(script(max_delay=model_delay)).start()
-        # a killed service leaves the model server writing to a closed socket: expected, not news
-        self.model._httpd.handle_error = lambda request, client_address: None  # type: ignore[method-assign]
         effects = workdir / "effects.log"
         effects.touch()
         env = {

@@ -13,6 +13,7 @@ import shutil
 import tempfile
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 import httpx
 
@@ -138,11 +139,11 @@ class RestateCluster:
     def ingress_urls(self) -> list[str]:
         return [node.ingress_url for node in self.nodes]
 
-    def register(self, uri: str) -> dict:
+    def register(self, uri: str) -> dict[str, Any]:
         """Register a deployment through the first live node's admin API (any node would do)."""
         return self.alive()[0].register(uri)
 
-    def query(self, sql: str, *, timeout: float = 15.0) -> list[dict]:
+    def query(self, sql: str, *, timeout: float = 15.0) -> list[dict[str, Any]]:
         return self.alive()[0].query(sql, timeout=timeout)
 
     def stop(self) -> None:

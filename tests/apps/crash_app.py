@@ -34,6 +34,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import restate
 from agents import Agent, ModelSettings, RunConfig, RunContextWrapper, RunHooks, function_tool
@@ -224,7 +225,7 @@ def _journal_like_an_older_sdk() -> None:
     decode those journal entries with today's SDK (an upgrade while the invocation was suspended)."""
     original = _serde.dump_response
 
-    def dump_response(response: ModelResponse) -> dict:
+    def dump_response(response: ModelResponse) -> dict[str, Any]:
         data = original(response)
         gate_dir = os.environ.get("GATE_DIR")  # unset in a test process that imports this module
         if gate_dir and (Path(gate_dir) / "old-sdk").exists():

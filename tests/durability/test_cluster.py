@@ -39,11 +39,16 @@ def assert_invariants(tag: str, outcome: Outcome) -> None:
     interrupted inside it (or, orphaned, started it before it noticed the node was gone)."""
     assert outcome.answer == expected_answer(tag), outcome
     assert outcome.resent_after_journaled == [], outcome
-    assert outcome.rerun_after_journaled == [], outcome
+    # The restate-sdk gap of test_server_crash.py: an orphaned attempt (its node died under it) may
+    # start the ONE step after its hold before it notices; that step can then finish after the
+    # surviving node journaled it. Nothing else may ever run again.
+    allowed = 1 if outcome.orphaned else 0
+    assert len(outcome.rerun_after_journaled) <= allowed, outcome
     assert set(outcome.requests_per_turn) == set(range(1, MODEL_CALLS + 1)), outcome
     assert all(runs >= 1 for runs in outcome.effect_runs.values()), outcome
 
 
+@pytest.mark.server
 def test_runs_survive_the_death_of_a_node(cluster: RestateCluster, tmp_path: Path) -> None:
     rig = CrashRig(cluster, tmp_path)
     try:
