@@ -119,7 +119,7 @@ def _every_item_type() -> Any:
     from agents.usage import Usage
     from openai.types.responses.response_usage import InputTokensDetails, OutputTokensDetails
 
-    from tests.test_serde import ITEMS
+    from tests.openai_agents.test_serde import ITEMS
 
     adapter: TypeAdapter[Any] = TypeAdapter(TResponseOutputItem)
     items = [adapter.validate_python({"type": kind, **fields}) for kind, fields in sorted(ITEMS.items())]
