@@ -80,5 +80,14 @@ class Ingress:
         response = self._client.post(f"{self.url}/restate/awakeables/{awakeable_id}/resolve", json=value)
         self._answer(response)
 
+    def reject_awakeable(self, awakeable_id: str, reason: str) -> None:
+        """Reject: the awaiting handler sees a ``TerminalError`` carrying ``reason``."""
+        response = self._client.post(
+            f"{self.url}/restate/awakeables/{awakeable_id}/reject",
+            content=reason.encode(),
+            headers={"content-type": "text/plain"},
+        )
+        self._answer(response)
+
     def close(self) -> None:
         self._client.close()
