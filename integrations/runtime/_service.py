@@ -1,4 +1,4 @@
-"""A Restate app served by hypercorn in its own process, so it can be killed and restarted."""
+"""A Restate app served (granian or hypercorn, one or more workers) in its own process, so it can be killed and restarted."""
 
 from __future__ import annotations
 
@@ -36,6 +36,10 @@ class ServiceProcess:
     ``echo_prefix`` and flushed; stderr (logging) then goes only to the log, or to this process's
     stderr when there is no log. This is how a resolve command printed by an app reaches the
     terminal of ``durable-agents up``.
+
+    ``workers`` and ``server`` are the serve command's ``--workers`` (default: the CPUs we may use)
+    and ``--server`` (default ``auto``: granian when installed, else hypercorn). Every worker is in
+    the process group of the service, so ``kill()`` and ``stop()`` reach them all.
     """
 
     def __init__(
@@ -49,6 +53,8 @@ class ServiceProcess:
         echo: bool = False,
         echo_prefix: str = "[service] ",
         host: str = "127.0.0.1",
+        workers: int | None = None,
+        server: str = "auto",
     ) -> None:
         self.cwd = Path(cwd or Path.cwd()).resolve()
         self.target = _absolute_file_target(target, self.cwd)
@@ -58,6 +64,8 @@ class ServiceProcess:
         self.echo = echo
         self.echo_prefix = echo_prefix
         self.host = host
+        self.workers = workers
+        self.server = server
         self._process: subprocess.Popen[bytes] | None = None
         self._pump: threading.Thread | None = None
 
@@ -93,6 +101,9 @@ class ServiceProcess:
                     self.host,
                     "--port",
                     str(self.port),
+                    "--server",
+                    self.server,
+                    *(["--workers", str(self.workers)] if self.workers is not None else []),
                 ],
                 env=self.environment(),
                 cwd=self.cwd,
@@ -138,6 +149,11 @@ class ServiceProcess:
             stream.close()
             if log is not None:
                 log.close()
+
+    @property
+    def pid(self) -> int | None:
+        """The serve command's process id (also its process group: its workers are in it), while started."""
+        return self._process.pid if self._process is not None else None
 
     @property
     def running(self) -> bool:
