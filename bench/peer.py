@@ -50,6 +50,9 @@ class Variant:
     rss_mb: list[float] = field(default_factory=list)  # peak RSS of each worker
     supervisor_mb: float | None = None
     journal: tuple[int, int] | None = None  # (entries, bytes) of one run
+    pids: list[int] = field(default_factory=list)  # the service's processes, found after the warm-up
+    cpu: dict[str, list[float]] = field(default_factory=dict)  # phase -> [service, server, harness] CPU seconds
+    runs_in: dict[str, int] = field(default_factory=dict)  # phase -> runs measured
 
     @property
     def label(self) -> str:
@@ -94,6 +97,52 @@ def _group_pids(pgid: int) -> list[int]:
     return sorted(pids)
 
 
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu(pids: list[int]) -> float:
+    """User + system CPU seconds of these processes (all their threads) so far."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / _TICK
+
+
+def _server_pids(server: RestateServer) -> list[int]:
+    """restate-server's process, found by its data dir on the command line."""
+    marker = str(server.base_dir / "data").encode()
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if marker in (entry / "cmdline").read_bytes():
+                    pids.append(int(entry.name))
+            except OSError:
+                continue
+    return pids
+
+
+class _CpuMeter:
+    """CPU seconds spent by a variant's service, the restate-server and this harness, per phase."""
+
+    def __init__(self, server_pids: list[int]) -> None:
+        self.server_pids = server_pids
+
+    def snapshot(self, variant: Variant) -> tuple[float, float, float]:
+        return _cpu(variant.pids), _cpu(self.server_pids), time.process_time()
+
+    def add(self, variant: Variant, phase: str, before: tuple[float, float, float], runs: int) -> None:
+        after = self.snapshot(variant)
+        spent = variant.cpu.setdefault(phase, [0.0, 0.0, 0.0])
+        for i in range(3):
+            spent[i] += after[i] - before[i]
+        variant.runs_in[phase] = variant.runs_in.get(phase, 0) + runs
+
+
 def _measure_rss(variant: Variant) -> None:
     assert variant.process is not None and variant.process.pid is not None
     main = variant.process.pid
@@ -119,27 +168,37 @@ async def _run_once(client: httpx.AsyncClient, variant: Variant, ingress: str) -
     return time.perf_counter() - start, ok
 
 
-async def _sequential(client: httpx.AsyncClient, variants: list[Variant], ingress: str, rounds: int) -> None:
+async def _sequential(
+    client: httpx.AsyncClient, variants: list[Variant], ingress: str, rounds: int, meter: _CpuMeter
+) -> None:
     for variant in variants:  # warm up: imports, connections, the first journal of a service
         for _ in range(2):
             _, ok = await _run_once(client, variant, ingress)
             if not ok:
                 raise RuntimeError(f"{variant.name}: the warm-up run failed (see its service log)")
+        assert variant.process is not None and variant.process.pid is not None
+        variant.pids = _group_pids(variant.process.pid)
     for round_ in range(rounds):
         order = variants if round_ % 2 == 0 else variants[::-1]  # alternate, so drift hits all alike
         for variant in order:
+            before = meter.snapshot(variant)
             elapsed, ok = await _run_once(client, variant, ingress)
+            meter.add(variant, "sequential", before, 1)
             if ok:
                 variant.latencies.append(elapsed)
 
 
-async def _concurrent(client: httpx.AsyncClient, variants: list[Variant], ingress: str, runs: int, rounds: int) -> None:
+async def _concurrent(
+    client: httpx.AsyncClient, variants: list[Variant], ingress: str, runs: int, rounds: int, meter: _CpuMeter
+) -> None:
     for round_ in range(rounds):
         order = variants if round_ % 2 == 0 else variants[::-1]
         for variant in order:
+            before = meter.snapshot(variant)
             start = time.perf_counter()
             results = await asyncio.gather(*(_run_once(client, variant, ingress) for _ in range(runs)))
             wall = time.perf_counter() - start
+            meter.add(variant, "concurrent", before, runs)
             errors = sum(1 for _, ok in results if not ok)
             variant.concurrent.append((wall, errors, statistics.median(t for t, _ in results)))
 
@@ -173,11 +232,13 @@ def run(*, server_kind: str, workers: int | None, rounds: int, runs: int, concur
                 if variant.service is not None:
                     server.register(variant.process.uri)
 
+            meter = _CpuMeter(_server_pids(server))
+
             async def measure() -> None:
                 limits = httpx.Limits(max_connections=runs * 2, max_keepalive_connections=runs * 2)
                 async with httpx.AsyncClient(timeout=300, limits=limits) as client:
-                    await _sequential(client, variants, server.ingress_url, rounds)
-                    await _concurrent(client, variants, server.ingress_url, runs, concurrent_rounds)
+                    await _sequential(client, variants, server.ingress_url, rounds, meter)
+                    await _concurrent(client, variants, server.ingress_url, runs, concurrent_rounds, meter)
 
             asyncio.run(measure())
             for variant in variants:
@@ -218,6 +279,14 @@ def report(variants: list[Variant], runs: int) -> list[tuple[str, float, float, 
             f"  {v.label:<30} {_ms(median):>17} {_ms(low):>8} {len(v.latencies):>3} | {'':>{len(str(runs)) + 13}}"
             f"{_ms(wall):>8} {errors:>6} {_ms(per_run):>10} | {rss:>17} | {journal}"
         )
+    print("  CPU ms per run (service / restate-server / harness incl. the scripted model):")
+    for v in variants:
+        parts = []
+        for phase in ("sequential", "concurrent"):
+            if v.runs_in.get(phase):
+                service, server, harness = (x * 1000 / v.runs_in[phase] for x in v.cpu[phase])
+                parts.append(f"{phase} {service:.1f} / {server:.1f} / {harness:.1f}")
+        print(f"    {v.label:<30} " + "; ".join(parts))
     ours, peer, plain, today = by_name["ours"], by_name["peer"], by_name["plain"], by_name["ours/today"]
 
     def median(v: Variant) -> float:

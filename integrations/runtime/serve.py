@@ -152,6 +152,9 @@ def _reuse_port_socket(host: str, port: int) -> socket.socket:
 
 
 def _hypercorn_worker(target: str, host: str, port: int) -> None:
+    # forked from the supervisor: drop its handlers, so a signal during the import stops this worker
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     app = _prepare_app(target)
     sock = _reuse_port_socket(host, port)  # bound once the app is imported: an open port means ready
     asyncio.run(_serve_hypercorn(app, f"fd://{sock.fileno()}"))
@@ -160,9 +163,12 @@ def _hypercorn_worker(target: str, host: str, port: int) -> None:
 def _supervise(workers: list[multiprocessing.Process]) -> int:
     """Wait for a stop signal or a worker's own exit; stop them all; return the exit code."""
     stopping = False
+    supervisor = os.getpid()
 
     def stop(signum: int, frame: object) -> None:
         nonlocal stopping
+        if os.getpid() != supervisor:  # a worker just forked, before it dropped this handler
+            os._exit(128 + signum)
         stopping = True
         for worker in workers:
             if worker.is_alive() and worker.pid is not None:
@@ -170,18 +176,25 @@ def _supervise(workers: list[multiprocessing.Process]) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    for worker in workers:
-        worker.start()
-    wait_for_sentinels([worker.sentinel for worker in workers])  # the first to exit, or all after a signal
     code = 0
-    if not stopping:  # a worker exited on its own: the service is broken, stop the rest
-        code = next(w.exitcode for w in workers if w.exitcode is not None) or 1
-        stop(signal.SIGTERM, None)
-    for worker in workers:
-        worker.join(GRACEFUL_SECONDS + 5)
-        if worker.is_alive():
-            worker.kill()
-            worker.join()
+    try:
+        for worker in workers:
+            worker.start()
+        by_sentinel = {worker.sentinel: worker for worker in workers}
+        ready = wait_for_sentinels(list(by_sentinel))  # the first to exit, or all of them after a signal
+        if not stopping:  # a worker exited on its own: the service is broken, stop the rest
+            first = by_sentinel[ready[0]]  # type: ignore[index]
+            first.join()  # its sentinel closes a moment before its exit status exists
+            code = first.exitcode or 1
+            stop(signal.SIGTERM, None)
+    finally:
+        for worker in workers:
+            if worker.pid is None:
+                continue
+            worker.join(GRACEFUL_SECONDS + 5)
+            if worker.is_alive():
+                worker.kill()
+                worker.join()
     return code
 
 
