@@ -17,7 +17,6 @@ granian (one hypercorn process): the concurrency target is relative to it.
 from __future__ import annotations
 
 import asyncio
-import os
 import statistics
 import time
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from pathlib import Path
 import httpx
 
 from bench._agent_common import ANSWER, MESSAGE, MODEL_LATENCY, TOOL_SCRIPT, scripted_reply
+from bench._proc import cpu_seconds, group_pids, load, memory_kb, server_pids
 from integrations.runtime import RestateServer, ServiceProcess
 from integrations.runtime.serve import choose_server, default_workers
 from integrations.testing import ScriptedModelServer
@@ -73,59 +73,6 @@ def _variants(server: str, workers: int | None) -> list[Variant]:
     ]
 
 
-def _rss_kb(pid: int, field_name: str = "VmHWM") -> int:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith(field_name + ":"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
-def _group_pids(pgid: int) -> list[int]:
-    """The processes of a service's process group (the serve command and its workers)."""
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            if os.getpgid(int(entry.name)) == pgid:
-                pids.append(int(entry.name))
-        except OSError:
-            continue
-    return sorted(pids)
-
-
-_TICK = os.sysconf("SC_CLK_TCK")
-
-
-def _cpu(pids: list[int]) -> float:
-    """User + system CPU seconds of these processes (all their threads) so far."""
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / _TICK
-
-
-def _server_pids(server: RestateServer) -> list[int]:
-    """restate-server's process, found by its data dir on the command line."""
-    marker = str(server.base_dir / "data").encode()
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if marker in (entry / "cmdline").read_bytes():
-                    pids.append(int(entry.name))
-            except OSError:
-                continue
-    return pids
-
-
 class _CpuMeter:
     """CPU seconds spent by a variant's service, the restate-server and this harness, per phase."""
 
@@ -133,7 +80,7 @@ class _CpuMeter:
         self.server_pids = server_pids
 
     def snapshot(self, variant: Variant) -> tuple[float, float, float]:
-        return _cpu(variant.pids), _cpu(self.server_pids), time.process_time()
+        return cpu_seconds(variant.pids), cpu_seconds(self.server_pids), time.process_time()
 
     def add(self, variant: Variant, phase: str, before: tuple[float, float, float], runs: int) -> None:
         after = self.snapshot(variant)
@@ -146,12 +93,12 @@ class _CpuMeter:
 def _measure_rss(variant: Variant) -> None:
     assert variant.process is not None and variant.process.pid is not None
     main = variant.process.pid
-    workers = [pid for pid in _group_pids(main) if pid != main]
+    workers = [pid for pid in group_pids(main) if pid != main]
     if workers:  # a supervisor (granian's, or ours for hypercorn) and its workers
-        variant.supervisor_mb = _rss_kb(main) / 1024
-        variant.rss_mb = [_rss_kb(pid) / 1024 for pid in workers]
+        variant.supervisor_mb = memory_kb(main) / 1024
+        variant.rss_mb = [memory_kb(pid) / 1024 for pid in workers]
     else:
-        variant.rss_mb = [_rss_kb(main) / 1024]
+        variant.rss_mb = [memory_kb(main) / 1024]
 
 
 async def _run_once(client: httpx.AsyncClient, variant: Variant, ingress: str) -> tuple[float, bool]:
@@ -177,7 +124,7 @@ async def _sequential(
             if not ok:
                 raise RuntimeError(f"{variant.name}: the warm-up run failed (see its service log)")
         assert variant.process is not None and variant.process.pid is not None
-        variant.pids = _group_pids(variant.process.pid)
+        variant.pids = group_pids(variant.process.pid)
     for round_ in range(rounds):
         order = variants if round_ % 2 == 0 else variants[::-1]  # alternate, so drift hits all alike
         for variant in order:
@@ -232,7 +179,7 @@ def run(*, server_kind: str, workers: int | None, rounds: int, runs: int, concur
                 if variant.service is not None:
                     server.register(variant.process.uri)
 
-            meter = _CpuMeter(_server_pids(server))
+            meter = _CpuMeter(server_pids(server))
 
             async def measure() -> None:
                 limits = httpx.Limits(max_connections=runs * 2, max_keepalive_connections=runs * 2)
@@ -262,7 +209,7 @@ def report(variants: list[Variant], runs: int) -> list[tuple[str, float, float, 
     steps = len(TOOL_SCRIPT) + 1
     print(
         f"peer comparison: 3-tool agent, {steps} model calls x {MODEL_LATENCY * 1000:.0f} ms "
-        f"(floor {steps * MODEL_LATENCY * 1000:.0f} ms); load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
+        f"(floor {steps * MODEL_LATENCY * 1000:.0f} ms); {load()}"
     )
     print(f"  {'variant':<30} {'sequential median':>17} {'min':>8} {'n':>3} | {runs} concurrent: {'wall':>8} {'errors':>6} {'median run':>10} | {'RSS/worker (peak)':>17} | journal/run")
     for v in variants:

@@ -12,6 +12,7 @@ from types import TracebackType
 from typing import IO
 
 from ._ports import free_port, port_open, wait_until
+from .serve import default_workers
 
 SERVICE_ENV_DEFAULTS = {
     # LiteLLM otherwise fetches its model price map from the network at import, retrying for seconds
@@ -130,9 +131,13 @@ class ServiceProcess:
                     f"service {self.target} exited with {self._process.returncode}"
                     + (f"; log: {self.log_path}" if self.log_path else "")
                 )
-            return port_open(self.port)
+            # every worker binds the port itself once it has imported the app: wait for all of them,
+            # or Restate's first (long-lived, reused) connections would all go to the first one
+            listening = _listeners(self.port)
+            return port_open(self.port) and (listening is None or listening >= workers)
 
-        wait_until(ready, timeout=timeout, what=f"service {self.target} on port {self.port}")
+        workers = self.workers if self.workers is not None else default_workers()
+        wait_until(ready, timeout=timeout, what=f"service {self.target} on port {self.port} ({workers} workers)")
         return self
 
     def _echo(self, stream: IO[bytes], log: IO[bytes] | None) -> None:
@@ -196,6 +201,23 @@ class ServiceProcess:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+def _listeners(port: int) -> int | None:
+    """How many sockets listen on ``port`` (any address), or None where /proc/net does not tell (not Linux)."""
+    count = 0
+    found = False
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        found = True
+        for line in lines:
+            fields = line.split()
+            if len(fields) > 3 and fields[3] == "0A" and int(fields[1].rpartition(":")[2], 16) == port:  # 0A: LISTEN
+                count += 1
+    return count if found else None
 
 
 def _absolute_file_target(target: str, cwd: Path) -> str:

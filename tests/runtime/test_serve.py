@@ -18,6 +18,7 @@ import pytest
 
 from integrations.runtime import Ingress, RestateServer, ServiceProcess, wait_until
 from integrations.runtime._ports import port_open
+from integrations.runtime._service import _listeners
 from integrations.runtime.serve import SERVERS, build_parser, choose_server, default_workers, main
 
 APP = """
@@ -118,6 +119,7 @@ def test_workers_share_one_port_echo_stdout_and_stop_together(
     restate_server.register(service.uri)
     assert service.pid is not None
     group = service.pid
+    assert _listeners(service.port) == workers  # start() returned once every worker listened on the port
 
     seen: set[int] = set()
     batch = 0
