@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from integrations.runtime import Ingress, RestateServer, ServiceProcess, wait_until
+from integrations.runtime import Ingress, RestateServer, ServiceProcess, free_port, wait_until
 from integrations.runtime._ports import port_open
 from integrations.runtime._service import _listeners
 from integrations.runtime.serve import SERVERS, build_parser, choose_server, default_workers, main
@@ -203,3 +203,34 @@ def test_an_app_that_fails_to_import_fails_the_start(server: str, tmp_path: Path
     with pytest.raises(RuntimeError, match="exited with"):
         service.start(timeout=60)
     assert "broken at import" in (tmp_path / "service.log").read_text()
+
+
+def test_the_cli_passes_workers_and_server_to_the_service() -> None:
+    from integrations.runtime._cli import build_parser as cli_parser
+
+    up = cli_parser().parse_args(["up", "app.py:app", "--workers", "3", "--server", "hypercorn"])
+    assert (up.workers, up.server) == (3, "hypercorn")
+    serve = cli_parser().parse_args(["serve", "app.py:app"])
+    assert (serve.workers, serve.server) == (None, "auto")
+    with pytest.raises(SystemExit):
+        cli_parser().parse_args(["serve", "app.py:app", "--workers", "0"])
+
+
+def test_durable_agents_serve_with_workers_answers_from_each(restate_server: RestateServer, tmp_path: Path) -> None:
+    from ._launcher import Launcher
+
+    target = _app(tmp_path, "CliWorkers")
+    port = free_port()
+    launcher = Launcher(["serve", target, "--port", str(port), "--workers", "2", "--server", "granian"], cwd=tmp_path)
+    try:
+        launcher.wait_for("Register it with your restate-server")
+        assert _listeners(port) == 2
+        restate_server.register(f"http://localhost:{port}")
+        ingress = Ingress(restate_server.ingress_url)
+        pid = ingress.call("CliWorkers", "pid", "from-cli")
+        launcher.wait_for(f"from-cli served by {pid}")  # `serve` echoes the app's stdout without a prefix
+        ingress.close()
+        assert launcher.interrupt() == 0
+        assert not port_open(port)
+    finally:
+        launcher.close()
