@@ -66,10 +66,7 @@ def _variants(server: str, workers: int | None) -> list[Variant]:
         Variant("ours", "bench/agent_ours.py:app", "BenchOurs", server, workers),
         Variant("peer", "bench/agent_peer.py:app", "BenchPeer", server, workers),
         Variant("plain", "bench/agent_plain.py:app", None, server, workers),
-        Variant(
-            "ours/today", "bench/agent_ours.py:app", "BenchOursToday", "hypercorn", 1,
-            env={"BENCH_SERVICE": "BenchOursToday"},
-        ),  # fmt: skip
+        Variant("ours/today", "bench/agent_ours.py:app", "BenchOursToday", "hypercorn", 1, {"BENCH_SERVICE": "BenchOursToday"}),
     ]
 
 
