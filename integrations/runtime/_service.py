@@ -137,7 +137,11 @@ class ServiceProcess:
             return port_open(self.port) and (listening is None or listening >= workers)
 
         workers = self.workers if self.workers is not None else default_workers()
-        wait_until(ready, timeout=timeout, what=f"service {self.target} on port {self.port} ({workers} workers)")
+        try:
+            wait_until(ready, timeout=timeout, what=f"service {self.target} on port {self.port} ({workers} workers)")
+        except TimeoutError:
+            self.kill()  # a service that did not come up in time must not keep running unowned
+            raise
         return self
 
     def _echo(self, stream: IO[bytes], log: IO[bytes] | None) -> None:
