@@ -1,14 +1,16 @@
 """``durable-agents``: serve a Restate agent app, with or without starting restate-server.
 
     durable-agents up TARGET [--ingress-port 8080] [--admin-port 9070] [--service-port 9080]
-                             [--data-dir .restate] [--demo]
-    durable-agents serve TARGET [--port 9080]
+                             [--data-dir .restate] [--demo] [--workers N] [--server auto|granian|hypercorn]
+    durable-agents serve TARGET [--port 9080] [--workers N] [--server auto|granian|hypercorn]
 
 ``up`` starts restate-server (or uses the one already answering on the ingress and admin ports),
 serves TARGET in its own process, registers it, prints how to call it and where the UI is, and stays
 in the foreground until Ctrl-C. ``serve`` only serves TARGET, for a restate-server you run yourself.
 TARGET is ``path/to/file.py:app``, ``package.module:app``, a folder holding a ``launch.toml``, or an
 app name (see :mod:`integrations.runtime._launch_spec`), resolved from the current directory.
+The app is served by ``--workers`` processes (default: one per CPU) on one port, over HTTP/2 by
+granian (``--server hypercorn`` for the pure-Python fallback); see :mod:`integrations.runtime.serve`.
 
 Without ``OPENAI_API_KEY``, an app whose ``launch.toml`` names an ``offline_responder`` is answered by
 a scripted offline model (announced in a banner). ``./dev up|serve NAME`` run this same code.
@@ -34,6 +36,7 @@ from ._launch_spec import LaunchError, LaunchSpec, resolve_target
 from ._ports import port_open
 from ._server import RestateServer
 from ._service import ServiceProcess
+from .serve import SERVERS
 
 __all__ = ["main", "serve", "up"]
 
@@ -174,6 +177,8 @@ def up(
     data_dir: str | Path = ".restate",
     demo: bool = False,
     cwd: str | Path | None = None,
+    workers: int | None = None,
+    server_kind: str = "auto",
 ) -> int:
     """Serve ``spec`` on a restate-server (started here, or already running), register it, wait for Ctrl-C."""
     cwd = Path(cwd or Path.cwd()).resolve()
@@ -194,6 +199,8 @@ def up(
             log_path=data_dir / "service.log",
             cwd=cwd,
             echo=True,
+            workers=workers,
+            server=server_kind,
         )
         try:
             if reuse:
@@ -253,7 +260,14 @@ def _demo(spec: LaunchSpec, ingress_port: int) -> int:
     return 0
 
 
-def serve(spec: LaunchSpec, *, port: int = 9080, cwd: str | Path | None = None) -> int:
+def serve(
+    spec: LaunchSpec,
+    *,
+    port: int = 9080,
+    cwd: str | Path | None = None,
+    workers: int | None = None,
+    server_kind: str = "auto",
+) -> int:
     """Serve ``spec`` on ``port`` for a restate-server run by the user; print how to register it."""
     if port_open(port):
         print(
@@ -266,7 +280,14 @@ def serve(spec: LaunchSpec, *, port: int = 9080, cwd: str | Path | None = None) 
     with _offline_model(spec) as offline_env:
         # No log file: the app's logging goes straight to this terminal, its stdout is echoed.
         service = ServiceProcess(
-            spec.target, port=port, env=_service_env(spec, offline_env, 8080), cwd=cwd, echo=True, echo_prefix=""
+            spec.target,
+            port=port,
+            env=_service_env(spec, offline_env, 8080),
+            cwd=cwd,
+            echo=True,
+            echo_prefix="",
+            workers=workers,
+            server=server_kind,
         )
         try:
             _print(f"starting {spec.label} on :{port} ...")
@@ -303,7 +324,21 @@ def build_parser(prog: str = "durable-agents") -> argparse.ArgumentParser:
     serve_parser = commands.add_parser("serve", help="serve TARGET only, for a restate-server you run yourself")
     serve_parser.add_argument("target", metavar="TARGET", help=target_help)
     serve_parser.add_argument("--port", type=int, default=9080)
+    for command in (up_parser, serve_parser):
+        command.add_argument(
+            "--workers", type=_positive, default=None, help="service worker processes on one port (default: one per CPU)"
+        )
+        command.add_argument(
+            "--server", choices=SERVERS, default="auto", help="HTTP/2 server (default: granian if installed, else hypercorn)"
+        )
     return parser
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -321,8 +356,10 @@ def main(argv: list[str] | None = None) -> int:
                 service_port=args.service_port,
                 data_dir=args.data_dir,
                 demo=args.demo,
+                workers=args.workers,
+                server_kind=args.server,
             )
-        return serve(spec, port=args.port)
+        return serve(spec, port=args.port, workers=args.workers, server_kind=args.server)
     except KeyboardInterrupt:
         return 130
     except (LaunchError, RuntimeError, TimeoutError, OSError) as err:

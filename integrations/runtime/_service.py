@@ -1,4 +1,4 @@
-"""A Restate app served by hypercorn in its own process, so it can be killed and restarted."""
+"""A Restate app served (granian or hypercorn, one or more workers) in its own process, so it can be killed and restarted."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from types import TracebackType
 from typing import IO
 
 from ._ports import free_port, port_open, wait_until
+from .serve import default_workers
 
 SERVICE_ENV_DEFAULTS = {
     # LiteLLM otherwise fetches its model price map from the network at import, retrying for seconds
@@ -36,6 +37,10 @@ class ServiceProcess:
     ``echo_prefix`` and flushed; stderr (logging) then goes only to the log, or to this process's
     stderr when there is no log. This is how a resolve command printed by an app reaches the
     terminal of ``durable-agents up``.
+
+    ``workers`` and ``server`` are the serve command's ``--workers`` (default: the CPUs we may use)
+    and ``--server`` (default ``auto``: granian when installed, else hypercorn). Every worker is in
+    the process group of the service, so ``kill()`` and ``stop()`` reach them all.
     """
 
     def __init__(
@@ -49,6 +54,8 @@ class ServiceProcess:
         echo: bool = False,
         echo_prefix: str = "[service] ",
         host: str = "127.0.0.1",
+        workers: int | None = None,
+        server: str = "auto",
     ) -> None:
         self.cwd = Path(cwd or Path.cwd()).resolve()
         self.target = _absolute_file_target(target, self.cwd)
@@ -58,6 +65,8 @@ class ServiceProcess:
         self.echo = echo
         self.echo_prefix = echo_prefix
         self.host = host
+        self.workers = workers
+        self.server = server
         self._process: subprocess.Popen[bytes] | None = None
         self._pump: threading.Thread | None = None
 
@@ -93,6 +102,9 @@ class ServiceProcess:
                     self.host,
                     "--port",
                     str(self.port),
+                    "--server",
+                    self.server,
+                    *(["--workers", str(self.workers)] if self.workers is not None else []),
                 ],
                 env=self.environment(),
                 cwd=self.cwd,
@@ -119,9 +131,17 @@ class ServiceProcess:
                     f"service {self.target} exited with {self._process.returncode}"
                     + (f"; log: {self.log_path}" if self.log_path else "")
                 )
-            return port_open(self.port)
+            # every worker binds the port itself once it has imported the app: wait for all of them,
+            # or Restate's first (long-lived, reused) connections would all go to the first one
+            listening = _listeners(self.port)
+            return port_open(self.port) and (listening is None or listening >= workers)
 
-        wait_until(ready, timeout=timeout, what=f"service {self.target} on port {self.port}")
+        workers = self.workers if self.workers is not None else default_workers()
+        try:
+            wait_until(ready, timeout=timeout, what=f"service {self.target} on port {self.port} ({workers} workers)")
+        except TimeoutError:
+            self.kill()  # a service that did not come up in time must not keep running unowned
+            raise
         return self
 
     def _echo(self, stream: IO[bytes], log: IO[bytes] | None) -> None:
@@ -138,6 +158,11 @@ class ServiceProcess:
             stream.close()
             if log is not None:
                 log.close()
+
+    @property
+    def pid(self) -> int | None:
+        """The serve command's process id (also its process group: its workers are in it), while started."""
+        return self._process.pid if self._process is not None else None
 
     @property
     def running(self) -> bool:
@@ -180,6 +205,23 @@ class ServiceProcess:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+def _listeners(port: int) -> int | None:
+    """How many sockets listen on ``port`` (any address), or None where /proc/net does not tell (not Linux)."""
+    count = 0
+    found = False
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        found = True
+        for line in lines:
+            fields = line.split()
+            if len(fields) > 3 and fields[3] == "0A" and int(fields[1].rpartition(":")[2], 16) == port:  # 0A: LISTEN
+                count += 1
+    return count if found else None
 
 
 def _absolute_file_target(target: str, cwd: Path) -> str:

@@ -14,7 +14,9 @@ class Stack:
     """Serve each target in its own process on ``server`` and register it.
 
     ``kill_service`` then ``start_service`` simulate a crash of the service process while the
-    server (and its journal) lives on.
+    server (and its journal) lives on. ``workers`` defaults to one process per service: a test
+    that kills "the service" or counts what one process did must not depend on which worker
+    Restate's connection landed on. Pass ``workers=None`` for the serve command's default (the CPUs).
     """
 
     def __init__(
@@ -24,11 +26,13 @@ class Stack:
         *,
         env: dict[str, str] | None = None,
         log_dir: str | Path | None = None,
+        workers: int | None = 1,
     ) -> None:
         self.server = server
         self.targets = [targets] if isinstance(targets, str) else list(targets)
         self.env = dict(env or {})
         self.log_dir = Path(log_dir) if log_dir else server.base_dir
+        self.workers = workers
         self.services: list[ServiceProcess] = []
         self.ingress = Ingress(server.ingress_url)
 
@@ -37,7 +41,7 @@ class Stack:
         for index, target in enumerate(self.targets):
             name = Path(target.split(":")[0]).stem
             service = ServiceProcess(
-                target, env=self.env, log_path=self.log_dir / f"service-{index}-{name}.log"
+                target, env=self.env, log_path=self.log_dir / f"service-{index}-{name}.log", workers=self.workers
             )
             self.services.append(service.start())
             self.server.register(service.uri)

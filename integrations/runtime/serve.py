@@ -1,10 +1,24 @@
-"""Serve a Restate app with hypercorn: ``python -m integrations.runtime.serve TARGET --port N``.
+"""Serve a Restate app: ``python -m integrations.runtime.serve TARGET --port N [--workers N] [--server S]``.
 
 This is the process :class:`ServiceProcess` starts (``durable-agents up|serve`` and the tests); it
 serves exactly one app and nothing else. TARGET is ``package.module:attr`` or ``path/to/file.py:attr``.
 File paths let deployable agents live in the top-level ``agents/`` folder, which must not be a
 package (the OpenAI Agents SDK owns ``import agents``); as with ``python path/to/file.py``, the file's
 folder goes first on ``sys.path`` so the app can import the modules beside it.
+
+Restate talks HTTP/2 to a service, cleartext with prior knowledge, one long bidirectional stream per
+invocation attempt. Two ASGI servers do that with the SDK:
+
+- ``granian`` (the default when installed): a Rust HTTP/2 layer, measurably cheaper per journal step
+  than hypercorn (see docs/benchmark.md), and its own worker processes sharing the port;
+- ``hypercorn``: the pure-Python fallback; with ``--workers`` > 1 each worker binds the port with
+  ``SO_REUSEPORT`` and this process supervises them.
+
+``--workers N`` (default: the CPUs this process may run on) starts N processes, each importing the
+app itself: one Python process is CPU-bound long before the machine is. Every worker gets SIGTERM and
+SIGINT; they stop accepting, let Restate's SDK end in-flight attempts, and exit. When one worker dies on
+its own the others are stopped and this process exits with that worker's exit code, as a single-process
+service would.
 """
 
 from __future__ import annotations
@@ -14,10 +28,28 @@ import asyncio
 import importlib
 import importlib.util
 import logging
+import multiprocessing
+import os
 import signal
+import socket
 import sys
+from collections.abc import Awaitable, Callable, MutableMapping
+from multiprocessing.connection import wait as wait_for_sentinels
 from pathlib import Path
 from typing import Any
+
+__all__ = ["SERVERS", "choose_server", "default_workers", "load_target", "main"]
+
+SERVERS = ("auto", "granian", "hypercorn")
+"""``--server`` choices; ``auto`` is granian when it can be imported, else hypercorn."""
+
+GRACEFUL_SECONDS = 1.0
+"""How long a stopping worker waits for open streams before it is stopped anyway."""
+
+_Scope = MutableMapping[str, Any]
+_Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+_Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+_App = Callable[[_Scope, _Receive, _Send], Awaitable[None]]
 
 
 def load_target(target: str) -> Any:
@@ -42,49 +74,236 @@ def load_target(target: str) -> Any:
     return getattr(module, attr)
 
 
-async def _serve(app: Any, host: str, port: int) -> None:
-    from hypercorn.asyncio import serve
-    from hypercorn.config import Config
-
-    config = Config()
-    config.bind = [f"{host}:{port}"]
-    config.accesslog = None
-    config.errorlog = logging.getLogger("hypercorn.error")  # through our logging config: no second handler
-    config.graceful_timeout = 1.0
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    loop.add_signal_handler(signal.SIGINT, stop.set)
+def default_workers() -> int:
+    """The CPUs this process may run on (its affinity mask), at least 1."""
     try:
-        # The Restate app installs its own SIGTERM handler on first use, which would replace a plain
-        # add_signal_handler; its hook registry lets both run.
-        from restate.server import install_shutdown_hook
-
-        install_shutdown_hook(loop, stop.set, signal.SIGTERM)
-    except ImportError:  # pragma: no cover - older SDK without the registry
-        loop.add_signal_handler(signal.SIGTERM, stop.set)
-    await serve(app, config, shutdown_trigger=stop.wait)
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("target")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=9080)
-    args = parser.parse_args(argv)
+def choose_server(name: str) -> str:
+    """``granian`` or ``hypercorn`` for a ``--server`` value (``auto``: granian when importable)."""
+    if name not in SERVERS:
+        raise ValueError(f"--server must be one of {', '.join(SERVERS)}, got {name!r}")
+    if name != "auto":
+        return name
+    return "granian" if importlib.util.find_spec("granian") is not None else "hypercorn"
+
+
+def _prepare_app(target: str) -> Any:
+    """What every worker does before it serves: logging, tracing, import the app."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("LiteLLM").setLevel(logging.WARNING)  # it logs every completion at INFO
     from integrations.tracing import enable_tracing_from_env
 
     enable_tracing_from_env()  # DURABLE_AGENTS_OTEL=1: replay-safe OpenTelemetry spans of the agents
-    app = load_target(args.target)
+    app = load_target(target)
     litellm: Any = sys.modules.get("litellm")
     if litellm is not None:
         # LiteLLM prints a "Give Feedback / Get Help" banner to stdout on every provider error; in a
         # service whose retries are journaled (and whose stdout the launcher echoes) that is noise.
         # Set here, in the process the toolkit owns, not at import of the adapter.
         litellm.suppress_debug_info = True
-    asyncio.run(_serve(app, args.host, args.port))
+    return app
+
+
+def _on_sigterm(loop: asyncio.AbstractEventLoop, hook: Callable[[], None]) -> None:
+    """Run ``hook`` on SIGTERM next to the Restate app's own SIGTERM handler.
+
+    The Restate app installs its SIGTERM handler on first use (to end in-flight attempts), which
+    replaces whatever ``loop.add_signal_handler`` installed before; its hook registry lets both run.
+    """
+    try:
+        from restate.server import install_shutdown_hook
+    except ImportError:  # pragma: no cover - older SDK without the registry
+        loop.add_signal_handler(signal.SIGTERM, hook)
+        return
+    install_shutdown_hook(loop, hook, signal.SIGTERM)
+
+
+# -- hypercorn ---------------------------------------------------------------------------------------
+async def _serve_hypercorn(app: Any, bind: str) -> None:
+    from hypercorn.asyncio import serve
+    from hypercorn.config import Config
+
+    config = Config()
+    config.bind = [bind]
+    config.accesslog = None
+    config.errorlog = logging.getLogger("hypercorn.error")  # through our logging config: no second handler
+    config.graceful_timeout = GRACEFUL_SECONDS
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGINT, stop.set)
+    _on_sigterm(loop, stop.set)
+    await serve(app, config, shutdown_trigger=stop.wait)
+
+
+def _reuse_port_socket(host: str, port: int) -> socket.socket:
+    """A listening socket on ``host:port`` that other workers may bind too (the kernel spreads connections)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    sock.listen(1024)
+    sock.set_inheritable(True)
+    return sock
+
+
+def _hypercorn_worker(target: str, host: str, port: int) -> None:
+    # forked from the supervisor: drop its handlers, so a signal during the import stops this worker
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    app = _prepare_app(target)
+    sock = _reuse_port_socket(host, port)  # bound once the app is imported: an open port means ready
+    asyncio.run(_serve_hypercorn(app, f"fd://{sock.fileno()}"))
+
+
+def _supervise(workers: list[multiprocessing.Process]) -> int:
+    """Wait for a stop signal or a worker's own exit; stop them all; return the exit code."""
+    stopping = False
+    supervisor = os.getpid()
+
+    def stop(signum: int, frame: object) -> None:
+        nonlocal stopping
+        if os.getpid() != supervisor:  # a worker just forked, before it dropped this handler
+            os._exit(128 + signum)
+        stopping = True
+        for worker in workers:
+            if worker.is_alive() and worker.pid is not None:
+                os.kill(worker.pid, signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    code = 0
+    try:
+        for worker in workers:
+            worker.start()
+        by_sentinel = {worker.sentinel: worker for worker in workers}
+        ready = wait_for_sentinels(list(by_sentinel))  # the first to exit, or all of them after a signal
+        if not stopping:  # a worker exited on its own: the service is broken, stop the rest
+            first = by_sentinel[ready[0]]  # type: ignore[index]
+            first.join()  # its sentinel closes a moment before its exit status exists
+            code = first.exitcode or 1
+            stop(signal.SIGTERM, None)
+    finally:
+        for worker in workers:
+            if worker.pid is None:
+                continue
+            worker.join(GRACEFUL_SECONDS + 5)
+            if worker.is_alive():
+                worker.kill()
+                worker.join()
+    return code
+
+
+def serve_hypercorn(target: str, host: str, port: int, workers: int) -> int:
+    if workers == 1:
+        app = _prepare_app(target)
+        asyncio.run(_serve_hypercorn(app, f"{host}:{port}"))
+        return 0
+    context = multiprocessing.get_context("fork")  # the parent has imported nothing of the app
+    processes = [
+        context.Process(target=_hypercorn_worker, args=(target, host, port), name=f"hypercorn-worker-{i + 1}")
+        for i in range(workers)
+    ]
+    return _supervise(processes)
+
+
+# -- granian -----------------------------------------------------------------------------------------
+def _granian_app(target: str) -> _App:
+    """Load the app in a granian worker, and let SIGTERM stop that worker as well as reach the app.
+
+    Granian's worker stops on SIGINT or SIGTERM through ``loop.add_signal_handler``; the Restate app
+    replaces the SIGTERM one on its first request. So on the first request, before the app's, SIGTERM
+    is registered in the SDK's hook registry to send this worker SIGINT: both then run.
+    """
+    app = _prepare_app(target)
+    glued = False
+
+    def stop_worker() -> None:
+        os.kill(os.getpid(), signal.SIGINT)
+
+    async def served(scope: _Scope, receive: _Receive, send: _Send) -> None:
+        nonlocal glued
+        if not glued:
+            glued = True
+            try:
+                _on_sigterm(asyncio.get_running_loop(), stop_worker)
+            except (NotImplementedError, RuntimeError, ValueError):  # not the main thread: nothing to glue
+                pass
+        await app(scope, receive, send)
+
+    return served
+
+
+_GRANIAN_LOGGING = {
+    # granian logs to stdout by default; the launcher echoes a service's stdout to the user's terminal
+    "handlers": {
+        "console": {"formatter": "generic", "class": "logging.StreamHandler", "stream": "ext://sys.stderr"},
+        "access": {"formatter": "access", "class": "logging.StreamHandler", "stream": "ext://sys.stderr"},
+    },
+}
+
+
+def serve_granian(target: str, host: str, port: int, workers: int) -> int:
+    from granian.constants import HTTPModes, Interfaces
+    from granian.log import LogLevels
+    from granian.server import Server
+
+    exit_codes: list[int] = []
+
+    class _Server(Server):  # type: ignore[misc, valid-type]
+        def _stop_workers(self) -> None:
+            # a worker that died on its own: remember its code, ours is the same (granian says 1)
+            for worker in getattr(self, "wrks", []):
+                code = getattr(getattr(worker, "inner", None), "exitcode", None)
+                if code and not worker.interrupt_by_parent:
+                    exit_codes.append(code)
+            super()._stop_workers()
+
+    server = _Server(
+        target,
+        address=host,
+        port=port,
+        interface=Interfaces.ASGINL,  # the Restate app implements no lifespan protocol
+        http=HTTPModes.auto,  # Restate's HTTP/2 prior knowledge, and HTTP/1.1 for a curl to /health
+        websockets=False,
+        workers=workers,
+        log_level=LogLevels.warning,
+        log_dictconfig=_GRANIAN_LOGGING,
+        workers_kill_timeout=max(1, int(GRACEFUL_SECONDS + 0.5)),
+    )
+    try:
+        server.serve(target_loader=_granian_app)
+    except SystemExit as exit:
+        code = exit.code if isinstance(exit.code, int) else 1
+        return (exit_codes[0] if exit_codes else code) if code else 0
+    return exit_codes[0] if exit_codes else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("target")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=9080)
+    parser.add_argument("--workers", type=int, default=None, help="worker processes (default: the CPUs we may use)")
+    parser.add_argument("--server", choices=SERVERS, default="auto", help="HTTP/2 server (default: granian if installed)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    workers = default_workers() if args.workers is None else args.workers
+    if workers < 1:
+        print(f"serve: --workers must be at least 1, got {workers}", file=sys.stderr, flush=True)
+        return 2
+    server = choose_server(args.server)
+    if server == "granian":
+        return serve_granian(args.target, args.host, args.port, workers)
+    return serve_hypercorn(args.target, args.host, args.port, workers)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -97,7 +97,7 @@ def test_dependencies_are_ranges_and_the_sdks_are_extras() -> None:
     assert not [d for d in core if "==" in d], core
     assert all("<" in d and ">=" in d for d in core), core
     names = {d.split("[")[0].split(">")[0].split("<")[0].strip() for d in core}
-    assert names == {"restate-sdk", "pydantic", "tenacity", "hypercorn", "httpx"}
+    assert names == {"restate-sdk", "pydantic", "tenacity", "hypercorn", "granian", "httpx"}
     extras = project["optional-dependencies"]
     assert [d.split(">")[0] for d in extras["openai-agents"]] == ["openai-agents"]
     assert [d.split(">")[0] for d in extras["litellm"]] == ["litellm"]

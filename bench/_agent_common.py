@@ -1,0 +1,42 @@
+"""What the three served variants of the benchmark agent share: the task, the tools' bodies, the script.
+
+The agent: 3 tools, 4 model calls. The scripted model asks for ``get_weather``, then ``get_time``,
+then ``convert_temperature``, then answers; every reply takes ``MODEL_LATENCY`` seconds. Each tool's
+body is one side effect: in the durable variants one journaled ``ctx.run`` step.
+"""
+
+from __future__ import annotations
+
+from integrations.testing import ModelRequest, Reply, text, tool_call
+
+MODEL = "gpt-4o"
+MODEL_LATENCY = 0.1  # seconds per model request
+INSTRUCTIONS = "You answer travel questions. Use the tools for facts."
+MESSAGE = "What is the weather and the local time in Detroit, in Fahrenheit?"
+ANSWER = "Detroit: overcast, 37.4°F, 14:05 local time."
+TOOL_SCRIPT = (
+    ("get_weather", {"city": "Detroit"}),
+    ("get_time", {"city": "Detroit"}),
+    ("convert_temperature", {"celsius": 3.0}),
+)
+
+
+def weather_body(city: str) -> str:
+    return f"{city}: overcast, 3°C"
+
+
+def time_body(city: str) -> str:
+    return f"{city}: 14:05"
+
+
+def convert_body(celsius: float) -> str:
+    return f"{celsius * 9 / 5 + 32:.1f}°F"
+
+
+def scripted_reply(request: ModelRequest) -> Reply:
+    """The next step of the script, from how many tool results the request already carries."""
+    done = len(request.tool_outputs())
+    if done < len(TOOL_SCRIPT):
+        name, arguments = TOOL_SCRIPT[done]
+        return tool_call(name, arguments, delay=MODEL_LATENCY)
+    return text(ANSWER, delay=MODEL_LATENCY)
