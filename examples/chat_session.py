@@ -16,6 +16,7 @@ from agents import Agent, RunConfig, Runner
 from pydantic import BaseModel
 from restate import ObjectContext, ObjectSharedContext, VirtualObject, app as restate_app
 
+from integrations.inputs import guard_inputs
 from integrations.openai_agents import DurableModelCalls, RestateSession
 
 
@@ -46,4 +47,4 @@ async def get_history(ctx: ObjectSharedContext) -> list:
     return await ctx.get("items") or []
 
 
-app = restate_app([chat])
+app = restate_app(guard_inputs([chat]))  # bad or oversized bodies: a 4xx at once

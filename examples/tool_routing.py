@@ -16,6 +16,7 @@ import restate
 from pydantic import BaseModel
 from restate import RunOptions
 
+from integrations.inputs import guard_inputs
 from integrations.litellm import llm_call, tool, tool_result
 
 
@@ -67,4 +68,4 @@ async def route(ctx: restate.Context, request: SupportRequest) -> str:
     raise restate.TerminalError("no answer after 5 model turns")
 
 
-app = restate.app([support])
+app = restate.app(guard_inputs([support]))  # bad or oversized bodies: a 4xx at once

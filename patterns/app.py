@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import restate
 
+from integrations.inputs import guard_inputs
+
 from .agent_routing import agent_router_service, remote_agent_router_service, specialist_services
 from .chaining import chaining_service
 from .chat import chat_object
@@ -79,4 +81,4 @@ DEFAULT_SERVICES: tuple[restate.Service | restate.VirtualObject, ...] = (
 )
 """Every default instance, in the order ``app`` serves them."""
 
-app = restate.app(services=list(DEFAULT_SERVICES))
+app = restate.app(services=guard_inputs(DEFAULT_SERVICES))

@@ -15,6 +15,7 @@ import restate
 from agents import Agent, ModelSettings, RunConfig, RunContextWrapper, Runner, function_tool
 from pydantic import BaseModel
 
+from integrations.inputs import guard_inputs
 from integrations.openai_agents import DurableModelCalls, raise_restate_errors
 
 MODEL = os.environ.get("AGENT_MODEL", "gpt-4o")
@@ -104,4 +105,4 @@ async def run(restate_context: restate.Context, message: str) -> str:
     return result.final_output
 
 
-app = restate.app([agent_service])
+app = restate.app(guard_inputs([agent_service]))  # bad or oversized bodies: a 4xx at once

@@ -18,11 +18,10 @@ import importlib.util
 import sys
 from pathlib import Path
 from types import ModuleType
-from typing import Any
 
 import restate
-from restate.serde import Serde
 
+from integrations.inputs import guard_inputs
 from integrations.streams import agent_events, with_events
 
 
@@ -93,30 +92,6 @@ services: list[restate.Service | restate.VirtualObject | restate.Workflow] = [
     rate_comparison_agent_service,
 ]
 
-
-
-class _EmptyBodyAsEmptyObject(Serde[Any]):
-    """Read a request without a body as ``{}``.
-
-    The SDK hands an empty body to a handler as ``None``, which would fail on ``prompt.message``
-    and be retried forever. As ``{}`` it gets the tour's default message, or, for a claim, a
-    validation error that fails the invocation at once.
-    """
-
-    def __init__(self, inner: Serde[Any]) -> None:
-        self.inner = inner
-
-    def deserialize(self, buf: bytes) -> Any:
-        return self.inner.deserialize(buf or b"{}")
-
-    def serialize(self, obj: Any) -> bytes:
-        return self.inner.serialize(obj)
-
-
-for _service in services:
-    for _handler in _service.handlers.values():
-        if _handler.arity == 2:  # handlers that take a request body
-            _handler.handler_io.input_serde = _EmptyBodyAsEmptyObject(_handler.handler_io.input_serde)
-
-# The topic object the Chat streams to, and the chat page + /events/<topic> on the same port
-app = with_events(restate.app(services=[*services, agent_events]))
+# The topic object the Chat streams to, and the chat page + /events/<topic> on the same port.
+# An empty body reads as {} (the tour's default message); bad bodies fail at once with a 4xx.
+app = with_events(restate.app(services=guard_inputs([*services, agent_events])))
