@@ -10,6 +10,7 @@ from typing import Any, Literal
 import litellm
 from pydantic import BaseModel, ValidationError
 
+from .._journal import journal_sized
 from ._messages import Message, normalise_messages
 from ._response import FunctionCall, LLMResponse, ToolCall, Usage
 from ._retry import call_with_retries, in_restate_step
@@ -99,7 +100,7 @@ async def llm_call(
 
     async def once() -> LLMResponse:
         raw = await litellm.acompletion(**request)
-        return _to_response(raw, response_format)
+        return journal_sized(_to_response(raw, response_format), "the step running llm_call")
 
     return await call_with_retries(once, max_attempts=None if in_restate_step() else max_attempts)
 

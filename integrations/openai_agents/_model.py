@@ -17,6 +17,7 @@ from agents.tool import Tool
 from openai.types.responses.response_prompt_param import ResponsePromptParam
 
 from .._context import running_context
+from .._journal import journal_limited
 from ..budget import TokenBudget
 from ..retry import StepRetry, run_step
 from ..tracing._steps import journal_step
@@ -124,7 +125,7 @@ class DurableModel(Model):
 
         step = f"LLM call: {self.name}"
         with journal_step(step):  # tags the model-call span with the step (integrations.tracing)
-            response = await run_step(ctx, step, call_model, self.retry, serde=_SERDE)
+            response = await run_step(ctx, step, call_model, self.retry, serde=journal_limited(step, _SERDE))
         if live is not None:
             live.journaled(response)
         if self.token_budget is not None:

@@ -16,6 +16,7 @@ from agents.tool import FunctionTool, ToolErrorFunction, function_tool
 from agents.util._types import MaybeAwaitable
 
 from .._context import running_context
+from .._journal import journal_limited
 from ..tracing._steps import journal_step
 from ._tool_errors import ToolStepFailed, raise_restate_errors
 
@@ -36,7 +37,9 @@ def _journaled(func: ToolFunction, step_name: str, max_attempts: int | None, on_
     """Run the whole body of ``func`` as one ``ctx.run`` step: its result is journaled."""
     hints = typing.get_type_hints(func)
     return_type = hints.get("return")
-    options: restate.RunOptions[Any] = restate.RunOptions(max_attempts=max_attempts, type_hint=return_type)
+    options: restate.RunOptions[Any] = restate.RunOptions(
+        max_attempts=max_attempts, type_hint=return_type, serde=journal_limited(step_name, type_hint=return_type)
+    )
 
     @functools.wraps(func)
     async def wrapper(*args: Any, **kwargs: Any) -> Any:
