@@ -14,7 +14,6 @@ is registered again right before its sweep, and the invocation table holds only 
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -24,7 +23,7 @@ from typing import Any
 import httpx
 import pytest
 
-from integrations.runtime import Ingress, RestateServer, Stack
+from integrations.runtime import Ingress, RestateServer, Stack, wait_until
 from integrations.runtime.serve import load_target
 from integrations.testing import ModelRequest, Reply, Responder, ScriptedModelServer, text
 
@@ -297,16 +296,20 @@ def wait_for_refusals(server: RestateServer, outcomes: list[Outcome]) -> dict[st
     retries (with its failure) or at the deadline."""
     ids = [o.invocation for o in outcomes if o.invocation]
     refused = {o.invocation for o in outcomes if o.invocation and not o.case.valid}
-    deadline = time.monotonic() + DEADLINE
-    while True:
-        rows = invocations(server, ids)
+    rows: dict[str, dict[str, Any]] = {}
+
+    def all_failed() -> bool:
+        rows.update(invocations(server, ids))
         looping = {i: r for i, r in rows.items() if retrying(r)}
         assert not looping, f"invocations retrying instead of failing: {looping}"
-        pending = [i for i in refused if rows.get(i, {}).get("status") != "completed"]
-        if not pending:
-            return rows
-        assert time.monotonic() < deadline, f"not failed after {DEADLINE:.0f}s: {[rows.get(i) for i in pending]}"
-        time.sleep(0.2)
+        return all(rows.get(i, {}).get("status") == "completed" for i in refused)
+
+    try:
+        wait_until(all_failed, timeout=DEADLINE, what="every bad request to fail", interval=0.2)
+    except TimeoutError:
+        pending = [rows.get(i) for i in refused if rows.get(i, {}).get("status") != "completed"]
+        raise AssertionError(f"not failed after {DEADLINE:.0f}s: {pending}") from None
+    return rows
 
 
 def failure_code(row: dict[str, Any]) -> int:
