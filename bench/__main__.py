@@ -55,16 +55,16 @@ def state_bytes(server: RestateServer, key: str, handler: str) -> tuple[int, int
     latest = server.query(
         f"SELECT id FROM sys_invocation WHERE target = 'BenchSession/{key}/{handler}' ORDER BY created_at DESC LIMIT 1"
     )
-    entries = server.query(
-        f"SELECT entry_type, raw_length FROM sys_journal WHERE id = '{latest[0]['id']}'"
-    )
+    entries = server.query(f"SELECT entry_type, raw_length FROM sys_journal WHERE id = '{latest[0]['id']}'")
     # an eager read journals the value in its command; a lazy read in the notification that completes it
     read = sum(
         int(e["raw_length"])
         for e in entries
         if e["entry_type"] in ("Command: GetEagerState", "Command: GetLazyState", "Notification: GetLazyState")
     )
-    held = server.query(f"SELECT sum(length(value)) AS n FROM state WHERE service_name = 'BenchSession' AND service_key = '{key}'")
+    held = server.query(
+        f"SELECT sum(length(value)) AS n FROM state WHERE service_name = 'BenchSession' AND service_key = '{key}'"
+    )
     return read, int(held[0].get("n") or 0)
 
 
@@ -105,27 +105,39 @@ def calls_and_sessions(args: argparse.Namespace, parts: set[str]) -> bool:
                 second.append(turn(f"{prefix}-new-{i}", 1))
             turns[layout] = (first, second, last)
             turn(f"{prefix}-probe", 0)  # a key that has had exactly one turn
-            sizes[layout] = (state_bytes(server, f"{prefix}-probe", handler), state_bytes(server, f"{prefix}-long", handler))
+            sizes[layout] = (
+                state_bytes(server, f"{prefix}-probe", handler),
+                state_bytes(server, f"{prefix}-long", handler),
+            )
 
     if call_ratio is not None:
         print(f"durable model call vs bare ctx.run ({args.calls} x 200 ms calls, median of {args.rounds}):")
-        print(f"  bare {statistics.median(bare) * 1000:.1f} ms, adapter {statistics.median(adapter) * 1000:.1f} ms, "
-              f"ratio {call_ratio:.3f}x (target <= 1.2x) {'OK' if call_ratio <= 1.2 else 'MISSED'}", flush=True)
+        print(
+            f"  bare {statistics.median(bare) * 1000:.1f} ms, adapter {statistics.median(adapter) * 1000:.1f} ms, "
+            f"ratio {call_ratio:.3f}x (target <= 1.2x) {'OK' if call_ratio <= 1.2 else 'MISSED'}",
+            flush=True,
+        )
     if not layouts:
         return call_ratio is None or call_ratio <= 1.2
-    print(f"session turn cost, turn {args.turns}+ vs turn 1 ({args.window * 2} alternating samples each; turn 2 for reference):")
+    print(
+        f"session turn cost, turn {args.turns}+ vs turn 1 ({args.window * 2} alternating samples each; turn 2 for reference):"
+    )
     ratios = {}
     for layout, (first, second, last) in turns.items():
         ratios[layout] = statistics.median(last) / statistics.median(first)
         target = TARGETS.get(layout.partition("+")[0], 1.2)
         first_ms, second_ms, last_ms = (statistics.median(times) * 1000 for times in (first, second, last))
         verdict = "OK" if ratios[layout] <= target else "MISSED"
-        print(f"  {layout:<15} turn 1 median {first_ms:.2f} ms (mean {statistics.mean(first) * 1000:.2f}), "
-              f"turn {args.turns}+ median {last_ms:.2f} ms (mean {statistics.mean(last) * 1000:.2f}), "
-              f"ratio of medians {ratios[layout]:.3f}x (target <= {target}x) {verdict}; "
-              f"vs turn 2 ({second_ms:.2f} ms) {last_ms / second_ms:.3f}x",
-              flush=True)
-    print("state per turn, turn 1 -> turn N+: bytes of state reads journaled; bytes of state the key holds (sent eagerly)")
+        print(
+            f"  {layout:<15} turn 1 median {first_ms:.2f} ms (mean {statistics.mean(first) * 1000:.2f}), "
+            f"turn {args.turns}+ median {last_ms:.2f} ms (mean {statistics.mean(last) * 1000:.2f}), "
+            f"ratio of medians {ratios[layout]:.3f}x (target <= {target}x) {verdict}; "
+            f"vs turn 2 ({second_ms:.2f} ms) {last_ms / second_ms:.3f}x",
+            flush=True,
+        )
+    print(
+        "state per turn, turn 1 -> turn N+: bytes of state reads journaled; bytes of state the key holds (sent eagerly)"
+    )
     for layout, ((read_1, held_1), (read_n, held_n)) in sizes.items():
         print(f"  {layout:<15} reads {read_1:>7,} -> {read_n:>7,} B; held {held_1:>7,} -> {held_n:>9,} B")
     return (call_ratio is None or call_ratio <= 1.2) and ratios.get(GATE, 0) <= 1.2

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 
 import restate
-
 from agents import Agent, ModelSettings, RunConfig
+
 from bench._agent_common import INSTRUCTIONS, MODEL, convert_body, time_body, weather_body
 from integrations.openai_agents import DurableRunner, durable_function_tool
 

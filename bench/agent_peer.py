@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import restate
+from agents import Agent, ModelSettings, RunConfig
 from restate.ext.openai import DurableRunner, durable_function_tool, restate_context
 
-from agents import Agent, ModelSettings, RunConfig
 from bench._agent_common import INSTRUCTIONS, MODEL, convert_body, time_body, weather_body
 
 

@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from agents import Agent, ModelSettings, RunConfig, Runner, function_tool
+
 from bench._agent_common import INSTRUCTIONS, MODEL, convert_body, time_body, weather_body
 
 

@@ -20,16 +20,36 @@ ANSWER = "The weather in Detroit is overcast, 3°C. " * 5
 
 def canned_response() -> ModelResponse:
     message = ResponseOutputMessage(
-        id="msg_1", type="message", role="assistant", status="completed",
+        id="msg_1",
+        type="message",
+        role="assistant",
+        status="completed",
         content=[ResponseOutputText(type="output_text", text=ANSWER, annotations=[])],
     )
-    return ModelResponse(output=[message], usage=Usage(requests=1, input_tokens=50, output_tokens=40, total_tokens=90), response_id="resp_1")
+    return ModelResponse(
+        output=[message],
+        usage=Usage(requests=1, input_tokens=50, output_tokens=40, total_tokens=90),
+        response_id="resp_1",
+    )
 
 
 class SimulatedModel(Model):
     """A model that takes SIMULATED_LATENCY and returns a fixed answer."""
 
-    async def get_response(self, system_instructions, input, model_settings, tools, output_schema, handoffs, tracing, *, previous_response_id, conversation_id, prompt) -> ModelResponse:
+    async def get_response(
+        self,
+        system_instructions,
+        input,
+        model_settings,
+        tools,
+        output_schema,
+        handoffs,
+        tracing,
+        *,
+        previous_response_id,
+        conversation_id,
+        prompt,
+    ) -> ModelResponse:
         await asyncio.sleep(SIMULATED_LATENCY)
         return canned_response()
 
@@ -41,10 +61,28 @@ class SummaryModel(Model):
     """The summariser of the compacted layout: answers at once with a summary of fixed size, so the
     figure shows the session's own cost (a real summary call is one model call per compaction)."""
 
-    async def get_response(self, system_instructions, input, model_settings, tools, output_schema, handoffs, tracing, *, previous_response_id, conversation_id, prompt) -> ModelResponse:
+    async def get_response(
+        self,
+        system_instructions,
+        input,
+        model_settings,
+        tools,
+        output_schema,
+        handoffs,
+        tracing,
+        *,
+        previous_response_id,
+        conversation_id,
+        prompt,
+    ) -> ModelResponse:
         message = ResponseOutputMessage(
-            id="msg_s", type="message", role="assistant", status="completed",
-            content=[ResponseOutputText(type="output_text", text="The user asked about the weather. " * 10, annotations=[])],
+            id="msg_s",
+            type="message",
+            role="assistant",
+            status="completed",
+            content=[
+                ResponseOutputText(type="output_text", text="The user asked about the weather. " * 10, annotations=[])
+            ],
         )
         return ModelResponse(output=[message], usage=Usage(), response_id="resp_s")
 
@@ -78,8 +116,16 @@ async def bare(ctx: restate.Context, calls: int) -> int:
 async def adapter(ctx: restate.Context, calls: int) -> int:
     for _ in range(calls):
         await durable.get_response(
-            "Be brief.", "What is the weather?", ModelSettings(), [], None, [], ModelTracing.DISABLED,
-            previous_response_id=None, conversation_id=None, prompt=None,
+            "Be brief.",
+            "What is the weather?",
+            ModelSettings(),
+            [],
+            None,
+            [],
+            ModelTracing.DISABLED,
+            previous_response_id=None,
+            conversation_id=None,
+            prompt=None,
         )
     return calls
 

@@ -29,7 +29,7 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -236,7 +236,7 @@ def watch_leadership(stack: Stack, ledger: Ledger, stop: threading.Event) -> Non
             for line in _ANSI.sub("", complete.decode(errors="replace")).splitlines():
                 match = _LEADER_EVENT.search(line)
                 if match:
-                    at = datetime.fromisoformat(match.group(1)).replace(tzinfo=timezone.utc).timestamp()
+                    at = datetime.fromisoformat(match.group(1)).replace(tzinfo=UTC).timestamp()
                     moments.append(at - offset)
         if moments:
             stop.wait(0.5)  # let the new leader's re-invocations start

@@ -66,7 +66,14 @@ def _variants(server: str, workers: int | None) -> list[Variant]:
         Variant("ours", "bench/agent_ours.py:app", "BenchOurs", server, workers),
         Variant("peer", "bench/agent_peer.py:app", "BenchPeer", server, workers),
         Variant("plain", "bench/agent_plain.py:app", None, server, workers),
-        Variant("ours/today", "bench/agent_ours.py:app", "BenchOursToday", "hypercorn", 1, {"BENCH_SERVICE": "BenchOursToday"}),
+        Variant(
+            "ours/today",
+            "bench/agent_ours.py:app",
+            "BenchOursToday",
+            "hypercorn",
+            1,
+            {"BENCH_SERVICE": "BenchOursToday"},
+        ),
     ]
 
 
@@ -154,13 +161,17 @@ def _journal(server: RestateServer, service: str) -> tuple[int, int] | None:
     )
     if not rows:
         return None
-    entries = server.query(f"SELECT count(*) AS n, sum(raw_length) AS bytes FROM sys_journal WHERE id = '{rows[0]['id']}'")
+    entries = server.query(
+        f"SELECT count(*) AS n, sum(raw_length) AS bytes FROM sys_journal WHERE id = '{rows[0]['id']}'"
+    )
     if not entries or not entries[0].get("n"):
         return None
     return int(entries[0]["n"]), int(entries[0].get("bytes") or 0)
 
 
-def run(*, server_kind: str, workers: int | None, rounds: int, runs: int, concurrent_rounds: int, log_dir: Path) -> list[Variant]:
+def run(
+    *, server_kind: str, workers: int | None, rounds: int, runs: int, concurrent_rounds: int, log_dir: Path
+) -> list[Variant]:
     """Start everything, measure, stop everything; the variants carry the figures."""
     variants = _variants(server_kind, workers)
     with ScriptedModelServer(scripted_reply) as model, RestateServer(base_dir=log_dir / "restate") as server:
@@ -208,11 +219,13 @@ def report(variants: list[Variant], runs: int) -> list[tuple[str, float, float, 
         f"peer comparison: 3-tool agent, {steps} model calls x {MODEL_LATENCY * 1000:.0f} ms "
         f"(floor {steps * MODEL_LATENCY * 1000:.0f} ms); {load()}"
     )
-    print(f"  {'variant':<30} {'sequential median':>17} {'min':>8} {'n':>3} | {runs} concurrent: {'wall':>8} {'errors':>6} {'median run':>10} | {'RSS/worker (peak)':>17} | journal/run")
+    print(
+        f"  {'variant':<30} {'sequential median':>17} {'min':>8} {'n':>3} | {runs} concurrent: {'wall':>8} {'errors':>6} {'median run':>10} | {'RSS/worker (peak)':>17} | journal/run"
+    )
     for v in variants:
-        median = statistics.median(v.latencies) if v.latencies else float("nan")
+        med = statistics.median(v.latencies) if v.latencies else float("nan")
         low = min(v.latencies) if v.latencies else float("nan")
-        wall = statistics.mean(w for w, _, _ in v.concurrent) if v.concurrent else float("nan")
+        wall_s = statistics.mean(w for w, _, _ in v.concurrent) if v.concurrent else float("nan")
         errors = sum(e for _, e, _ in v.concurrent)
         per_run = statistics.mean(m for _, _, m in v.concurrent) if v.concurrent else float("nan")
         rss = "/".join(f"{mb:.0f}" for mb in v.rss_mb) + " MB"
@@ -220,8 +233,8 @@ def report(variants: list[Variant], runs: int) -> list[tuple[str, float, float, 
             rss += f" (+{v.supervisor_mb:.0f})"
         journal = f"{v.journal[0]} entries, {v.journal[1]:,} B" if v.journal else "-"
         print(
-            f"  {v.label:<30} {_ms(median):>17} {_ms(low):>8} {len(v.latencies):>3} | {'':>{len(str(runs)) + 13}}"
-            f"{_ms(wall):>8} {errors:>6} {_ms(per_run):>10} | {rss:>17} | {journal}"
+            f"  {v.label:<30} {_ms(med):>17} {_ms(low):>8} {len(v.latencies):>3} | {'':>{len(str(runs)) + 13}}"
+            f"{_ms(wall_s):>8} {errors:>6} {_ms(per_run):>10} | {rss:>17} | {journal}"
         )
     print("  CPU ms per run (service / restate-server / harness incl. the scripted model):")
     for v in variants:

@@ -203,8 +203,9 @@ RULES: tuple[Rule, ...] = (
         kind=ErrorKind.CONTEXT_WINDOW_EXCEEDED,
         terminal=True,
         honours_retry_after=False,
-        test=lambda f: f.named("ContextWindowExceededError")
-        or (f.says(_CONTEXT_MARKERS) and f.status_in(None, 400, 413, 422)),
+        test=lambda f: (
+            f.named("ContextWindowExceededError") or (f.says(_CONTEXT_MARKERS) and f.status_in(None, 400, 413, 422))
+        ),
     ),
     Rule(
         matches="LiteLLM `ContentPolicyViolationError`, openai `ContentFilterFinishReasonError`; or 400 mentioning "
@@ -212,8 +213,10 @@ RULES: tuple[Rule, ...] = (
         kind=ErrorKind.CONTENT_POLICY,
         terminal=True,
         honours_retry_after=False,
-        test=lambda f: f.named("ContentPolicyViolationError", "ContentFilterFinishReasonError")
-        or (f.status == 400 and f.says(_POLICY_MARKERS)),
+        test=lambda f: (
+            f.named("ContentPolicyViolationError", "ContentFilterFinishReasonError")
+            or (f.status == 400 and f.says(_POLICY_MARKERS))
+        ),
     ),
     Rule(
         matches="LiteLLM `BudgetExceededError`",
@@ -497,9 +500,7 @@ def naming_step(step: str) -> Iterator[None]:
         _current_step.reset(token)
 
 
-def to_restate_error(
-    exc: BaseException, *, step: str | None = None, source: str = "model provider"
-) -> BaseException:
+def to_restate_error(exc: BaseException, *, step: str | None = None, source: str = "model provider") -> BaseException:
     """The exception to raise inside a journaled step in place of ``exc``.
 
     Terminal classes become ``TerminalError`` (no retry; the HTTP status is kept for 4xx). Retryable

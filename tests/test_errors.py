@@ -8,9 +8,9 @@ from datetime import timedelta
 
 import httpx
 import litellm
-from mcp.shared.exceptions import MCPError
 import openai
 import pytest
+from mcp.shared.exceptions import MCPError
 from restate.exceptions import RetryableError, TerminalError
 
 from integrations.errors import (
@@ -124,15 +124,18 @@ def test_http_errors_from_real_clients(
     assert verdict is not None, repr(exc)
     assert verdict.kind is kind, (repr(exc), verdict)
     assert verdict.status_code == reply.status
-    assert verdict.terminal == (kind in {
-        ErrorKind.AUTHENTICATION,
-        ErrorKind.PERMISSION,
-        ErrorKind.MODEL_NOT_FOUND,
-        ErrorKind.CONTEXT_WINDOW_EXCEEDED,
-        ErrorKind.CONTENT_POLICY,
-        ErrorKind.BAD_REQUEST,
-        ErrorKind.QUOTA_EXHAUSTED,
-    })
+    assert verdict.terminal == (
+        kind
+        in {
+            ErrorKind.AUTHENTICATION,
+            ErrorKind.PERMISSION,
+            ErrorKind.MODEL_NOT_FOUND,
+            ErrorKind.CONTEXT_WINDOW_EXCEEDED,
+            ErrorKind.CONTENT_POLICY,
+            ErrorKind.BAD_REQUEST,
+            ErrorKind.QUOTA_EXHAUSTED,
+        }
+    )
     assert verdict.retry_after == (timedelta(seconds=retry_after) if retry_after is not None else None)
     assert len(model.requests) == 1  # the clients' own retries were off
 
@@ -161,9 +164,7 @@ def test_connection_refused_from_real_clients(client: str) -> None:
 
 def test_litellm_headers_without_a_response_still_give_retry_after() -> None:
     """LiteLLM may keep the provider's headers only in ``litellm_response_headers``."""
-    exc = litellm.RateLimitError(
-        "slow down", llm_provider="anthropic", model="claude", headers={"retry-after": "7"}
-    )
+    exc = litellm.RateLimitError("slow down", llm_provider="anthropic", model="claude", headers={"retry-after": "7"})
     assert retry_after_of(exc) == timedelta(seconds=7)
     verdict = classify_provider_error(exc)
     assert verdict is not None and verdict.kind is ErrorKind.RATE_LIMIT
@@ -290,8 +291,10 @@ def test_retryable_error_without_retry_after_is_a_plain_exception_naming_the_ste
     assert isinstance(translated, TransientProviderError) and not isinstance(translated, RetryableError)
     assert translated.verdict.kind is ErrorKind.SERVER_ERROR
     # Restate records repr(exc) for a plain exception: it must read as the message.
-    assert repr(translated) == str(translated) == (
-        "step 'LLM call: gpt-4o': model provider error (server_error, HTTP 500), retryable: boom"
+    assert (
+        repr(translated)
+        == str(translated)
+        == ("step 'LLM call: gpt-4o': model provider error (server_error, HTTP 500), retryable: boom")
     )
     assert to_restate_error(translated) is translated  # translating twice changes nothing
 

@@ -2,8 +2,9 @@
 session memory.
 
 ```python
-result = await Runner.run(agent, input=message, context=ctx,
-    run_config=RunConfig(model="gpt-4o", model_provider=DurableModelCalls(ctx)))
+result = await Runner.run(
+    agent, input=message, context=ctx, run_config=RunConfig(model="gpt-4o", model_provider=DurableModelCalls(ctx))
+)
 result = await DurableRunner.run(agent, message, context=ctx)  # also MCP servers and approvals
 ```
 """

@@ -190,7 +190,9 @@ def _text_of(content: Any) -> str:
     if isinstance(content, str):
         return content
     if isinstance(content, list):
-        return " ".join(str(part.get("text") or part.get("refusal") or "") for part in content if isinstance(part, dict))
+        return " ".join(
+            str(part.get("text") or part.get("refusal") or "") for part in content if isinstance(part, dict)
+        )
     return "" if content is None else str(content)
 
 

@@ -16,6 +16,7 @@ task groups require. After a service crash the new process simply connects again
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import weakref
 from collections.abc import Awaitable, Callable
@@ -36,8 +37,8 @@ from mcp.types import (
     ListResourcesResult,
     ListResourceTemplatesResult,
     ReadResourceResult,
+    Tool as MCPTool,
 )
-from mcp.types import Tool as MCPTool
 from pydantic import TypeAdapter
 from restate.serde import Serde
 
@@ -157,10 +158,9 @@ class _Connection:
         try:
             await stop.wait()
         finally:
-            try:
+            # a broken transport may fail its own cleanup; the next connect starts afresh
+            with contextlib.suppress(Exception):
                 await self.server.cleanup()  # type: ignore[no-untyped-call]  # the SDK leaves it unannotated
-            except Exception:  # a broken transport may fail its own cleanup; the next connect starts afresh
-                pass
 
     async def close(self) -> None:
         owner, stop = self._owner, self._stop

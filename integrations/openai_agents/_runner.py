@@ -29,8 +29,8 @@ from agents.models.interface import Model
 from agents.result import RunResult, RunResultStreaming
 from agents.run import DEFAULT_MAX_TURNS
 from agents.run_config import CallModelData, CallModelInputFilter, ModelInputData, ToolExecutionConfig
-from agents.run_error_handlers import RunErrorHandlers
 from agents.run_context import RunContextWrapper
+from agents.run_error_handlers import RunErrorHandlers
 from agents.run_state import RunState
 from agents.util._types import MaybeAwaitable
 

@@ -28,7 +28,7 @@ import dataclasses
 import json
 import logging
 import typing
-from functools import lru_cache
+from functools import cache
 from typing import Any, get_args, get_origin
 
 from agents.items import ModelResponse, TResponseOutputItem
@@ -150,7 +150,7 @@ def _problems(cls: type[BaseModel], data: dict[str, Any]) -> str:
     return "no error against its own class"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _item_classes() -> dict[str, type[BaseModel]]:
     """Output item ``type`` tag -> the class this SDK decodes it into."""
     union = TResponseOutputItem
@@ -160,7 +160,7 @@ def _item_classes() -> dict[str, type[BaseModel]]:
     for cls in get_args(union):
         field = cls.model_fields.get("type")
         if field is not None and get_origin(field.annotation) is typing.Literal:
-            classes.update({tag: cls for tag in get_args(field.annotation)})
+            classes.update(dict.fromkeys(get_args(field.annotation), cls))
     return classes
 
 

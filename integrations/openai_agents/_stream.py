@@ -72,11 +72,15 @@ async def replay_as_stream(response: ModelResponse, model_name: str) -> AsyncIte
         type="response.created", response=_response_object(response, model_name, completed=False), sequence_number=seq()
     )
     for index, item in enumerate(response.output):
-        yield ResponseOutputItemAddedEvent(type="response.output_item.added", item=item, output_index=index, sequence_number=seq())
+        yield ResponseOutputItemAddedEvent(
+            type="response.output_item.added", item=item, output_index=index, sequence_number=seq()
+        )
         if isinstance(item, ResponseOutputMessage):
             for part_index, part in enumerate(item.content):
                 common: _PartPosition = {"item_id": item.id, "output_index": index, "content_index": part_index}
-                yield ResponseContentPartAddedEvent(type="response.content_part.added", part=part, sequence_number=seq(), **common)
+                yield ResponseContentPartAddedEvent(
+                    type="response.content_part.added", part=part, sequence_number=seq(), **common
+                )
                 if isinstance(part, ResponseOutputText):
                     yield ResponseTextDeltaEvent(
                         type="response.output_text.delta", delta=part.text, logprobs=[], sequence_number=seq(), **common
@@ -84,8 +88,14 @@ async def replay_as_stream(response: ModelResponse, model_name: str) -> AsyncIte
                     yield ResponseTextDoneEvent(
                         type="response.output_text.done", text=part.text, logprobs=[], sequence_number=seq(), **common
                     )
-                yield ResponseContentPartDoneEvent(type="response.content_part.done", part=part, sequence_number=seq(), **common)
-        yield ResponseOutputItemDoneEvent(type="response.output_item.done", item=item, output_index=index, sequence_number=seq())
+                yield ResponseContentPartDoneEvent(
+                    type="response.content_part.done", part=part, sequence_number=seq(), **common
+                )
+        yield ResponseOutputItemDoneEvent(
+            type="response.output_item.done", item=item, output_index=index, sequence_number=seq()
+        )
     yield ResponseCompletedEvent(
-        type="response.completed", response=_response_object(response, model_name, completed=True), sequence_number=seq()
+        type="response.completed",
+        response=_response_object(response, model_name, completed=True),
+        sequence_number=seq(),
     )

@@ -1,7 +1,8 @@
 """Run a real restate-server and serve Restate apps: the ``durable-agents`` command and the tests.
 
 - :class:`RestateServer`: one restate-server process on ports of our choosing (binary: see ``_binary``);
-- :class:`ServiceProcess` / :class:`Stack`: an app served (granian or hypercorn, N workers) in a killable process, registered;
+- :class:`ServiceProcess` / :class:`Stack`: an app served (granian or hypercorn, N workers) in a killable
+  process, registered;
 - :class:`Ingress`: a small client for calls, sends, attaches and awakeables;
 - :func:`resolve_target` / :class:`LaunchSpec`: what ``durable-agents up|serve TARGET`` runs
   (``file.py:app``, ``package.module:app``, or an app's ``launch.toml``).

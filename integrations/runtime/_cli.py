@@ -326,10 +326,16 @@ def build_parser(prog: str = "durable-agents") -> argparse.ArgumentParser:
     serve_parser.add_argument("--port", type=int, default=9080)
     for command in (up_parser, serve_parser):
         command.add_argument(
-            "--workers", type=_positive, default=None, help="service worker processes on one port (default: one per CPU)"
+            "--workers",
+            type=_positive,
+            default=None,
+            help="service worker processes on one port (default: one per CPU)",
         )
         command.add_argument(
-            "--server", choices=SERVERS, default="auto", help="HTTP/2 server (default: granian if installed, else hypercorn)"
+            "--server",
+            choices=SERVERS,
+            default="auto",
+            help="HTTP/2 server (default: granian if installed, else hypercorn)",
         )
     return parser
 

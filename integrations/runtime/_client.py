@@ -50,9 +50,7 @@ class Ingress:
         idempotency_key: str | None = None,
     ) -> Any:
         headers = {"idempotency-key": idempotency_key} if idempotency_key else {}
-        response = self._client.post(
-            self.url + self._path(service, handler, key), json=payload, headers=headers
-        )
+        response = self._client.post(self.url + self._path(service, handler, key), json=payload, headers=headers)
         return self._answer(response)
 
     def send(

@@ -92,10 +92,10 @@ class RestateCluster:
             ]
         )
 
-    def start(self) -> "RestateCluster":
+    def start(self) -> RestateCluster:
         """Start every node, then wait until each one's admin API and ingress are healthy."""
         self.base_dir.mkdir(parents=True, exist_ok=True)
-        for index, node in enumerate(self.nodes):
+        for index in range(len(self.nodes)):
             (self.base_dir / f"node-{index + 1}.toml").write_text(self.config(index))
         try:
             for node in self.nodes:
@@ -155,7 +155,7 @@ class RestateCluster:
         if self._owns_dir:
             shutil.rmtree(self.base_dir, ignore_errors=True)
 
-    def __enter__(self) -> "RestateCluster":
+    def __enter__(self) -> RestateCluster:
         return self.start()
 
     def __exit__(

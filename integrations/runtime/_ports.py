@@ -22,9 +22,7 @@ def port_open(port: int, host: str = "127.0.0.1") -> bool:
         return False
 
 
-def wait_until(
-    condition: Callable[[], bool], *, timeout: float, what: str, interval: float = 0.05
-) -> None:
+def wait_until(condition: Callable[[], bool], *, timeout: float, what: str, interval: float = 0.05) -> None:
     """Poll ``condition`` until it is true, or raise TimeoutError naming ``what``."""
     deadline = time.monotonic() + timeout
     while True:

@@ -126,9 +126,7 @@ class RestateServer:
 
     def _healthy(self) -> bool:
         if self._process is not None and self._process.poll() is not None:
-            raise RuntimeError(
-                f"restate-server exited with {self._process.returncode}; log: {self.log_path}"
-            )
+            raise RuntimeError(f"restate-server exited with {self._process.returncode}; log: {self.log_path}")
         try:
             admin = httpx.get(f"{self.admin_url}/health", timeout=1)
             ingress = httpx.get(f"{self.ingress_url}/restate/health", timeout=1)
@@ -138,9 +136,7 @@ class RestateServer:
 
     def register(self, uri: str) -> dict[str, Any]:
         """Register (or force-update) the deployment at ``uri``; return the admin API's answer."""
-        response = httpx.post(
-            f"{self.admin_url}/deployments", json={"uri": uri, "force": True}, timeout=30
-        )
+        response = httpx.post(f"{self.admin_url}/deployments", json={"uri": uri, "force": True}, timeout=30)
         if response.status_code >= 300:
             raise RuntimeError(f"registering {uri} failed: {response.status_code} {response.text}")
         answer: dict[str, Any] = response.json()

@@ -1,4 +1,6 @@
-"""A Restate app served (granian or hypercorn, one or more workers) in its own process, so it can be killed and restarted."""
+"""A Restate app served (granian or hypercorn, one or more workers) in its own process.
+
+Its own process, so a test can kill and restart it like a crash."""
 
 from __future__ import annotations
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import importlib
 import importlib.util
 import logging
@@ -33,8 +34,9 @@ import os
 import signal
 import socket
 import sys
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from multiprocessing.connection import wait as wait_for_sentinels
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
@@ -160,7 +162,7 @@ def _hypercorn_worker(target: str, host: str, port: int) -> None:
     asyncio.run(_serve_hypercorn(app, f"fd://{sock.fileno()}"))
 
 
-def _supervise(workers: list[multiprocessing.Process]) -> int:
+def _supervise(workers: Sequence[BaseProcess]) -> int:
     """Wait for a stop signal or a worker's own exit; stop them all; return the exit code."""
     stopping = False
     supervisor = os.getpid()
@@ -229,10 +231,9 @@ def _granian_app(target: str) -> _App:
         nonlocal glued
         if not glued:
             glued = True
-            try:
+            # not the main thread (NotImplementedError, RuntimeError, ValueError): nothing to glue
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 _on_sigterm(asyncio.get_running_loop(), stop_worker)
-            except (NotImplementedError, RuntimeError, ValueError):  # not the main thread: nothing to glue
-                pass
         await app(scope, receive, send)
 
     return served
@@ -289,7 +290,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=9080)
     parser.add_argument("--workers", type=int, default=None, help="worker processes (default: the CPUs we may use)")
-    parser.add_argument("--server", choices=SERVERS, default="auto", help="HTTP/2 server (default: granian if installed)")
+    parser.add_argument(
+        "--server", choices=SERVERS, default="auto", help="HTTP/2 server (default: granian if installed)"
+    )
     return parser
 
 

@@ -303,7 +303,7 @@ class _AttemptPublisher:
                     return
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # noqa: BLE001 - never fail the model call because its audience is unreachable
+        except Exception as exc:
             log.warning("events of %s on topic %s not published: %s", step.step, step.topic, exc)
 
 

@@ -44,8 +44,12 @@ def test_denver_keeps_retrying_until_the_line_is_removed_and_the_service_restart
         invocation = stack.ingress.send("agent", "run", "What is the weather in Denver?")
 
         def failures() -> int:
-            rows = restate_server.query(f"SELECT retry_count, last_failure FROM sys_invocation WHERE id = '{invocation}'")
-            return int(rows[0].get("retry_count") or 0) if rows and "simulated" in str(rows[0].get("last_failure")) else 0
+            rows = restate_server.query(
+                f"SELECT retry_count, last_failure FROM sys_invocation WHERE id = '{invocation}'"
+            )
+            return (
+                int(rows[0].get("retry_count") or 0) if rows and "simulated" in str(rows[0].get("last_failure")) else 0
+            )
 
         wait_until(lambda: failures() >= 2, timeout=60, what="Denver retries")
         assert restate_server.invocation_status(invocation) != "completed"
@@ -70,10 +74,26 @@ def test_main_command_demo_answers_offline(tmp_path) -> None:
     ports = [str(free_port()) for _ in range(3)]
     env = {k: v for k, v in __import__("os").environ.items() if k != "OPENAI_API_KEY"}
     result = subprocess.run(
-        [sys.executable, "-m", "integrations.runtime.launch", "quickstart", "--demo",
-         "--ingress-port", ports[0], "--admin-port", ports[1], "--service-port", ports[2],
-         "--data-dir", str(tmp_path / "data")],
-        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=180,
+        [
+            sys.executable,
+            "-m",
+            "integrations.runtime.launch",
+            "quickstart",
+            "--demo",
+            "--ingress-port",
+            ports[0],
+            "--admin-port",
+            ports[1],
+            "--service-port",
+            ports[2],
+            "--data-dir",
+            str(tmp_path / "data"),
+        ],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "OFFLINE MODE" in result.stdout

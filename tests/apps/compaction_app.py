@@ -52,7 +52,9 @@ def drop_policy() -> DropOldest:
 
 
 async def _turn(ctx: ObjectContext, message: str, session: RestateSession) -> str:
-    result = await DurableRunner.run(assistant, message, context=ctx, run_config=RunConfig(model="gpt-4o"), session=session)
+    result = await DurableRunner.run(
+        assistant, message, context=ctx, run_config=RunConfig(model="gpt-4o"), session=session
+    )
     return result.final_output
 
 

@@ -62,7 +62,7 @@ def _points() -> list[str]:
         points += [f"model{turn}:call", f"model{turn}:answered", f"model{turn}:journaled"]
         if turn <= len(TOOLS):
             points += [f"tool{turn}:before", f"tool{turn}:inside", f"tool{turn}:after"]
-    return points + ["end"]
+    return [*points, "end"]
 
 
 POINTS: list[str] = _points()
@@ -301,4 +301,3 @@ def script(*, max_delay: float = 0.0) -> Callable[[ModelRequest], Reply]:
 def expected_answer(tag: str) -> str:
     """What a crash-free run tagged ``tag`` answers (checked against a real crash-free run)."""
     return "trip planned: " + "; ".join(f"{name}({tag}) ok" for name in TOOLS)
-

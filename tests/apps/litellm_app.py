@@ -47,9 +47,7 @@ async def route(ctx: restate.Context, prompt: Prompt) -> str | None:
         {"role": "user", "content": prompt.message},
     ]
     while True:
-        response = await ctx.run_typed(
-            "LLM call", llm_call, RunOptions(max_attempts=3), messages=messages, tools=TOOLS
-        )
+        response = await ctx.run_typed("LLM call", llm_call, RunOptions(max_attempts=3), messages=messages, tools=TOOLS)
         messages.append(response.model_dump())
         if not response.tool_calls:
             return response.content

@@ -12,6 +12,7 @@ SDK, ASGI server) is unchanged: only the interpreter's import work is shared, as
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -63,7 +64,7 @@ def zygote(target: str, port: str, control_dir: str) -> None:
             code = 0
             try:
                 main([target, "--port", port])
-            except BaseException:  # noqa: BLE001 - a child must never return into the zygote loop
+            except BaseException:
                 traceback.print_exc()
                 code = 1
             finally:
@@ -102,7 +103,7 @@ class WarmService:
     def uri(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> "WarmService":
+    def start(self) -> WarmService:
         self._serial += 1
         (self.control / f"go-{self._serial}").touch()
         pid_file = self.control / f"pid-{self._serial}"
@@ -120,10 +121,8 @@ class WarmService:
         """SIGKILL the serving process: it dies mid-step, like a crash."""
         pid, self._pid = self._pid, None
         if pid is not None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         wait_until(lambda: not port_open(self.port), timeout=15, what=f"port {self.port} to close")
 
     def stop(self) -> None:

@@ -94,8 +94,10 @@ APPS = {
     "examples": App(
         EXAMPLES,
         None,  # the examples have no offline model of their own: the echo model answers
-        (Probe("Chat", "message", {"message": "still there?"}, "still there?", keyed=True),
-         Probe("SupportAgent", "route", {"message": "still there?"}, "still there?")),
+        (
+            Probe("Chat", "message", {"message": "still there?"}, "still there?", keyed=True),
+            Probe("SupportAgent", "route", {"message": "still there?"}, "still there?"),
+        ),
     ),
 }
 
@@ -125,8 +127,13 @@ def discover(server: RestateServer, deployment_ids: set[str]) -> list[Handler]:
     """Every handler of the services the server routes to ``deployment_ids``."""
     services = httpx.get(f"{server.admin_url}/services", timeout=30).json()["services"]
     found = [
-        Handler(service["name"], service["ty"], handler["name"],
-                takes_input=handler.get("input_description") != "none", schema=handler.get("input_json_schema", {}))
+        Handler(
+            service["name"],
+            service["ty"],
+            handler["name"],
+            takes_input=handler.get("input_description") != "none",
+            schema=handler.get("input_json_schema", {}),
+        )
         for service in services
         if service["deployment_id"] in deployment_ids
         for handler in service["handlers"]
@@ -185,7 +192,9 @@ class Case:
         model has defaults for every field (an empty body reads as ``{}``), or that takes any JSON."""
         schema = _resolve(self.handler.schema, self.handler.schema)
         return self.kind == "empty body" and (
-            not self.handler.takes_input or not schema or (schema.get("type") == "object" and not schema.get("required"))
+            not self.handler.takes_input
+            or not schema
+            or (schema.get("type") == "object" and not schema.get("required"))
         )
 
     @property
@@ -249,7 +258,7 @@ def served_apps(sweep_server: RestateServer, tmp_path_factory: pytest.TempPathFa
         return Served(Stack(sweep_server, list(app.targets), env=env, log_dir=logs / name).start(), model)
 
     with ThreadPoolExecutor(len(APPS)) as pool:
-        served = dict(zip(APPS, pool.map(serve, APPS)))
+        served = dict(zip(APPS, pool.map(serve, APPS), strict=False))
     yield served
     with ThreadPoolExecutor(len(served)) as pool:
         list(pool.map(lambda s: (s.stack.stop(), s.model.stop()), served.values()))

@@ -77,7 +77,7 @@ def test_runs_survive_the_death_of_a_node(cluster: RestateCluster, tmp_path: Pat
         for tag, _ in RUNS:
             rig.release(tag)
 
-        for tag, point in RUNS:
+        for tag, _point in RUNS:
             outcome = rig.finish(tag, invocations[tag])
             assert outcome.reached >= (2 if tag in moved else 1), outcome
             assert_invariants(tag, outcome)

@@ -22,7 +22,7 @@ from ._rig import CrashRig, effects_expected, requests_expected
 TAG = "upgrade"
 
 
-@pytest.fixture()
+@pytest.fixture
 def rig(any_server: RestateServer, tmp_path: Path):
     rig = CrashRig(any_server, tmp_path)
     yield rig

@@ -40,5 +40,5 @@ def test_a_request_after_its_response_was_journaled_is_flagged(tmp_path: Path) -
 def test_an_effect_after_its_result_was_journaled_is_flagged(tmp_path: Path) -> None:
     lines = [f"effect:{TOOLS[1]}:t@1.0", f"effect:{TOOLS[1]}:t@2.0", f"journaled:{TOOLS[1]}:t@3.0"]
     assert _rig(tmp_path, lines, []).outcome("t", "a").rerun_after_journaled == []  # re-ran before: allowed
-    late = _rig(tmp_path, lines + [f"effect:{TOOLS[1]}:t@4.0"], []).outcome("t", "a")
+    late = _rig(tmp_path, [*lines, f"effect:{TOOLS[1]}:t@4.0"], []).outcome("t", "a")
     assert late.rerun_after_journaled == [TOOLS[1]] and late.effect_runs[TOOLS[1]] == 3

@@ -101,7 +101,7 @@ def stacks(restate_server: RestateServer, tmp_path_factory: pytest.TempPathFacto
     model.stop()
 
 
-@pytest.fixture()
+@pytest.fixture
 def served(stacks: Stacks, restate_server: RestateServer) -> Stacks:
     stacks.model.reset(scripted)
     return stacks
@@ -178,7 +178,9 @@ def test_journal_limited_keeps_the_serde_run_typed_would_choose(monkeypatch: pyt
     monkeypatch.setenv(MAX_STEP_BYTES_ENV, "20")
     with pytest.raises(TerminalError) as failure:
         serde.serialize(Weather(city="Llanfairpwllgwyngyll"))
-    assert failure.value.message.startswith("step 'Tool: weather' produced 31 bytes (0.0 MiB) of output, more than the 20")
+    assert failure.value.message.startswith(
+        "step 'Tool: weather' produced 31 bytes (0.0 MiB) of output, more than the 20"
+    )
 
 
 def test_journal_sized_checks_only_inside_a_handler(monkeypatch: pytest.MonkeyPatch) -> None:

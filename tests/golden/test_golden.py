@@ -58,13 +58,13 @@ def assert_contains(golden: Any, today: Any, where: str = "") -> None:
             assert_contains(value, today[key], f"{where}.{key}")
     elif isinstance(golden, list):
         assert isinstance(today, list) and len(today) == len(golden), where
-        for index, (old, new) in enumerate(zip(golden, today)):
+        for index, (old, new) in enumerate(zip(golden, today, strict=False)):
             assert_contains(old, new, f"{where}[{index}]")
     else:
         assert golden == today, f"{where}: {golden!r} != {today!r}"
 
 
-@pytest.fixture()
+@pytest.fixture
 def no_lenient_warnings(caplog: pytest.LogCaptureFixture):
     caplog.set_level(logging.WARNING)
     yield
@@ -146,7 +146,10 @@ class RecordingModel(Model):
     ) -> ModelResponse:
         self.inputs.append(list(input) if isinstance(input, list) else [{"role": "user", "content": input}])
         message = ResponseOutputMessage(
-            id="msg_next", type="message", role="assistant", status="completed",
+            id="msg_next",
+            type="message",
+            role="assistant",
+            status="completed",
             content=[ResponseOutputText(type="output_text", text="next answer", annotations=[])],
         )
         return ModelResponse(output=[message], usage=Usage(), response_id=None)

@@ -32,7 +32,7 @@ def golden(stem: str) -> Any:
     return json.loads((CURRENT / f"{stem}.json").read_text())["payload"]
 
 
-@pytest.fixture()
+@pytest.fixture
 def warnings_(caplog: pytest.LogCaptureFixture):
     """The lenient-decoding warnings logged during the test (the logged-once memory starts empty)."""
     agents_serde._warned.clear()

@@ -103,7 +103,9 @@ def _ask(stack, prompt: str, max_attempts: int = 3):
     return stack.ingress.call("LitellmProbe", "ask", {"prompt": prompt, "max_attempts": max_attempts})
 
 
-def test_authentication_error_is_terminal_after_one_request(restate_server: RestateServer, stack_on, model: ScriptedModelServer) -> None:
+def test_authentication_error_is_terminal_after_one_request(
+    restate_server: RestateServer, stack_on, model: ScriptedModelServer
+) -> None:
     model.enqueue(error(401, "Incorrect API key provided"))
     stack = stack_on(restate_server)
 
@@ -115,10 +117,10 @@ def test_authentication_error_is_terminal_after_one_request(restate_server: Rest
     assert len(model.requests) == 1  # no client retries, no Restate retries
 
 
-def test_context_window_exceeded_is_terminal(restate_server: RestateServer, stack_on, model: ScriptedModelServer) -> None:
-    model.enqueue(
-        error(400, "This model's maximum context length is 128000 tokens.", code="context_length_exceeded")
-    )
+def test_context_window_exceeded_is_terminal(
+    restate_server: RestateServer, stack_on, model: ScriptedModelServer
+) -> None:
+    model.enqueue(error(400, "This model's maximum context length is 128000 tokens.", code="context_length_exceeded"))
     stack = stack_on(restate_server)
 
     with pytest.raises(IngressError) as failure:
@@ -128,7 +130,9 @@ def test_context_window_exceeded_is_terminal(restate_server: RestateServer, stac
     assert len(model.requests) == 1
 
 
-def test_rate_limit_retry_after_sets_the_next_attempt(restate_server: RestateServer, stack_on, model: ScriptedModelServer) -> None:
+def test_rate_limit_retry_after_sets_the_next_attempt(
+    restate_server: RestateServer, stack_on, model: ScriptedModelServer
+) -> None:
     model.enqueue(error(429, "Rate limit reached", retry_after=2), text("after the wait"))
     stack = stack_on(restate_server)
 
@@ -138,7 +142,9 @@ def test_rate_limit_retry_after_sets_the_next_attempt(restate_server: RestateSer
     assert second.received_at - first.received_at >= 2.0
 
 
-def test_server_errors_are_retried_until_success(restate_server: RestateServer, stack_on, model: ScriptedModelServer) -> None:
+def test_server_errors_are_retried_until_success(
+    restate_server: RestateServer, stack_on, model: ScriptedModelServer
+) -> None:
     model.enqueue(error(500, "boom"), error(502, "bad gateway"), text("recovered"))
     stack = stack_on(restate_server)
 
@@ -147,7 +153,9 @@ def test_server_errors_are_retried_until_success(restate_server: RestateServer, 
     assert len(model.requests) == 3  # no Retry-After: the step's own backoff decided the delays
 
 
-def test_exhausted_attempts_become_terminal(restate_server: RestateServer, stack_on, model: ScriptedModelServer) -> None:
+def test_exhausted_attempts_become_terminal(
+    restate_server: RestateServer, stack_on, model: ScriptedModelServer
+) -> None:
     model.responder = lambda request: error(503, "overloaded, try later")
     stack = stack_on(restate_server)
 

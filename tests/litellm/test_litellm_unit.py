@@ -45,17 +45,28 @@ class Ticket(BaseModel):
 def test_tool_and_tool_result_shapes() -> None:
     assert tool("ping", "Check liveness") == {
         "type": "function",
-        "function": {"name": "ping", "description": "Check liveness", "parameters": {"type": "object", "properties": {}}},
+        "function": {
+            "name": "ping",
+            "description": "Check liveness",
+            "parameters": {"type": "object", "properties": {}},
+        },
     }
     schema = Ticket.model_json_schema()
     assert tool("file", "File a ticket", schema)["function"]["parameters"] == schema
 
     assert tool_result("call_1", "ping", "pong") == {
-        "role": "tool", "tool_call_id": "call_1", "name": "ping", "content": "pong",
+        "role": "tool",
+        "tool_call_id": "call_1",
+        "name": "ping",
+        "content": "pong",
     }
-    assert json.loads(tool_result("call_2", "db", {"plan": "pro", "seats": 3})["content"]) == {"plan": "pro", "seats": 3}
+    assert json.loads(tool_result("call_2", "db", {"plan": "pro", "seats": 3})["content"]) == {
+        "plan": "pro",
+        "seats": 3,
+    }
     assert json.loads(tool_result("call_3", "file", Ticket(title="x", priority=1))["content"]) == {
-        "title": "x", "priority": 1,
+        "title": "x",
+        "priority": 1,
     }
 
 

@@ -32,6 +32,8 @@ class FakeObjectContext:
     def clear(self, name: str) -> None:
         self.state.pop(name, None)
 
-    async def run_typed(self, name: str, action: Callable[..., Awaitable[Any]], options: Any = None, **kwargs: Any) -> Any:
+    async def run_typed(
+        self, name: str, action: Callable[..., Awaitable[Any]], options: Any = None, **kwargs: Any
+    ) -> Any:
         self.runs.append(name)
         return await action(**kwargs)

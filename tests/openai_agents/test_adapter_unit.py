@@ -85,8 +85,16 @@ async def test_durable_model_outside_restate_fails_clearly() -> None:
     model = DurableModel(SimulatedModel())
     with pytest.raises(RuntimeError, match="outside a Restate handler"):
         await model.get_response(
-            None, "hi", ModelSettings(), [], None, [], ModelTracing.DISABLED,
-            previous_response_id=None, conversation_id=None, prompt=None,
+            None,
+            "hi",
+            ModelSettings(),
+            [],
+            None,
+            [],
+            ModelTracing.DISABLED,
+            previous_response_id=None,
+            conversation_id=None,
+            prompt=None,
         )
     with pytest.raises(TypeError, match="already durable"):
         DurableModel(model)

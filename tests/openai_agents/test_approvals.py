@@ -19,7 +19,7 @@ APP = "tests/apps/approvals_app.py:app"
 DEFAULT_REJECTION = "Tool execution was not approved."
 
 
-@pytest.fixture()
+@pytest.fixture
 def stack(any_server: RestateServer, serve, model_server: ScriptedModelServer):
     # the printed commands then point at this server's ingress, so the test can run them as printed
     return serve(any_server, APP, model=model_server, env={"RESTATE_INGRESS_URL": any_server.ingress_url})
@@ -27,6 +27,7 @@ def stack(any_server: RestateServer, serve, model_server: ScriptedModelServer):
 
 def notified(effects: Effects, count: int = 1) -> list[tuple[str, str, str]]:
     """(tool, arguments, awakeable id) of each approval request the hook saw, once ``count`` arrived."""
+
     def requests() -> list[tuple[str, str, str]]:
         entries = [line.split(":", 1)[1] for line in effects.lines() if line.startswith("notify:")]
         parsed = []

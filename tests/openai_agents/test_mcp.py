@@ -19,7 +19,7 @@ from ..conftest import APPS, REPO_ROOT, Effects
 APP = "tests/apps/mcp_app.py:app"
 
 
-@pytest.fixture()
+@pytest.fixture
 def mcp_http_url(effects: Effects) -> Iterator[str]:
     """The test MCP server over streamable HTTP, in its own process (it outlives service kills)."""
     port = free_port()
@@ -39,7 +39,7 @@ def mcp_http_url(effects: Effects) -> Iterator[str]:
         process.wait(timeout=15)
 
 
-@pytest.fixture()
+@pytest.fixture
 def stack(any_server: RestateServer, serve, model_server: ScriptedModelServer, mcp_http_url: str):
     return serve(any_server, APP, model=model_server, env={"MCP_HTTP_URL": mcp_http_url})
 

@@ -14,7 +14,7 @@ from integrations.testing import ModelRequest, Reply, ScriptedModelServer, text,
 APP = "tests/apps/replay_features_app.py:app"
 
 
-@pytest.fixture()
+@pytest.fixture
 def stack(any_server: RestateServer, serve, model_server: ScriptedModelServer):
     return serve(any_server, APP, model=model_server)
 

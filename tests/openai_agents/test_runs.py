@@ -63,7 +63,9 @@ def test_awakeable_approval_survives_suspension_and_restart(stack, model_server,
 
 def test_sessions_remember_turns_isolated_per_key_and_history_has_every_item(stack, model_server) -> None:
     model_server.responder = lambda request: text(f"reply to {request.last_user_text}")
-    assert stack.ingress.call("Chat", "message", {"message": "hi, I am Alice"}, key="alice") == "reply to hi, I am Alice"
+    assert (
+        stack.ingress.call("Chat", "message", {"message": "hi, I am Alice"}, key="alice") == "reply to hi, I am Alice"
+    )
     stack.ingress.call("Chat", "message", {"message": "what is my name?"}, key="alice")
     stack.ingress.call("Chat", "message", {"message": "I am Bob"}, key="bob")
 
@@ -142,9 +144,7 @@ def replay_stack(any_server: RestateServer, serve, model_server: ScriptedModelSe
 
 
 def test_parallel_tool_calls_are_deterministic(replay_stack, model_server, effects) -> None:
-    model_server.enqueue(
-        tool_calls(("lookup_a", {"topic": "x"}), ("lookup_b", {"topic": "y"})), text("both done")
-    )
+    model_server.enqueue(tool_calls(("lookup_a", {"topic": "x"}), ("lookup_b", {"topic": "y"})), text("both done"))
     assert replay_stack.ingress.call("agent", "parallel", "look both up") == "both done"
     assert effects.lines() == ["a1:x", "a2:x", "b:y"]  # once each, in the order the model listed them
     outputs = model_server.requests[1].tool_outputs()
@@ -173,7 +173,9 @@ def test_litellm_model_instance_is_journaled(replay_stack, model_server) -> None
     assert [r.api for r in model_server.requests] == ["chat"]
 
 
-@pytest.mark.parametrize(("service", "handler", "reader"), [("Chat", "message", "get_history"), ("LongChat", "say", "history")])
+@pytest.mark.parametrize(
+    ("service", "handler", "reader"), [("Chat", "message", "get_history"), ("LongChat", "say", "history")]
+)
 def test_sessions_under_replay(replay_stack, model_server, service, handler, reader) -> None:
     model_server.responder = lambda request: text(f"#{len(request.user_texts())}")
     key = f"replay-{uuid.uuid4().hex}"

@@ -14,17 +14,49 @@ from integrations.openai_agents import ModelResponseSerde
 
 DONE = "completed"
 ITEMS: dict[str, dict] = {
-    "message": {"id": "msg_1", "role": "assistant", "status": DONE, "content": [
-        {"type": "output_text", "text": "hi", "annotations": [{"type": "url_citation", "url": "https://x", "title": "x", "start_index": 0, "end_index": 2}]},
-        {"type": "refusal", "refusal": "no"}]},
-    "file_search_call": {"id": "fs_1", "queries": ["q"], "status": DONE, "results": [{"file_id": "f", "text": "t", "score": 0.5}]},
-    "function_call": {"id": "fc_1", "call_id": "call_1", "name": "get_weather", "arguments": '{"city": "Oslo"}', "status": DONE},
+    "message": {
+        "id": "msg_1",
+        "role": "assistant",
+        "status": DONE,
+        "content": [
+            {
+                "type": "output_text",
+                "text": "hi",
+                "annotations": [
+                    {"type": "url_citation", "url": "https://x", "title": "x", "start_index": 0, "end_index": 2}
+                ],
+            },
+            {"type": "refusal", "refusal": "no"},
+        ],
+    },
+    "file_search_call": {
+        "id": "fs_1",
+        "queries": ["q"],
+        "status": DONE,
+        "results": [{"file_id": "f", "text": "t", "score": 0.5}],
+    },
+    "function_call": {
+        "id": "fc_1",
+        "call_id": "call_1",
+        "name": "get_weather",
+        "arguments": '{"city": "Oslo"}',
+        "status": DONE,
+    },
     "function_call_output": {"id": "fco_1", "call_id": "call_1", "output": "sunny", "status": DONE},
     "web_search_call": {"id": "ws_1", "status": DONE, "action": {"type": "search", "query": "weather"}},
-    "computer_call": {"id": "cc_1", "call_id": "call_2", "status": DONE, "pending_safety_checks": [],
-                      "action": {"type": "click", "button": "left", "x": 1, "y": 2}},
-    "computer_call_output": {"id": "cco_1", "call_id": "call_2", "status": DONE,
-                             "output": {"type": "computer_screenshot", "image_url": "data:image/png;base64,AA=="}},
+    "computer_call": {
+        "id": "cc_1",
+        "call_id": "call_2",
+        "status": DONE,
+        "pending_safety_checks": [],
+        "action": {"type": "click", "button": "left", "x": 1, "y": 2},
+    },
+    "computer_call_output": {
+        "id": "cco_1",
+        "call_id": "call_2",
+        "status": DONE,
+        "output": {"type": "computer_screenshot", "image_url": "data:image/png;base64,AA=="},
+    },
     "reasoning": {"id": "rs_1", "summary": [{"type": "summary_text", "text": "thinking"}], "encrypted_content": "enc"},
     "program": {"id": "pg_1", "call_id": "call_3", "code": "print(1)", "fingerprint": "fp"},
     "program_output": {"id": "pgo_1", "call_id": "call_3", "result": "1", "status": DONE},
@@ -33,16 +65,33 @@ ITEMS: dict[str, dict] = {
     "additional_tools": {"id": "at_1", "role": "developer", "tools": []},
     "compaction": {"id": "cmp_1", "encrypted_content": "enc"},
     "image_generation_call": {"id": "ig_1", "status": DONE, "result": "AA=="},
-    "code_interpreter_call": {"id": "ci_1", "container_id": "c", "status": DONE, "code": "1+1",
-                              "outputs": [{"type": "logs", "logs": "2"}]},
-    "local_shell_call": {"id": "ls_1", "call_id": "call_4", "status": DONE,
-                         "action": {"type": "exec", "command": ["ls"], "env": {}}},
+    "code_interpreter_call": {
+        "id": "ci_1",
+        "container_id": "c",
+        "status": DONE,
+        "code": "1+1",
+        "outputs": [{"type": "logs", "logs": "2"}],
+    },
+    "local_shell_call": {
+        "id": "ls_1",
+        "call_id": "call_4",
+        "status": DONE,
+        "action": {"type": "exec", "command": ["ls"], "env": {}},
+    },
     "local_shell_call_output": {"id": "lso_1", "output": "file"},
     "shell_call": {"id": "sh_1", "call_id": "call_5", "status": DONE, "action": {"commands": ["ls"]}},
-    "shell_call_output": {"id": "sho_1", "call_id": "call_5", "status": DONE,
-                          "output": [{"stdout": "a", "stderr": "", "outcome": {"type": "exit", "exit_code": 0}}]},
-    "apply_patch_call": {"id": "ap_1", "call_id": "call_6", "status": DONE,
-                         "operation": {"type": "delete_file", "path": "a.txt"}},
+    "shell_call_output": {
+        "id": "sho_1",
+        "call_id": "call_5",
+        "status": DONE,
+        "output": [{"stdout": "a", "stderr": "", "outcome": {"type": "exit", "exit_code": 0}}],
+    },
+    "apply_patch_call": {
+        "id": "ap_1",
+        "call_id": "call_6",
+        "status": DONE,
+        "operation": {"type": "delete_file", "path": "a.txt"},
+    },
     "apply_patch_call_output": {"id": "apo_1", "call_id": "call_6", "status": DONE, "output": "ok"},
     "mcp_call": {"id": "mcp_1", "name": "t", "arguments": "{}", "server_label": "s", "output": "o"},
     "mcp_list_tools": {"id": "mcpl_1", "server_label": "s", "tools": [{"name": "t", "input_schema": {}}]},
@@ -77,7 +126,10 @@ def test_each_item_type_round_trips(item_type: str) -> None:
 def test_usage_ids_and_raw_usage_round_trip() -> None:
     items = [_ADAPTER.validate_python({"type": t, **ITEMS[t]}) for t in sorted(ITEMS)]
     usage = Usage(
-        requests=1, input_tokens=120, output_tokens=30, total_tokens=150,
+        requests=1,
+        input_tokens=120,
+        output_tokens=30,
+        total_tokens=150,
         input_tokens_details=InputTokensDetails(cached_tokens=100, cache_write_tokens=0),
         output_tokens_details=OutputTokensDetails(reasoning_tokens=12),
     )
@@ -85,5 +137,8 @@ def test_usage_ids_and_raw_usage_round_trip() -> None:
     serde = ModelResponseSerde()
     back = serde.deserialize(serde.serialize(response))
     assert back == response
-    assert (back.usage.input_tokens_details.cached_tokens, back.usage.output_tokens_details.reasoning_tokens) == (100, 12)
+    assert (back.usage.input_tokens_details.cached_tokens, back.usage.output_tokens_details.reasoning_tokens) == (
+        100,
+        12,
+    )
     assert serde.deserialize(serde.serialize(None)) is None

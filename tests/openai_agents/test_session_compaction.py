@@ -39,8 +39,18 @@ class TokenSummariser(Model):
         self.largest_input = 0  # transcript lines (items) in the largest request
 
     async def get_response(  # type: ignore[override]
-        self, system_instructions, input, model_settings, tools, output_schema, handoffs, tracing, *,
-        previous_response_id, conversation_id, prompt,
+        self,
+        system_instructions,
+        input,
+        model_settings,
+        tools,
+        output_schema,
+        handoffs,
+        tracing,
+        *,
+        previous_response_id,
+        conversation_id,
+        prompt,
     ) -> ModelResponse:
         self.calls += 1
         text = " ".join(str(item["content"]) for item in input)
@@ -48,7 +58,10 @@ class TokenSummariser(Model):
         self.largest_input = max(self.largest_input, len(transcript.strip().splitlines()))
         markers = sorted(set(re.findall(r"\bu\d+\b", text)), key=lambda m: int(m[1:]))
         message = ResponseOutputMessage(
-            id=f"msg_{self.calls}", type="message", role="assistant", status="completed",
+            id=f"msg_{self.calls}",
+            type="message",
+            role="assistant",
+            status="completed",
             content=[ResponseOutputText(type="output_text", text=" ".join(markers), annotations=[])],
         )
         return ModelResponse(output=[message], usage=Usage(), response_id=None)
@@ -140,7 +153,9 @@ async def test_drop_oldest_shows_at_most_max_items_and_archives_the_rest(max_ite
     assert ctx.runs == []  # no model call
 
 
-@pytest.mark.parametrize("policy", [Compaction(keep_last=2, summarize_after=6, summarizer=TokenSummariser()), DropOldest(3)])
+@pytest.mark.parametrize(
+    "policy", [Compaction(keep_last=2, summarize_after=6, summarizer=TokenSummariser()), DropOldest(3)]
+)
 async def test_random_operations_keep_the_archive_exact(policy: Compaction | DropOldest) -> None:
     rng = random.Random(11)
     ctx = FakeObjectContext()
@@ -188,17 +203,17 @@ async def test_turning_compaction_on_adopts_a_list_history_and_folds_it_in_bound
 
 def test_cuts_never_split_a_call_from_its_output_or_a_reasoning_item_from_its_follower() -> None:
     items = [
-        {"role": "user", "content": "u1"},                                    # 0
-        {"type": "reasoning", "id": "rs_1", "summary": []},                   # 1
+        {"role": "user", "content": "u1"},  # 0
+        {"type": "reasoning", "id": "rs_1", "summary": []},  # 1
         {"type": "function_call", "call_id": "a", "name": "f", "arguments": "{}"},  # 2
         {"type": "function_call", "call_id": "b", "name": "f", "arguments": "{}"},  # 3
-        {"type": "function_call_output", "call_id": "a", "output": "1"},      # 4
-        {"type": "function_call_output", "call_id": "b", "output": "2"},      # 5
+        {"type": "function_call_output", "call_id": "a", "output": "1"},  # 4
+        {"type": "function_call_output", "call_id": "b", "output": "2"},  # 5
         {"type": "mcp_approval_request", "id": "ap", "name": "t", "arguments": "{}", "server_label": "s"},  # 6
         {"type": "mcp_approval_response", "approval_request_id": "ap", "approve": True},  # 7
-        {"role": "assistant", "content": "done"},                             # 8
+        {"role": "assistant", "content": "done"},  # 8
         {"type": "function_call", "call_id": "open", "name": "f", "arguments": "{}"},  # 9: output not yet there
-        {"type": "reasoning", "id": "rs_2", "summary": []},                   # 10
+        {"type": "reasoning", "id": "rs_2", "summary": []},  # 10
     ]
     assert [s for s, ok in enumerate(safe_cuts(items, pin_open_calls=False)) if ok] == [0, 1, 6, 8, 9, 10]
     assert [s for s, ok in enumerate(safe_cuts(items, pin_open_calls=True)) if ok] == [0, 1, 6, 8, 9]
@@ -273,7 +288,7 @@ def journal_of(server: RestateServer, target: str) -> list[list[dict]]:
     journals = []
     for row in invocations:
         entries = server.query(
-            f"SELECT \"index\", entry_type, name, raw_length, entry_json FROM sys_journal "
+            f'SELECT "index", entry_type, name, raw_length, entry_json FROM sys_journal '
             f"WHERE id = '{row['id']}' ORDER BY \"index\""
         )
         journals.append(entries)
@@ -294,7 +309,10 @@ def state_reads(entries: list[dict]) -> tuple[list[str], int]:
 
 def summary_steps(journals: list[list[dict]]) -> int:
     return sum(
-        1 for entries in journals for e in entries if e["entry_type"] == "Command: Run" and "(session summary)" in e.get("name", "")
+        1
+        for entries in journals
+        for e in entries
+        if e["entry_type"] == "Command: Run" and "(session summary)" in e.get("name", "")
     )
 
 
@@ -304,12 +322,18 @@ def test_long_session_keeps_model_input_bounded_and_archive_complete(
 ) -> None:
     model_server.responder = chat_responder
     stack = serve(
-        restate_server, APP, model=model_server, env={"KEEP_LAST": str(keep_last), "SUMMARIZE_AFTER": str(summarize_after)}
+        restate_server,
+        APP,
+        model=model_server,
+        env={"KEEP_LAST": str(keep_last), "SUMMARIZE_AFTER": str(summarize_after)},
     )
     key = f"long-{uuid.uuid4().hex}"
     turns = 60
     for turn in range(turns):
-        assert stack.ingress.call("SummarizedChat", "say", {"message": turn_message(turn)}, key=key) == f"answer to m{turn}"
+        assert (
+            stack.ingress.call("SummarizedChat", "say", {"message": turn_message(turn)}, key=key)
+            == f"answer to m{turn}"
+        )
 
     # the model input stays bounded: the window (<= summarize_after items), the summary, this turn's items
     sizes = [len(r.items) for r in main_requests(model_server)]
@@ -330,7 +354,14 @@ def test_long_session_keeps_model_input_bounded_and_archive_complete(
     # the archive keeps every item, in order, and the summary step was journaled once per compaction
     assert [i["content"] for i in history if i.get("role") == "user"] == [turn_message(t) for t in range(turns)]
     assert [i["role"] if "role" in i else i["type"] for i in history[:8]] == [
-        "user", "assistant", "user", "assistant", "user", "function_call", "function_call_output", "assistant"
+        "user",
+        "assistant",
+        "user",
+        "assistant",
+        "user",
+        "function_call",
+        "function_call_output",
+        "assistant",
     ]
     journals = journal_of(restate_server, f"SummarizedChat/{key}/say")
     assert len(journals) == turns
@@ -352,7 +383,9 @@ def test_drop_oldest_bounds_the_model_input_without_a_model_call(
     stack = serve(restate_server, APP, model=model_server, env={"MAX_ITEMS": "5"})
     key = f"drop-{uuid.uuid4().hex}"
     for turn in range(30):
-        assert stack.ingress.call("WindowedChat", "say", {"message": turn_message(turn)}, key=key) == f"answer to m{turn}"
+        assert (
+            stack.ingress.call("WindowedChat", "say", {"message": turn_message(turn)}, key=key) == f"answer to m{turn}"
+        )
     requests = main_requests(model_server)
     assert not summary_requests(model_server)
     assert max(len(r.items) for r in requests) <= 5 + 3  # the window, the new input, one tool call and output
@@ -374,7 +407,10 @@ def test_summary_call_is_journaled_once_under_replay(
     key = f"replay-{uuid.uuid4().hex}"
     turns = 15
     for turn in range(turns):
-        assert stack.ingress.call("SummarizedChat", "say", {"message": turn_message(turn)}, key=key) == f"answer to m{turn}"
+        assert (
+            stack.ingress.call("SummarizedChat", "say", {"message": turn_message(turn)}, key=key)
+            == f"answer to m{turn}"
+        )
     summaries = summary_requests(model_server)
     journals = journal_of(any_server, f"SummarizedChat/{key}/say")
     # every summary request was made exactly once: one per journaled step, none repeated on replay

@@ -76,7 +76,7 @@ def _app(tmp_path: Path, name: str) -> str:
     return f"{path}:app"
 
 
-@pytest.fixture()
+@pytest.fixture
 def services() -> Iterator[list[ServiceProcess]]:
     started: list[ServiceProcess] = []
     yield started
@@ -143,7 +143,10 @@ def test_workers_share_one_port_echo_stdout_and_stop_together(
 
     def every_worker_echoed() -> bool:
         echoed.extend(capsys.readouterr().out.splitlines())
-        return all(any(line.startswith("[service] call-") and line.endswith(f"served by {pid}") for line in echoed) for pid in seen)
+        return all(
+            any(line.startswith("[service] call-") and line.endswith(f"served by {pid}") for line in echoed)
+            for pid in seen
+        )
 
     wait_until(every_worker_echoed, timeout=10, what="the stdout of every worker echoed with the [service] prefix")
 

@@ -51,7 +51,7 @@ def browser() -> Iterator[Browser]:
         launched.close()
 
 
-@pytest.fixture()
+@pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
     context = browser.new_context()
     opened = context.new_page()

@@ -71,7 +71,10 @@ async def run(ctx: Context, prompt: MultiWeatherPrompt) -> str | None:
 
         # Execute the requested tools, each as a durable step
         for tool_call in assistant_message.tool_calls:
-            if isinstance(tool_call, ChatCompletionMessageFunctionToolCall) and tool_call.function.name == "get_weather":
+            if (
+                isinstance(tool_call, ChatCompletionMessageFunctionToolCall)
+                and tool_call.function.name == "get_weather"
+            ):
                 req = WeatherRequest.model_validate_json(tool_call.function.arguments)
                 tool_output = await ctx.run_typed("Get weather", fetch_weather, city=req.city)
                 content = tool_output.model_dump_json()
