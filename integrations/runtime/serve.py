@@ -93,13 +93,25 @@ def choose_server(name: str) -> str:
     return "granian" if importlib.util.find_spec("granian") is not None else "hypercorn"
 
 
+_tracing: Any = None
+"""This worker's tracing processor (``DURABLE_AGENTS_OTEL=1``), flushed when the worker stops."""
+
+
+def _flush_tracing() -> None:
+    """Export buffered spans now: a granian worker exits without running ``atexit`` hooks."""
+    if _tracing is not None:
+        with contextlib.suppress(Exception):  # a failing exporter must not keep the worker alive
+            _tracing.shutdown()
+
+
 def _prepare_app(target: str) -> Any:
     """What every worker does before it serves: logging, tracing, import the app."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("LiteLLM").setLevel(logging.WARNING)  # it logs every completion at INFO
     from integrations.tracing import enable_tracing_from_env
 
-    enable_tracing_from_env()  # DURABLE_AGENTS_OTEL=1: replay-safe OpenTelemetry spans of the agents
+    global _tracing
+    _tracing = enable_tracing_from_env()  # DURABLE_AGENTS_OTEL=1: replay-safe OpenTelemetry spans of the agents
     app = load_target(target)
     litellm: Any = sys.modules.get("litellm")
     if litellm is not None:
@@ -225,6 +237,7 @@ def _granian_app(target: str) -> _App:
     glued = False
 
     def stop_worker() -> None:
+        _flush_tracing()
         os.kill(os.getpid(), signal.SIGINT)
 
     async def served(scope: _Scope, receive: _Receive, send: _Send) -> None:
