@@ -1,5 +1,5 @@
-"""Durable OpenAI Agents SDK: journaled model calls, MCP requests and approvals, Restate-aware tools and
-session memory.
+"""Durable OpenAI Agents SDK: journaled model calls, plain tools, hooks, MCP requests and approvals,
+Restate-aware tools and session memory.
 
 ```python
 result = await Runner.run(
@@ -30,6 +30,7 @@ try:
     from ._serde import ModelResponseSerde
     from ._session import RestateSession
     from ._tool_errors import AgentTerminalError, raise_restate_errors
+    from ._tool_journal import not_journaled
     from ._tools import durable_function_tool
 except ImportError:  # name the extra to install when openai-agents is missing
     require_extra("integrations.openai_agents", "openai-agents", extra="openai-agents")
@@ -55,6 +56,7 @@ __all__ = [
     "durable_function_tool",
     "durable_run_config",
     "make_mcp_durable",
+    "not_journaled",
     "pending_approvals",
     "raise_restate_errors",
     "resolve_approvals",

@@ -13,7 +13,7 @@ from agents.items import ModelResponse, TResponseInputItem, TResponseStreamEvent
 from agents.model_settings import ModelSettings
 from agents.models.interface import Model, ModelTracing
 from agents.retry import ModelRetryAdvice, ModelRetryAdviceRequest
-from agents.tool import Tool
+from agents.tool import FunctionTool, Tool
 from openai.types.responses.response_prompt_param import ResponsePromptParam
 
 from .._context import running_context
@@ -21,8 +21,11 @@ from .._journal import journal_limited
 from ..budget import TokenBudget
 from ..retry import StepRetry, run_step
 from ..tracing._steps import journal_step
+from ._scope import in_step, invocation_scope
 from ._serde import ModelResponseSerde
 from ._stream import replay_as_stream
+from ._tool_journal import eligible_for_concurrency, make_tools_durable
+from ._turns import install_baton
 
 if TYPE_CHECKING:
     from ..streams import TopicPublisher
@@ -38,6 +41,24 @@ except ImportError:  # pragma: no cover - older/newer SDK without it: inner retr
 
 
 _SERDE = ModelResponseSerde()
+
+
+def _function_calls(response: ModelResponse, tools: list[Tool], handoffs: list[Handoff]) -> list[tuple[str, bool]]:
+    """The function calls of ``response`` the SDK will hand to tools, in the model's order, each with
+    whether its tool is sure to be invoked (see ``ToolTurn``). Handoff calls are not tool calls."""
+    by_name = {tool.name: tool for tool in tools if isinstance(tool, FunctionTool)}
+    handoff_names = {handoff.tool_name for handoff in handoffs}
+    calls: list[tuple[str, bool]] = []
+    for item in response.output:
+        if getattr(item, "type", None) != "function_call":
+            continue
+        name = getattr(item, "name", "")
+        if name in handoff_names and name not in by_name:
+            continue
+        tool = by_name.get(name)
+        call_id = str(getattr(item, "call_id", ""))
+        calls.append((call_id, tool is not None and eligible_for_concurrency(tool)))
+    return calls
 
 
 class DurableModel(Model):
@@ -104,7 +125,24 @@ class DurableModel(Model):
         conversation_id: str | None,
         prompt: ResponsePromptParam | None,
     ) -> ModelResponse:
+        if in_step() is not None:  # inside a step journaled whole (a plain tool's nested run): call it plainly
+            return await self.model.get_response(
+                system_instructions,
+                input,
+                model_settings,
+                tools,
+                output_schema,
+                handoffs,
+                tracing,
+                previous_response_id=previous_response_id,
+                conversation_id=conversation_id,
+                prompt=prompt,
+            )
         ctx = self._restate_context()
+        scope = invocation_scope(ctx)
+        if scope is not None:
+            install_baton()
+            make_tools_durable(tools)
         live = self.events.model_step(ctx, self.name, input) if self.events is not None else None  # opt-in: live events
         model = live.streaming(self.model) if live is not None else self.model
 
@@ -126,6 +164,8 @@ class DurableModel(Model):
         step = f"LLM call: {self.name}"
         with journal_step(step):  # tags the model-call span with the step (integrations.tracing)
             response = await run_step(ctx, step, call_model, self.retry, serde=journal_limited(step, _SERDE))
+        if scope is not None:
+            scope.new_turn(_function_calls(response, tools, handoffs))
         if live is not None:
             live.journaled(response)
         if self.token_budget is not None:

@@ -6,7 +6,8 @@ import asyncio
 import dataclasses
 import functools
 import inspect
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from typing import Any, TypeVar
 
@@ -34,13 +35,17 @@ from agents.run_error_handlers import RunErrorHandlers
 from agents.run_state import RunState
 from agents.util._types import MaybeAwaitable
 
+from .._context import running_context
 from ..budget import TokenBudget
 from ..retry import StepRetry
 from ._approvals import ApprovalPolicy, resolve_approvals
+from ._hooks import journaled_hooks, make_agent_hooks_durable
 from ._mcp import make_mcp_durable, reachable_agents
 from ._model import DurableModel
+from ._nested import ActiveRun, durable_run, install_nested_runner, running_durably
 from ._provider import DurableModelCalls
-from ._tool_errors import AgentTerminalError
+from ._scope import invocation_scope
+from ._tool_errors import AgentTerminalError, terminal_sdk_error
 
 T = TypeVar("T")
 
@@ -111,6 +116,16 @@ def _durable_output_guardrail(guardrail: OutputGuardrail[Any]) -> OutputGuardrai
     return dataclasses.replace(guardrail, guardrail_function=function, name=guardrail.get_name())
 
 
+def make_agents_durable(agent: Agent[Any]) -> None:
+    """Journal the MCP servers, guardrail order and agent hooks of ``agent`` and every agent reachable
+    from it (each agent is changed once, in place; outside Restate the changes behave as before)."""
+    make_mcp_durable(agent)
+    make_guardrails_durable(agent)
+    for reachable in reachable_agents(agent):
+        if isinstance(reachable, Agent):
+            make_agent_hooks_durable(reachable)
+
+
 def make_guardrails_durable(agent: Agent[Any]) -> None:
     """Run the guardrails of ``agent`` and every agent reachable from it deterministically: input
     guardrails before the model call, and one guardrail at a time, in list order. Each agent's
@@ -131,7 +146,7 @@ def durable_run_config(
     run_config: RunConfig | None = None,
     *,
     retry: StepRetry | None = None,
-    sequential_tools: bool = True,
+    sequential_tools: bool = False,
     token_budget: TokenBudget | None = None,
 ) -> RunConfig:
     """A copy of ``run_config`` whose every model call is journaled.
@@ -141,8 +156,9 @@ def durable_run_config(
     - a ``Model`` instance in ``run_config.model`` is wrapped in :class:`DurableModel`;
     - an agent's own un-journaled ``Model`` instance fails the run with a ``TerminalError``;
     - ``token_budget`` caps the tokens of the run's model calls (``TokenBudgetExceeded``);
-    - ``sequential_tools`` runs the function tools of one model turn one at a time, in the order the
-      model listed them, so tools with several journaled steps keep a deterministic journal order;
+    - a model turn's function tools run concurrently, as in the SDK, with a journal order that does not
+      depend on which finished first (see ``_turns.ToolTurn``); ``sequential_tools=True`` runs them
+      one at a time, in the order the model listed them;
     - the config's own guardrails run one at a time, input guardrails before the model call.
     """
     config = run_config or RunConfig()
@@ -166,6 +182,16 @@ def durable_run_config(
     )
 
 
+def _check_input(input: object) -> None:
+    """Refuse input the SDK cannot run, before anything else (a 400 no retry can fix)."""
+    if not isinstance(input, (str, list, RunState)):
+        raise AgentTerminalError(
+            "agent input must be a string or a list of input items (or a RunState to resume), "
+            f"got {type(input).__name__}",
+            status_code=400,
+        )
+
+
 def _prepare(
     starting_agent: Agent[Any],
     input: object,
@@ -175,91 +201,127 @@ def _prepare(
     sequential_tools: bool,
     token_budget: TokenBudget | None,
 ) -> RunConfig:
-    """What both DurableRunner entry points do first: reject bad input, journal MCP servers, build
-    the durable config."""
-    if not isinstance(input, (str, list, RunState)):
-        raise AgentTerminalError(
-            "agent input must be a string or a list of input items (or a RunState to resume), "
-            f"got {type(input).__name__}",
-            status_code=400,
-        )
+    """What both DurableRunner entry points do first: reject bad input, journal MCP servers, hooks
+    and guardrail order, build the durable config."""
+    _check_input(input)
     for agent in (starting_agent, input._current_agent if isinstance(input, RunState) else None):
         if agent is not None:
-            make_mcp_durable(agent)
-            make_guardrails_durable(agent)
-    return durable_run_config(
+            make_agents_durable(agent)
+    install_nested_runner()
+    config = durable_run_config(
         context, run_config, retry=retry, sequential_tools=sequential_tools, token_budget=token_budget
     )
+    scope = invocation_scope(context)
+    if scope is not None:
+        tool_execution = config.tool_execution
+        scope.concurrency_limit = tool_execution.max_function_tool_concurrency if tool_execution else None
+    return config
 
 
-def _stopped_by(error: Exception) -> AgentTerminalError | None:
-    """A run the SDK stopped for a reason a retry cannot change, as a ``TerminalError``.
+def _restate_context(context: object) -> restate.Context:
+    """The Restate context of a run whose ``context`` may be the user's own run context object."""
+    if isinstance(context, restate.Context):
+        return context
+    ctx = running_context()
+    if ctx is None:
+        raise RuntimeError(
+            "DurableRunner runs inside a Restate handler: pass the handler's context as context=ctx, or "
+            "call it from a handler when passing your own context object"
+        )
+    return ctx
+
+
+def _stop_reason(error: Exception) -> tuple[str, int] | None:
+    """Why the SDK stopped a run, for a reason a retry cannot change, and the status code to end with.
 
     Everything that decides these (guardrail results, model answers) is journaled, so a replay
     would stop at the same place: Restate must not retry the invocation forever.
     """
     if isinstance(error, InputGuardrailTripwireTriggered):
         name = error.guardrail_result.guardrail.get_name()
-        return AgentTerminalError(f"input guardrail {name!r} tripped: the agent did not answer", status_code=400)
+        return f"input guardrail {name!r} tripped: the agent did not answer", 400
     if isinstance(error, OutputGuardrailTripwireTriggered):
         name = error.guardrail_result.guardrail.get_name()
         agent = error.guardrail_result.agent.name
-        return AgentTerminalError(
-            f"output guardrail {name!r} tripped on the answer of agent {agent!r}: the answer was withheld",
-            status_code=500,
-        )
+        return f"output guardrail {name!r} tripped on the answer of agent {agent!r}: the answer was withheld", 500
     if isinstance(error, (ToolInputGuardrailTripwireTriggered, ToolOutputGuardrailTripwireTriggered)):
         kind = "input" if isinstance(error, ToolInputGuardrailTripwireTriggered) else "output"
         name = error.guardrail.get_name()
-        return AgentTerminalError(f"tool {kind} guardrail {name!r} tripped: the run was stopped", status_code=500)
+        return f"tool {kind} guardrail {name!r} tripped: the run was stopped", 500
     if isinstance(error, MaxTurnsExceeded):
-        return AgentTerminalError(f"the agent run stopped: {error.message}", status_code=500)
+        return f"the agent run stopped: {error.message}", 500
     if isinstance(error, ModelRefusalError):
-        return AgentTerminalError(f"the model refused: {error}", status_code=422)
+        return f"the model refused: {error}", 422
     if isinstance(error, ModelBehaviorError):
-        return AgentTerminalError(f"the model answered something the agent cannot run: {error.message}")
+        return f"the model answered something the agent cannot run: {error.message}", 500
     return None
+
+
+_STOPS = (
+    InputGuardrailTripwireTriggered,
+    OutputGuardrailTripwireTriggered,
+    ToolInputGuardrailTripwireTriggered,
+    ToolOutputGuardrailTripwireTriggered,
+    MaxTurnsExceeded,
+    ModelBehaviorError,
+    ModelRefusalError,
+)
+
+
+def _stopped_by(error: Exception) -> AgentTerminalError | None:
+    """The SDK's own exception, as an instance of its class that is also a ``TerminalError``.
+
+    User code catches it exactly as the SDK documents (``except InputGuardrailTripwireTriggered``);
+    uncaught, the invocation ends terminally with a message saying why, and is not retried.
+    """
+    reason = _stop_reason(error)
+    if reason is None or not isinstance(error, _STOPS):
+        return None
+    message, status_code = reason
+    return terminal_sdk_error(error, message, status_code)
 
 
 async def _terminal_on_stop(run: Awaitable[T]) -> T:
     token = _GUARDRAIL_TURN.set(asyncio.Lock())
     try:
         return await run
-    except (
-        InputGuardrailTripwireTriggered,
-        OutputGuardrailTripwireTriggered,
-        ToolInputGuardrailTripwireTriggered,
-        ToolOutputGuardrailTripwireTriggered,
-        MaxTurnsExceeded,
-        ModelBehaviorError,
-        ModelRefusalError,
-    ) as error:
+    except _STOPS as error:
         terminal = _stopped_by(error)
         assert terminal is not None
-        terminal.run_data = getattr(error, "run_data", None)
-        raise terminal from error
+        raise terminal from None
     finally:
         _GUARDRAIL_TURN.reset(token)
 
 
 class DurableRunner:
-    """Run an agent inside a Restate handler with every model call, MCP request and approval journaled.
+    """``Runner`` for a Restate handler: the same run, with every model call, tool call, hook, MCP
+    request and approval journaled, so a replay returns what the first attempt saw.
 
-    ``context`` is the handler's Restate context; it is also the run context the tools receive
-    (``wrapper.context``), as in the Restate quickstart. Every other parameter of ``Runner.run`` is
-    passed through unchanged. An ``input`` that is neither a string, a list of items nor a
-    ``RunState`` fails with a 400 ``TerminalError``: bad input must not be retried forever.
+    ``context`` is the handler's Restate context (then it is also the run context the tools receive,
+    ``wrapper.context``, as in the Restate quickstart) or your own run context object, as with
+    ``Runner.run``; the Restate context is then found through ``restate.extensions.current_context()``.
+    Every other parameter of ``Runner.run`` is passed through. An ``input`` that is neither a string,
+    a list of items nor a ``RunState`` fails with a 400 ``TerminalError``: bad input must not be
+    retried forever.
 
+    - Plain function tools are journaled as one step each (a replay never runs a finished body again);
+      tools that take the Restate context do their own steps (see ``_tool_journal``). A turn's tool
+      calls run concurrently, with a journal order independent of timing; ``sequential_tools=True``
+      runs them one at a time.
+    - ``hooks`` and the agents' ``AgentHooks`` fire once per event, however often the run is replayed.
     - The agents' MCP servers (``Agent(mcp_servers=[...])``) are journaled: tools are listed once
       per turn and every tool call is one step (see ``DurableMCPServer``).
     - Tool calls that need approval (``needs_approval``) are resolved in the same invocation, per
       ``approvals`` (see ``ApprovalPolicy``): the invocation suspends until a human resolves the
       printed awakeable, then the run resumes with the SDK's ``RunState.approve``/``reject``. Pass
       ``approvals=None`` to get the interrupted result back instead, as from ``Runner.run``.
-    - A guardrail tripwire, ``MaxTurnsExceeded``, ``ModelRefusalError`` or ``ModelBehaviorError`` (e.g.
-      the model called a tool that does not exist) ends the invocation with a ``TerminalError`` (``AgentTerminalError``,
-      its ``__cause__`` is the SDK's exception): a retry would replay the same journal and stop at
-      the same place.
+    - A guardrail tripwire, ``MaxTurnsExceeded``, ``ModelRefusalError`` or ``ModelBehaviorError`` is
+      raised as the SDK's own exception class (``except InputGuardrailTripwireTriggered`` works as
+      documented); the instance is also a ``TerminalError``, so uncaught it ends the invocation
+      without a retry (a retry would replay the same journal and stop at the same place).
+    - Runs gathered in one handler (``asyncio.gather(DurableRunner.run(a, ...), ...)``) run one after
+      another, in the order they were started: concurrently, their steps would reach the journal in
+      an order set by timing. Plain ``Runner.run`` calls nested in a guardrail or tool are durable too.
     """
 
     @staticmethod
@@ -267,7 +329,7 @@ class DurableRunner:
         starting_agent: Agent[Any],
         input: str | list[TResponseInputItem] | RunState[Any],
         *,
-        context: restate.Context,
+        context: object,
         max_turns: int = DEFAULT_MAX_TURNS,
         hooks: RunHooks[Any] | None = None,
         run_config: RunConfig | None = None,
@@ -277,40 +339,47 @@ class DurableRunner:
         conversation_id: str | None = None,
         session: Session | None = None,
         retry: StepRetry | None = None,
-        sequential_tools: bool = True,
+        sequential_tools: bool = False,
         token_budget: TokenBudget | None = None,
         approvals: ApprovalPolicy | None = DEFAULT_APPROVALS,
     ) -> RunResult:
-        config = _prepare(starting_agent, input, context, run_config, retry, sequential_tools, token_budget)
-        result = await _terminal_on_stop(
-            Runner.run(
-                starting_agent,
-                input,
-                context=context,
-                max_turns=max_turns,
-                hooks=hooks,
-                run_config=config,
-                error_handlers=error_handlers,
-                previous_response_id=previous_response_id,
-                auto_previous_response_id=auto_previous_response_id,
-                conversation_id=conversation_id,
-                session=session,
-            )
-        )
-        while approvals is not None and result.interruptions:
-            state = await resolve_approvals(context, result, approvals)
-            # The state carries the conversation settings and max_turns of the interrupted run.
-            result = await _terminal_on_stop(
-                Runner.run(
-                    starting_agent,
-                    state,
-                    context=context,
-                    hooks=hooks,
-                    run_config=config,
-                    error_handlers=error_handlers,
-                    session=session,
+        _check_input(input)
+        ctx = _restate_context(context)
+        scope = invocation_scope(ctx)
+        in_order = scope.top_level_run() if scope is not None and not running_durably() else _unordered()
+        async with in_order:  # takes the run's place in line before its first await
+            config = _prepare(starting_agent, input, ctx, run_config, retry, sequential_tools, token_budget)
+            journaled = journaled_hooks(hooks)
+            with durable_run(ActiveRun(ctx, retry, sequential_tools, token_budget)):
+                result = await _terminal_on_stop(
+                    Runner.run(
+                        starting_agent,
+                        input,
+                        context=context,
+                        max_turns=max_turns,
+                        hooks=journaled,
+                        run_config=config,
+                        error_handlers=error_handlers,
+                        previous_response_id=previous_response_id,
+                        auto_previous_response_id=auto_previous_response_id,
+                        conversation_id=conversation_id,
+                        session=session,
+                    )
                 )
-            )
+                while approvals is not None and result.interruptions:
+                    state = await resolve_approvals(ctx, result, approvals)
+                    # The state carries the conversation settings and max_turns of the interrupted run.
+                    result = await _terminal_on_stop(
+                        Runner.run(
+                            starting_agent,
+                            state,
+                            context=context,
+                            hooks=journaled,
+                            run_config=config,
+                            error_handlers=error_handlers,
+                            session=session,
+                        )
+                    )
         return result
 
     @staticmethod
@@ -318,7 +387,7 @@ class DurableRunner:
         starting_agent: Agent[Any],
         input: str | list[TResponseInputItem] | RunState[Any],
         *,
-        context: restate.Context,
+        context: object,
         max_turns: int = DEFAULT_MAX_TURNS,
         hooks: RunHooks[Any] | None = None,
         run_config: RunConfig | None = None,
@@ -328,31 +397,41 @@ class DurableRunner:
         conversation_id: str | None = None,
         session: Session | None = None,
         retry: StepRetry | None = None,
-        sequential_tools: bool = True,
+        sequential_tools: bool = False,
         token_budget: TokenBudget | None = None,
     ) -> RunResultStreaming:
         """Streamed run: each model response is journaled whole, then replayed as stream events.
 
         Approvals are not resolved here: a streamed result with ``interruptions`` is resumed with
         ``DurableRunner.run(agent, result.to_state(), ...)``, which waits for the decisions. Guardrail
-        tripwires surface from ``stream_events()`` as the SDK raises them; catch them and raise a
-        ``restate.TerminalError`` so the invocation is not retried.
+        tripwires surface from ``stream_events()`` as the SDK raises them, as the SDK's classes; raise
+        a ``restate.TerminalError`` (or let them escape: they are terminal) so the invocation is not
+        retried. Streamed runs are not put in line with other runs of the handler: start them one at a
+        time.
         """
-        config = _prepare(starting_agent, input, context, run_config, retry, sequential_tools, token_budget)
+        _check_input(input)
+        ctx = _restate_context(context)
+        config = _prepare(starting_agent, input, ctx, run_config, retry, sequential_tools, token_budget)
         token = _GUARDRAIL_TURN.set(asyncio.Lock())  # the streaming task copies the context when it starts
         try:
-            return Runner.run_streamed(
-                starting_agent,
-                input,
-                context=context,
-                max_turns=max_turns,
-                hooks=hooks,
-                run_config=config,
-                previous_response_id=previous_response_id,
-                auto_previous_response_id=auto_previous_response_id,
-                conversation_id=conversation_id,
-                session=session,
-                error_handlers=error_handlers,
-            )
+            with durable_run(ActiveRun(ctx, retry, sequential_tools, token_budget)):
+                return Runner.run_streamed(
+                    starting_agent,
+                    input,
+                    context=context,
+                    max_turns=max_turns,
+                    hooks=journaled_hooks(hooks),
+                    run_config=config,
+                    previous_response_id=previous_response_id,
+                    auto_previous_response_id=auto_previous_response_id,
+                    conversation_id=conversation_id,
+                    session=session,
+                    error_handlers=error_handlers,
+                )
         finally:
             _GUARDRAIL_TURN.reset(token)
+
+
+@asynccontextmanager
+async def _unordered() -> AsyncIterator[None]:
+    yield

@@ -70,3 +70,51 @@ def raise_restate_errors(context: RunContextWrapper[Any], error: Exception) -> s
             raise cause
         cause = cause.__cause__
     return f"An error occurred while running the tool. Please try again. Error: {error}"
+
+
+_TERMINAL_CLASSES: dict[type[AgentsException], type[AgentTerminalError]] = {}
+
+
+def _terminal_class(cls: type[AgentsException]) -> type[AgentTerminalError]:
+    """``cls`` and ``AgentTerminalError`` in one class: ``except cls`` catches it as the SDK documents,
+    and uncaught it ends the invocation as a ``TerminalError`` (Restate does not retry it)."""
+    made = _TERMINAL_CLASSES.get(cls)
+    if made is None:
+        made = type(cls.__name__, (cls, AgentTerminalError), {"__module__": cls.__module__})
+        made.__qualname__ = cls.__qualname__
+        _TERMINAL_CLASSES[cls] = made
+    return made
+
+
+def terminal_sdk_error(error: AgentsException, message: str, status_code: int) -> AgentTerminalError:
+    """``error`` (an Agents SDK exception) as an instance of its own class that is also terminal.
+
+    Its attributes (``guardrail_result``, ``run_data``, ...) and ``str()`` are the original's; the
+    ``TerminalError`` message Restate records is ``message`` unless the SDK class has a ``message``
+    of its own. ``__cause__`` is the original exception.
+    """
+    cls = type(error) if not isinstance(error, AgentTerminalError) else None
+    if cls is None:
+        return error  # type: ignore[return-value]
+    made = _terminal_class(cls)
+    copy = made.__new__(made)
+    copy.__dict__.update(error.__dict__)
+    copy.args = error.args
+    copy.message = error.__dict__.get("message", message)
+    copy.status_code = status_code
+    copy.metadata = None
+    copy.__cause__ = error
+    copy.__traceback__ = error.__traceback__
+    return copy
+
+
+def rebuilt_sdk_error(cls: type[AgentsException], message: str, status_code: int = 500) -> AgentTerminalError:
+    """An SDK exception of class ``cls`` carrying only ``message``, rebuilt from a journaled failure."""
+    made = _terminal_class(cls)
+    error = made.__new__(made)
+    error.args = (message,)
+    error.message = message
+    error.status_code = status_code
+    error.metadata = None
+    error.run_data = None
+    return error

@@ -19,6 +19,7 @@ from .._context import running_context
 from .._journal import journal_limited
 from ..tracing._steps import journal_step
 from ._tool_errors import ToolStepFailed, raise_restate_errors
+from ._tool_journal import not_journaled
 
 ToolFunction = Callable[..., Any]
 
@@ -85,7 +86,7 @@ def durable_function_tool(
     failure_error_function: ToolErrorFunction | None = raise_restate_errors,
     strict_mode: bool = True,
     is_enabled: bool | Callable[[RunContextWrapper[Any], AgentBase], MaybeAwaitable[bool]] = True,
-    journal: bool = False,
+    journal: bool | None = None,
     max_attempts: int | None = None,
     on_exhausted: OnExhausted = "fail",
 ) -> Callable[[ToolFunction], FunctionTool]: ...
@@ -102,7 +103,7 @@ def durable_function_tool(
     failure_error_function: ToolErrorFunction | None = raise_restate_errors,
     strict_mode: bool = True,
     is_enabled: bool | Callable[[RunContextWrapper[Any], AgentBase], MaybeAwaitable[bool]] = True,
-    journal: bool = False,
+    journal: bool | None = None,
     max_attempts: int | None = None,
     on_exhausted: OnExhausted = "fail",
 ) -> FunctionTool | Callable[[ToolFunction], FunctionTool]:
@@ -111,7 +112,10 @@ def durable_function_tool(
     ``journal=True`` runs the whole tool body as one journaled step named ``"Tool: <name>"``: on
     replay its recorded result is returned without running it again. Use it for tools whose body is
     one side effect (an API call); a journaled body must not itself call ``ctx.run`` or other
-    context actions. ``max_attempts`` bounds the step's retries. When they run out the step's
+    context actions. ``journal=False`` runs the body as it is on every replay (a tool doing its own
+    durable steps). Left unset, a durable run decides as for any ``function_tool``: a tool that takes
+    the Restate context runs as it is, any other is journaled as one step (``not_journaled``).
+    ``max_attempts`` bounds the step's retries. When they run out the step's
     failure is journaled and, by default (``on_exhausted="fail"``), the ``TerminalError`` ends the
     invocation. With ``on_exhausted="tell_model"`` the model is told instead (through
     ``failure_error_function``) and the run goes on; the text comes from the journaled failure, so a
@@ -121,7 +125,7 @@ def durable_function_tool(
     if on_exhausted not in ("fail", "tell_model"):
         raise ValueError(f"on_exhausted must be 'fail' or 'tell_model', got {on_exhausted!r}")
     if on_exhausted == "tell_model":
-        if not journal:
+        if journal is not True:
             raise ValueError("on_exhausted='tell_model' needs journal=True: only a journaled tool has attempts")
         if max_attempts is None:
             raise ValueError("on_exhausted='tell_model' needs max_attempts: without it the attempts never run out")
@@ -131,7 +135,7 @@ def durable_function_tool(
     def decorate(fn: ToolFunction) -> FunctionTool:
         step = f"Tool: {name_override or fn.__name__}"
         target = _journaled(fn, step, max_attempts, on_exhausted) if journal else fn
-        return function_tool(
+        tool = function_tool(
             target,
             name_override=name_override,
             description_override=description_override,
@@ -141,5 +145,8 @@ def durable_function_tool(
             strict_mode=strict_mode,
             is_enabled=is_enabled,
         )
+        if journal is not None:  # journaled by its own wrapper, or told to run as it is: either way, as it is
+            not_journaled(tool)
+        return tool
 
     return decorate(func) if func is not None else decorate

@@ -1,0 +1,156 @@
+"""Plain ``Runner.run`` calls made inside a durable run are durable too.
+
+SDK code nests runs: a guardrail asks a checker agent (``await Runner.run(checker, input)``), a tool
+delegates to another agent. Inside a ``DurableRunner`` run those nested runs must journal their
+model calls as well, or every replay pays for them again. ``Runner.run`` delegates to the SDK's
+default ``AgentRunner``; :func:`install_nested_runner` puts one in front of it that, while a durable
+run is active in the current task and the nested run has no durable config of its own, runs it
+through ``DurableRunner`` with the outer run's retry and budget settings. Anywhere else (no durable
+run, inside a step journaled whole, a config that is already durable) it hands the call to the
+runner that was there before, unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import restate
+from agents import run as _sdk_run
+from agents.agent import Agent
+from agents.items import TResponseInputItem
+from agents.result import RunResult, RunResultStreaming
+from agents.run import AgentRunner, RunOptions
+from agents.run_config import RunConfig
+from agents.run_state import RunState
+from typing_extensions import Unpack
+
+from ._provider import DurableModelCalls
+from ._scope import in_step
+
+if TYPE_CHECKING:
+    from ..budget import TokenBudget
+    from ..retry import StepRetry
+
+__all__ = ["ActiveRun", "install_nested_runner", "running_durably"]
+
+
+@dataclass(frozen=True)
+class ActiveRun:
+    """The settings of the durable run the current task is part of, for the runs nested in it."""
+
+    context: restate.Context
+    retry: StepRetry | None
+    sequential_tools: bool
+    token_budget: TokenBudget | None
+
+
+_ACTIVE: ContextVar[ActiveRun | None] = ContextVar("durable_agents_active_run", default=None)
+
+
+def active_run() -> ActiveRun | None:
+    return _ACTIVE.get()
+
+
+def running_durably() -> bool:
+    """Whether the current task runs inside a ``DurableRunner`` run."""
+    return _ACTIVE.get() is not None
+
+
+@contextmanager
+def durable_run(active: ActiveRun) -> Iterator[None]:
+    token = _ACTIVE.set(active)
+    try:
+        yield
+    finally:
+        _ACTIVE.reset(token)
+
+
+def _needs_durability(run_config: RunConfig | dict[str, Any] | None) -> ActiveRun | None:
+    active = _ACTIVE.get()
+    if active is None or in_step() is not None:
+        return None
+    if isinstance(run_config, RunConfig) and isinstance(run_config.model_provider, DurableModelCalls):
+        return None
+    return active
+
+
+class NestedDurableRunner(AgentRunner):
+    """The SDK's default runner, making runs nested in a durable run durable (module docstring)."""
+
+    def __init__(self, fallback: AgentRunner) -> None:
+        super().__init__()
+        self.fallback = fallback
+
+    async def run(
+        self,
+        starting_agent: Agent[Any],
+        input: str | list[TResponseInputItem] | RunState[Any],
+        **kwargs: Unpack[RunOptions[Any]],
+    ) -> RunResult:
+        run_config = kwargs.get("run_config")
+        active = _needs_durability(run_config)
+        if active is None or isinstance(run_config, dict):
+            return await self.fallback.run(starting_agent, input, **kwargs)
+        from ._runner import DurableRunner  # the runner module installs this one: import at call time
+
+        return await DurableRunner.run(
+            starting_agent,
+            input,
+            context=kwargs.get("context") or active.context,
+            max_turns=kwargs.get("max_turns") or _sdk_run.DEFAULT_MAX_TURNS,
+            hooks=kwargs.get("hooks"),
+            run_config=run_config,
+            error_handlers=kwargs.get("error_handlers"),
+            previous_response_id=kwargs.get("previous_response_id"),
+            auto_previous_response_id=kwargs.get("auto_previous_response_id", False),
+            conversation_id=kwargs.get("conversation_id"),
+            session=kwargs.get("session"),
+            retry=active.retry,
+            sequential_tools=active.sequential_tools,
+            token_budget=active.token_budget,
+            approvals=None,  # a nested plain run returns its interruptions, as it would without Restate
+        )
+
+    def run_streamed(
+        self,
+        starting_agent: Agent[Any],
+        input: str | list[TResponseInputItem] | RunState[Any],
+        **kwargs: Unpack[RunOptions[Any]],
+    ) -> RunResultStreaming:
+        run_config = kwargs.get("run_config")
+        active = _needs_durability(run_config)
+        if active is None or isinstance(run_config, dict):
+            return self.fallback.run_streamed(starting_agent, input, **kwargs)
+        from ._runner import DurableRunner
+
+        return DurableRunner.run_streamed(
+            starting_agent,
+            input,
+            context=kwargs.get("context") or active.context,
+            max_turns=kwargs.get("max_turns") or _sdk_run.DEFAULT_MAX_TURNS,
+            hooks=kwargs.get("hooks"),
+            run_config=run_config,
+            error_handlers=kwargs.get("error_handlers"),
+            previous_response_id=kwargs.get("previous_response_id"),
+            auto_previous_response_id=kwargs.get("auto_previous_response_id", False),
+            conversation_id=kwargs.get("conversation_id"),
+            session=kwargs.get("session"),
+            retry=active.retry,
+            sequential_tools=active.sequential_tools,
+            token_budget=active.token_budget,
+        )
+
+
+def install_nested_runner() -> None:
+    """Put :class:`NestedDurableRunner` in front of the SDK's default runner (once per process).
+
+    The SDK reads its default runner at every ``Runner.run`` call, so this takes effect at once and
+    changes nothing for runs outside a durable run.
+    """
+    current = _sdk_run.get_default_agent_runner()
+    if not isinstance(current, NestedDurableRunner):
+        _sdk_run.set_default_agent_runner(NestedDurableRunner(current))
