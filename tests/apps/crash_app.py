@@ -208,14 +208,15 @@ class CrashHooks(RunHooks[restate.Context]):
 
     def __init__(self, tag: str) -> None:
         self.tag = tag
-        self.turn = 0
 
     async def on_llm_end(
         self, context: RunContextWrapper[restate.Context], agent: Agent[restate.Context], response: ModelResponse
     ) -> None:
-        self.turn += 1
-        record_effect(stamped(f"model-journaled:{self.turn}:{self.tag}"))
-        await point(self.tag, f"model{self.turn}:journaled")
+        # The turn comes from the run's usage, which the replayed model steps rebuild; a counter kept
+        # in the hook would not be, since a journaled hook is not fired again on replay.
+        turn = context.usage.requests
+        record_effect(stamped(f"model-journaled:{turn}:{self.tag}"))
+        await point(self.tag, f"model{turn}:journaled")
 
 
 def _journal_like_an_older_sdk() -> None:

@@ -1,0 +1,163 @@
+"""Ordinary SDK code under DurableRunner: plain tools, hooks, caught guardrails, gathered runs,
+a custom context, a nested run in a guardrail, and concurrent tools whose steps finish out of order."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from dataclasses import dataclass
+from typing import Any
+
+import restate
+from agents import (
+    Agent,
+    GuardrailFunctionOutput,
+    InputGuardrailTripwireTriggered,
+    RunContextWrapper,
+    RunHooks,
+    Runner,
+    function_tool,
+    input_guardrail,
+)
+
+from integrations.openai_agents import DurableRunner
+from tests.apps._support import record_effect
+
+service = restate.Service("transparency")
+
+
+@function_tool
+def roll_dice() -> float:
+    """Roll a random number."""
+    value = random.random()
+    record_effect(f"roll:{value}")
+    return value
+
+
+@function_tool
+async def send_email(to: str) -> str:
+    """Send an email (a side effect)."""
+    record_effect(f"email:{to}")
+    return f"sent to {to}"
+
+
+async def _slow(label: str, seconds: float) -> str:
+    await asyncio.sleep(seconds)
+    record_effect(label)
+    return label
+
+
+def _stepping_tool(name: str, first: float, second: float) -> Any:
+    async def tool(wrapper: RunContextWrapper[restate.Context], topic: str) -> str:
+        ctx = wrapper.context
+        one = await ctx.run_typed(f"{name}1", _slow, label=f"{name}1:{topic}", seconds=first)
+        two = await ctx.run_typed(f"{name}2", _slow, label=f"{name}2:{topic}", seconds=second)
+        return f"{one}+{two}"
+
+    tool.__name__ = name
+    tool.__doc__ = f"Look {name} up in two steps."
+    return function_tool(tool)
+
+
+# a's steps are slow, c's fast: completion order is the reverse of the model's order
+stepping_agent = Agent(
+    name="Stepping",
+    instructions="Use all tools.",
+    tools=[_stepping_tool("a", 0.3, 0.2), _stepping_tool("b", 0.15, 0.1), _stepping_tool("c", 0.0, 0.0)],
+)
+plain_agent = Agent(name="Plain", instructions="Use the tools.", tools=[roll_dice, send_email])
+
+
+class CountingHooks(RunHooks[Any]):
+    async def on_agent_start(self, context: Any, agent: Any) -> None:
+        record_effect(f"hook:agent_start:{agent.name}")
+
+    async def on_llm_start(self, context: Any, agent: Any, system_prompt: Any, input_items: Any) -> None:
+        record_effect("hook:llm_start")
+
+    async def on_llm_end(self, context: Any, agent: Any, response: Any) -> None:
+        record_effect("hook:llm_end")
+
+    async def on_tool_start(self, context: Any, agent: Any, tool: Any) -> None:
+        record_effect(f"hook:tool_start:{tool.name}")
+
+    async def on_tool_end(self, context: Any, agent: Any, tool: Any, result: object) -> None:
+        record_effect(f"hook:tool_end:{tool.name}")
+
+    async def on_agent_end(self, context: Any, agent: Any, output: Any) -> None:
+        record_effect("hook:agent_end")
+
+
+@service.handler()
+async def plain_tools(ctx: restate.Context, message: str) -> str:
+    result = await DurableRunner.run(plain_agent, message, context=ctx)
+    return str(result.final_output)
+
+
+@service.handler()
+async def stepping(ctx: restate.Context, message: str) -> str:
+    result = await DurableRunner.run(stepping_agent, message, context=ctx)
+    return str(result.final_output)
+
+
+@service.handler()
+async def hooked(ctx: restate.Context, message: str) -> str:
+    result = await DurableRunner.run(plain_agent, message, context=ctx, hooks=CountingHooks())
+    return str(result.final_output)
+
+
+checker = Agent(name="Checker", instructions="Is this about homework? Answer yes or no.")
+
+
+@input_guardrail
+async def no_homework(context: RunContextWrapper[Any], agent: Agent[Any], value: Any) -> GuardrailFunctionOutput:
+    verdict = await Runner.run(checker, value, context=context.context)  # a plain nested run
+    return GuardrailFunctionOutput(output_info=verdict.final_output, tripwire_triggered="yes" in verdict.final_output)
+
+
+guarded_agent = Agent(name="Guarded", instructions="Help.", input_guardrails=[no_homework])
+
+
+@service.handler()
+async def guarded(ctx: restate.Context, message: str) -> str:
+    try:
+        result = await DurableRunner.run(guarded_agent, message, context=ctx)
+    except InputGuardrailTripwireTriggered:
+        return "blocked"
+    return str(result.final_output)
+
+
+@dataclass
+class Shop:
+    customer: str
+
+
+@function_tool
+def whoami(wrapper: RunContextWrapper[Shop]) -> str:
+    """Name the customer."""
+    record_effect(f"whoami:{wrapper.context.customer}")
+    return wrapper.context.customer
+
+
+shop_agent = Agent[Shop](name="Shop", instructions="Greet.", tools=[whoami])
+
+
+@service.handler()
+async def own_context(ctx: restate.Context, message: str) -> str:
+    result = await DurableRunner.run(shop_agent, message, context=Shop(customer="ada"))
+    return str(result.final_output)
+
+
+poet = Agent(name="Poet", instructions="Write a poem.")
+critic = Agent(name="Critic", instructions="Write a critique.")
+
+
+@service.handler()
+async def gathered(ctx: restate.Context, message: str) -> list[str]:
+    poem, critique = await asyncio.gather(
+        DurableRunner.run(poet, message, context=ctx), DurableRunner.run(critic, message, context=ctx)
+    )
+    return [str(poem.final_output), str(critique.final_output)]
+
+
+app = restate.app([service])

@@ -1,0 +1,77 @@
+"""Ordinary SDK programs behave under DurableRunner as they do plainly, also when every step is replayed."""
+
+from __future__ import annotations
+
+import pytest
+
+from integrations.runtime import RestateServer
+from integrations.testing import ModelRequest, Reply, ScriptedModelServer, text, tool_call, tool_calls
+
+APP = "tests/apps/transparency_app.py:app"
+
+
+@pytest.fixture
+def stack(any_server: RestateServer, serve, model_server: ScriptedModelServer):
+    return serve(any_server, APP, model=model_server)
+
+
+def test_plain_tools_run_once_and_the_answer_keeps_their_result(stack, model_server, effects) -> None:
+    model_server.enqueue(tool_calls(("roll_dice", {}), ("send_email", {"to": "ada"})), text("done"))
+    assert stack.ingress.call("transparency", "plain_tools", "roll and mail") == "done"
+    rolls = [line for line in effects.lines() if line.startswith("roll:")]
+    assert len(rolls) == 1 and effects.count("email:ada") == 1
+    assert model_server.requests[1].tool_outputs() == [rolls[0].removeprefix("roll:"), "sent to ada"]
+    assert len(model_server.requests) == 2
+
+
+def test_concurrent_tools_finishing_out_of_order_replay_deterministically(stack, model_server, effects) -> None:
+    model_server.enqueue(tool_calls(("a", {"topic": "x"}), ("b", {"topic": "y"}), ("c", {"topic": "z"})), text("ok"))
+    assert stack.ingress.call("transparency", "stepping", "look up") == "ok"
+    lines = effects.lines()
+    assert sorted(lines) == ["a1:x", "a2:x", "b1:y", "b2:y", "c1:z", "c2:z"]  # every step once
+    assert model_server.requests[1].tool_outputs() == ["a1:x+a2:x", "b1:y+b2:y", "c1:z+c2:z"]
+    assert len(model_server.requests) == 2
+
+
+def test_hooks_fire_once_per_event(stack, model_server, effects) -> None:
+    model_server.enqueue(tool_call("send_email", {"to": "bob"}), text("sent"))
+    assert stack.ingress.call("transparency", "hooked", "mail bob") == "sent"
+    hooks = [line for line in effects.lines() if line.startswith("hook:")]
+    assert sorted(hooks) == sorted(
+        [
+            "hook:agent_start:Plain",
+            "hook:llm_start",
+            "hook:llm_end",
+            "hook:tool_start:send_email",
+            "hook:tool_end:send_email",
+            "hook:llm_start",
+            "hook:llm_end",
+            "hook:agent_end",
+        ]
+    )
+
+
+def _checker_says(verdict: str):
+    def respond(request: ModelRequest) -> Reply:
+        return text(verdict) if request.system and "homework" in request.system else text("helped")
+
+    return respond
+
+
+@pytest.mark.parametrize(("verdict", "answer", "requests"), [("yes", "blocked", 1), ("no", "helped", 2)])
+def test_tripped_guardrail_is_caught_as_the_sdk_exception(stack, model_server, verdict, answer, requests) -> None:
+    model_server.reset(_checker_says(verdict))
+    assert stack.ingress.call("transparency", "guarded", "do my homework") == answer
+    assert len(model_server.requests) == requests  # the nested checker run is journaled: asked once
+
+
+def test_own_context_object_reaches_the_tools(stack, model_server, effects) -> None:
+    model_server.enqueue(tool_call("whoami"), text("hello ada"))
+    assert stack.ingress.call("transparency", "own_context", "hi") == "hello ada"
+    assert effects.count("whoami:ada") == 1
+
+
+def test_gathered_runs_are_paid_once(stack, model_server) -> None:
+    model_server.reset(lambda request: text("poem" if "poem" in (request.system or "") else "critique"))
+    assert stack.ingress.call("transparency", "gathered", "durability") == ["poem", "critique"]
+    assert len(model_server.requests) == 2
