@@ -6,13 +6,10 @@ the same serve command as the durable variants, so the only difference is durabi
 
 from __future__ import annotations
 
-import json
-from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
-
 from agents import Agent, ModelSettings, RunConfig, Runner, function_tool
 
 from bench._agent_common import INSTRUCTIONS, MODEL, convert_body, time_body, weather_body
+from bench._plain_asgi import runner_app
 
 
 @function_tool
@@ -40,27 +37,10 @@ agent = Agent(
     model_settings=ModelSettings(parallel_tool_calls=False),
 )
 
-Scope = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
-Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+
+async def run(message: str) -> str:
+    result = await Runner.run(agent, message, run_config=RunConfig(model=MODEL))
+    return str(result.final_output)
 
 
-async def _reply(send: Send, status: int, body: bytes) -> None:
-    await send({"type": "http.response.start", "status": status, "headers": [(b"content-type", b"application/json")]})
-    await send({"type": "http.response.body", "body": body})
-
-
-async def app(scope: Scope, receive: Receive, send: Send) -> None:
-    if scope["type"] != "http":
-        return
-    if scope["path"] != "/run" or scope["method"] != "POST":
-        await _reply(send, 404, b'{"error": "POST /run"}')
-        return
-    body = b""
-    while True:
-        event = await receive()
-        body += event.get("body", b"")
-        if not event.get("more_body"):
-            break
-    result = await Runner.run(agent, json.loads(body), run_config=RunConfig(model=MODEL))
-    await _reply(send, 200, json.dumps(str(result.final_output)).encode())
+app = runner_app({"/run": run})
