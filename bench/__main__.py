@@ -16,6 +16,10 @@
    command: sequential latency, N concurrent runs, RSS per worker, journal per run. Targets: ours
    <= 1.05x plain, ours <= peer, N concurrent runs <= 0.7x the wall time of today's serving (one
    hypercorn process), RSS <= 150 MB per worker.
+5. Tools (``bench/tools.py``): one turn with 3 parallel tool calls, each awaiting 0.3 s, through plain
+   ``Runner.run``, our ``DurableRunner`` at its defaults and with ``sequential_tools=True``, plus the
+   peer agent's ours and plain for reference, all interleaved in the same rounds. Target: ours at
+   defaults <= 1.15x plain.
 
 ``--parts`` picks what runs (default: all, a few minutes on 2 cores).
 """
@@ -29,12 +33,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import peer, serving
+from bench import peer, serving, tools
 from bench._proc import load
 from integrations.runtime import RestateServer, Stack
 from integrations.runtime.serve import SERVERS
 
-PARTS = "calls,sessions,steps,peer"
+PARTS = "calls,sessions,steps,peer,tools"
 LAYOUTS = "list,append,compacted,compacted+lazy,drop,drop+lazy"
 TARGETS = {"list": 1.5, "append": 1.5}  # everything else: 1.2
 GATE = "compacted+lazy"  # the figure the exit code holds to its 1.2x target (see docs/benchmark.md)
@@ -163,6 +167,8 @@ def main(argv: list[str] | None = None) -> int:
     comparison.add_argument("--server", choices=SERVERS, default="auto", help="how ours, peer and plain are served")
     comparison.add_argument("--workers", type=int, default=None, help="their workers (default: the serve default)")
     comparison.add_argument("--log-dir", type=Path, default=None, help="service and server logs (default: a temp dir)")
+    tool_part = parser.add_argument_group("tools: a turn with 3 parallel tool calls of 0.3 s")
+    tool_part.add_argument("--tool-rounds", type=int, default=15, help="sequential runs per variant")
     args = parser.parse_args(argv)
     parts = {part for part in args.parts.split(",") if part}
     unknown = parts - set(PARTS.split(","))
@@ -186,6 +192,9 @@ def main(argv: list[str] | None = None) -> int:
             log_dir=log_dir,
         )
         met = all(ok for _, _, _, ok in peer.report(variants, args.concurrency)) and met
+    if "tools" in parts:
+        measured = tools.run(rounds=args.tool_rounds, log_dir=log_dir, server_kind=args.server, workers=args.workers)
+        met = tools.report(measured, server_kind=args.server, workers=args.workers) and met
     print(f"done; {load()}; logs in {log_dir}", flush=True)
     return 0 if met else 1
 
