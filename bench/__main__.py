@@ -164,11 +164,13 @@ def main(argv: list[str] | None = None) -> int:
     comparison.add_argument("--peer-rounds", type=int, default=10, help="sequential runs per variant")
     comparison.add_argument("--concurrency", type=int, default=100, help="runs started at once")
     comparison.add_argument("--concurrent-rounds", type=int, default=2, help="bursts per variant (alternating order)")
-    comparison.add_argument("--server", choices=SERVERS, default="auto", help="how ours, peer and plain are served")
+    comparison.add_argument(
+        "--server", choices=SERVERS, default="auto", help="how the peer and tools parts' variants are served"
+    )
     comparison.add_argument("--workers", type=int, default=None, help="their workers (default: the serve default)")
     comparison.add_argument("--log-dir", type=Path, default=None, help="service and server logs (default: a temp dir)")
     tool_part = parser.add_argument_group("tools: a turn with 3 parallel tool calls of 0.3 s")
-    tool_part.add_argument("--tool-rounds", type=int, default=15, help="sequential runs per variant")
+    tool_part.add_argument("--tool-rounds", type=int, default=12, help="sequential runs per variant")
     args = parser.parse_args(argv)
     parts = {part for part in args.parts.split(",") if part}
     unknown = parts - set(PARTS.split(","))

@@ -20,7 +20,7 @@ from typing import Any
 
 from agents import Agent, function_tool
 
-from bench._agent_common import MODEL, MODEL_LATENCY
+from bench._agent_common import MODEL, MODEL_LATENCY, scripted_reply as peer_reply
 from integrations.testing import ModelRequest, Reply, text, tool_calls
 
 __all__ = ["ANSWER", "API_WAIT", "MESSAGE", "MODEL", "MODEL_LATENCY", "TOOL_CALLS", "agent", "scripted_reply"]
@@ -64,7 +64,12 @@ agent: Agent[Any] = Agent(
 
 
 def scripted_reply(request: ModelRequest) -> Reply:
-    """Turn 1: the three calls in one response; turn 2 (their results are in): the answer."""
+    """Turn 1: the three calls in one response; turn 2 (their results are in): the answer.
+
+    A request from the peer part's agent (served by the same processes, without ``next_flight``)
+    gets that agent's script."""
+    if "next_flight" not in request.tool_names():
+        return peer_reply(request)
     if len(request.tool_outputs()) < len(TOOL_CALLS):
         return tool_calls(*TOOL_CALLS, delay=MODEL_LATENCY)
     return text(ANSWER, delay=MODEL_LATENCY)

@@ -3,16 +3,20 @@
 The agent (``bench/_tools_agent.py``) makes two model calls of 100 ms: the first answers with three
 function calls in one response, the second with the final text. Each tool is a plain
 ``@function_tool`` that awaits 0.3 s. So a run takes at least 500 ms when the three waits overlap,
-and 1,100 ms when the tools run one at a time. Variants, each served by the serve command:
+and 1,100 ms when the tools run one at a time. Variants, served by the serve command (two
+processes, one plain and one durable, both at the serve defaults):
 
 - ``plain``: ``Runner.run`` in a bare ASGI app (``bench/tools_plain.py``): no Restate, no journal;
 - ``ours, defaults``: ``DurableRunner.run(agent, msg, context=ctx)`` with no options
   (``bench/tools_ours.py``), so whatever the installed toolkit does by default;
-- ``ours, sequential_tools=True``: the same handler with one tool at a time, for reference.
+- ``ours, sequential_tools=True``: the same with one tool at a time, for reference;
+- ``ours, sequential_tools=False``: the same with the SDK running the turn's tools concurrently,
+  for reference (before issue #15's change, the tools are then not journaled).
 
 In the same rounds, for reference, the peer part's agent (4 model calls of 100 ms, one tool per
-turn; ``bench/agent_ours.py`` and ``bench/agent_plain.py``): its ours/plain ratio is the peer
-part's sequential-latency figure, measured here under the same load as the tools figures.
+turn; ``bench/agent_ours.py`` and ``bench/agent_plain.py``, served by the same two processes): its
+ours/plain ratio is the peer part's sequential-latency figure, measured here under the same load as
+the tools figures. One scripted model server answers both agents (by the tools they offer).
 
 Runs are sequential, one at a time; each round runs every variant once, in an order that reverses
 every round, so load drift hits all variants alike. Ratios are of medians. Target: ours at
@@ -45,7 +49,7 @@ PEER_TARGET = TARGET_VS_PLAIN  # the peer part's ours/plain target
 @dataclass
 class Variant:
     name: str
-    process: str  # key into the served processes
+    process: str  # which of SERVED runs it
     path: str  # the ingress path (service/handler), or the plain app's own path
     answer: str
     message: str
@@ -55,20 +59,9 @@ class Variant:
     journal: tuple[int, int, Counter[str]] | None = None  # entries, bytes, ctx.run steps by name
 
 
-@dataclass
-class Served:
-    target: str
-    script: str  # which scripted model it talks to: "tools" or "peer"
-    durable: bool
-    env: dict[str, str] = field(default_factory=dict)
-    process: ServiceProcess | None = None
-
-
-SERVED = {
-    "tools-plain": Served("bench/tools_plain.py:app", "tools", durable=False),
-    "tools-ours": Served("bench/tools_ours.py:app", "tools", durable=True),
-    "peer-plain": Served("bench/agent_plain.py:app", "peer", durable=False),
-    "peer-ours": Served("bench/agent_ours.py:app", "peer", durable=True),
+SERVED = {  # name -> the served app; each also serves the peer agent of the reference rows
+    "plain": "bench/tools_plain.py:app",
+    "ours": "bench/tools_ours.py:app",
 }
 
 
@@ -76,11 +69,12 @@ def _variants() -> list[Variant]:
     tools = (_tools_agent.MESSAGE, _tools_agent.ANSWER)
     peer = (_agent_common.MESSAGE, _agent_common.ANSWER)
     return [
-        Variant("plain Runner.run", "tools-plain", "/run", tools[1], tools[0], durable=False),
-        Variant("ours, defaults", "tools-ours", "BenchTools/defaults", tools[1], tools[0]),
-        Variant("ours, sequential_tools=True", "tools-ours", "BenchTools/sequential", tools[1], tools[0]),
-        Variant("peer agent: plain Runner.run", "peer-plain", "/run", peer[1], peer[0], durable=False),
-        Variant("peer agent: ours", "peer-ours", "BenchOurs/run", peer[1], peer[0]),
+        Variant("plain Runner.run", "plain", "/run", tools[1], tools[0], durable=False),
+        Variant("ours, defaults", "ours", "BenchTools/defaults", tools[1], tools[0]),
+        Variant("ours, sequential_tools=True", "ours", "BenchTools/sequential", tools[1], tools[0]),
+        Variant("ours, sequential_tools=False", "ours", "BenchTools/concurrent", tools[1], tools[0]),
+        Variant("peer agent: plain Runner.run", "plain", "/peer", peer[1], peer[0], durable=False),
+        Variant("peer agent: ours", "ours", "BenchOurs/run", peer[1], peer[0]),
     ]
 
 
@@ -112,41 +106,34 @@ def run(*, rounds: int, log_dir: Path, server_kind: str = "auto", workers: int |
     """Start everything, measure, stop everything; the variants carry the figures."""
     variants = _variants()
     begun = time.perf_counter()
+    processes: dict[str, ServiceProcess] = {}
     with (
-        ScriptedModelServer(_tools_agent.scripted_reply) as tools_model,
-        ScriptedModelServer(_agent_common.scripted_reply) as peer_model,
+        ScriptedModelServer(_tools_agent.scripted_reply) as model,
         RestateServer(base_dir=log_dir / "restate-tools") as server,
     ):
-        models = {"tools": tools_model, "peer": peer_model}
         try:
-            for name, served in SERVED.items():
-                served.process = ServiceProcess(
-                    served.target,
-                    env={**models[served.script].client_env(), **served.env},
-                    log_path=log_dir / f"service-{name}.log",
+            for name, target in SERVED.items():
+                processes[name] = ServiceProcess(
+                    target,
+                    env=model.client_env(),
+                    log_path=log_dir / f"service-tools-{name}.log",
                     server=server_kind,
                     workers=workers,
                 )
-            processes = [served.process for served in SERVED.values() if served.process is not None]
             with ThreadPoolExecutor(len(processes)) as pool:  # each start waits for its workers' imports
-                list(pool.map(ServiceProcess.start, processes))
-            for served in SERVED.values():
-                if served.durable and served.process is not None:
-                    server.register(served.process.uri)
+                list(pool.map(ServiceProcess.start, processes.values()))
+            server.register(processes["ours"].uri)
             started = time.perf_counter()
 
             def base(variant: Variant) -> str:
-                process = SERVED[variant.process].process
-                assert process is not None
-                return server.ingress_url if variant.durable else process.uri
+                return server.ingress_url if variant.durable else processes[variant.process].uri
 
             async def measure() -> None:
                 async with httpx.AsyncClient(timeout=120) as client:
                     for variant in variants:  # warm up: imports, connections, each handler's first journal
-                        for _ in range(2):
-                            _, ok = await _run_once(client, variant, base(variant))
-                            if not ok:
-                                raise RuntimeError(f"{variant.name}: the warm-up run failed (logs in {log_dir})")
+                        _, ok = await _run_once(client, variant, base(variant))
+                        if not ok:
+                            raise RuntimeError(f"{variant.name}: the warm-up run failed (logs in {log_dir})")
                     for round_ in range(rounds):
                         for variant in variants if round_ % 2 == 0 else variants[::-1]:
                             elapsed, ok = await _run_once(client, variant, base(variant))
@@ -165,10 +152,8 @@ def run(*, rounds: int, log_dir: Path, server_kind: str = "auto", workers: int |
                 if variant.durable:
                     variant.journal = _journal(server, variant.path)
         finally:
-            for served in SERVED.values():
-                if served.process is not None:
-                    served.process.stop()
-                    served.process = None
+            for process in processes.values():
+                process.stop()
     return variants
 
 
@@ -206,18 +191,20 @@ def report(variants: list[Variant], *, server_kind: str = "auto", workers: int |
     plain = _median(by_name["plain Runner.run"])
     defaults = _median(by_name["ours, defaults"]) / plain
     sequential = _median(by_name["ours, sequential_tools=True"]) / plain
+    concurrent = _median(by_name["ours, sequential_tools=False"]) / plain
     peer = _median(by_name["peer agent: ours"]) / _median(by_name["peer agent: plain Runner.run"])
     failed = sum(v.failed for v in variants)
     met = defaults <= TARGET_DEFAULTS_VS_PLAIN and failed == 0
     print("  ratios of medians, this run:")
     print(
-        f"    3 parallel tools: ours (defaults) / plain              {defaults:.3f}  "
+        f"    3 parallel tools: ours (defaults) / plain               {defaults:.3f}  "
         f"(target <= {TARGET_DEFAULTS_VS_PLAIN:g})  {'met' if defaults <= TARGET_DEFAULTS_VS_PLAIN else 'MISSED'}"
     )
-    print(f"    3 parallel tools: ours (sequential_tools=True) / plain {sequential:.3f}  (reference)")
+    print(f"    3 parallel tools: ours (sequential_tools=True) / plain  {sequential:.3f}  (reference)")
+    print(f"    3 parallel tools: ours (sequential_tools=False) / plain {concurrent:.3f}  (reference)")
     print(
-        f"    peer agent, sequential: ours / plain                    {peer:.3f}  "
+        f"    peer agent, sequential: ours / plain                     {peer:.3f}  "
         f"(the peer part's sequential ours/plain, target <= {PEER_TARGET:g}; same rounds)"
     )
-    print(f"    failed runs, all variants                                {failed}  (target 0)", flush=True)
+    print(f"    failed runs, all variants                                 {failed}  (target 0)", flush=True)
     return met

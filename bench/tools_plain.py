@@ -1,4 +1,8 @@
-"""The ``tools`` part's agent on plain openai-agents ``Runner.run``: no Restate, no journal."""
+"""The ``tools`` part's agent on plain openai-agents ``Runner.run``: no Restate, no journal.
+
+``POST /run`` runs it; ``POST /peer`` runs the peer part's plain agent (``bench/agent_plain.py``),
+the reference rows of the ``tools`` part: one process less to start.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ from agents import RunConfig, Runner
 
 from bench._plain_asgi import runner_app
 from bench._tools_agent import MODEL, agent
+from bench.agent_plain import run as run_peer
 
 
 async def run(message: str) -> str:
@@ -13,4 +18,4 @@ async def run(message: str) -> str:
     return str(result.final_output)
 
 
-app = runner_app({"/run": run})
+app = runner_app({"/run": run, "/peer": run_peer})
