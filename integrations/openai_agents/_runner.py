@@ -44,8 +44,9 @@ from ._mcp import make_mcp_durable, reachable_agents
 from ._model import DurableModel
 from ._nested import ActiveRun, durable_run, install_nested_runner, running_durably
 from ._provider import DurableModelCalls
-from ._scope import invocation_scope
+from ._scope import in_step, invocation_scope
 from ._tool_errors import AgentTerminalError, terminal_sdk_error
+from ._tool_journal import classify_guardrail, journaled_guardrail
 
 T = TypeVar("T")
 
@@ -78,23 +79,30 @@ _GUARDRAIL_TURN: ContextVar[asyncio.Lock | None] = ContextVar("durable_guardrail
 """Per run: lets one guardrail at a time run, in list order (set by DurableRunner)."""
 
 
-def _one_at_a_time(function: GuardrailFunction) -> GuardrailFunction:
+def _one_at_a_time(function: GuardrailFunction, name: str) -> GuardrailFunction:
     """The SDK starts a run's guardrails as concurrent tasks. A guardrail that journals steps (e.g. asks
     a model) would then race its siblings for the journal's order, and a replay could hand one the
     other's recorded answer. Under DurableRunner each guardrail waits for the one listed before it:
-    the tasks start in list order and the lock's waiters are woken in order."""
+    the tasks start in list order and the lock's waiters are woken in order. A guardrail that does
+    no durable steps of its own is journaled as one step (``journaled_guardrail``), so a replay
+    neither runs it again nor can trip where the first run did not."""
     if getattr(function, "_durable_one_at_a_time", False):
         return function
+
+    async def run(context: RunContextWrapper[Any], agent: Agent[Any], value: Any) -> GuardrailFunctionOutput:
+        ctx = running_context()
+        if ctx is not None and in_step() is None and classify_guardrail(function) == "journaled":
+            return await journaled_guardrail(ctx, name, function, context, agent, value)
+        outcome = function(context, agent, value)
+        return await outcome if inspect.isawaitable(outcome) else outcome
 
     @functools.wraps(function)
     async def guarded(context: RunContextWrapper[Any], agent: Agent[Any], value: Any) -> GuardrailFunctionOutput:
         lock = _GUARDRAIL_TURN.get()
         if lock is None:
-            outcome = function(context, agent, value)
-            return await outcome if inspect.isawaitable(outcome) else outcome
+            return await run(context, agent, value)
         async with lock:
-            outcome = function(context, agent, value)
-            return await outcome if inspect.isawaitable(outcome) else outcome
+            return await run(context, agent, value)
 
     guarded._durable_one_at_a_time = True  # type: ignore[attr-defined]
     return guarded
@@ -103,14 +111,14 @@ def _one_at_a_time(function: GuardrailFunction) -> GuardrailFunction:
 def _durable_input_guardrail(guardrail: InputGuardrail[Any]) -> InputGuardrail[Any]:
     """Before the model call, not beside it: a parallel guardrail races the model call for the journal
     (and pays for a model answer a tripped guardrail throws away)."""
-    function = _one_at_a_time(guardrail.guardrail_function)
+    function = _one_at_a_time(guardrail.guardrail_function, guardrail.get_name())
     if function is guardrail.guardrail_function and not guardrail.run_in_parallel:
         return guardrail
     return dataclasses.replace(guardrail, guardrail_function=function, name=guardrail.get_name(), run_in_parallel=False)
 
 
 def _durable_output_guardrail(guardrail: OutputGuardrail[Any]) -> OutputGuardrail[Any]:
-    function = _one_at_a_time(guardrail.guardrail_function)
+    function = _one_at_a_time(guardrail.guardrail_function, guardrail.get_name())
     if function is guardrail.guardrail_function:
         return guardrail
     return dataclasses.replace(guardrail, guardrail_function=function, name=guardrail.get_name())

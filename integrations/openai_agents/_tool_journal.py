@@ -11,7 +11,8 @@ with a Restate-typed field (the Tour's ``BookingContext.restate_context``), or l
 ``current_context()``; agents used as tools, MCP tools and ``durable_function_tool(journal=...)``
 tools are left alone too. :func:`not_journaled` opts any tool out. A journaled tool that touches the
 Restate context anyway fails with a ``TerminalError`` that names the fix, rather than journaling a
-step inside a step.
+step inside a step. What a journaled body changes in the user's run context is journaled with its
+result and set again on a replay (``_run_context``).
 
 Every function tool a durable model offers is wrapped in place once (:func:`make_tools_durable`):
 the wrapper enters the tool call's :class:`~._turns.ToolTurn`, fires the deferred tool hooks, and
@@ -27,10 +28,12 @@ import inspect
 import typing
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import restate
 from agents.exceptions import AgentsException, UserError
+from agents.guardrail import GuardrailFunctionOutput, InputGuardrail, OutputGuardrail
+from agents.run_context import RunContextWrapper
 from agents.tool import FunctionTool, Tool, invoke_function_tool
 from agents.tool_context import ToolContext
 from pydantic import BaseModel, TypeAdapter
@@ -39,10 +42,18 @@ from .._context import running_context
 from .._journal import journal_limited
 from ..tracing._steps import journal_step
 from ._hooks import fire_tool_end_hooks, fire_tool_start_hooks
+from ._run_context import changed_state, context_state, restore_state
 from ._scope import DURABLE_TOOL_ATTR, in_step, inside_step, invocation_scope, no_context_in_step
 from ._tool_errors import as_agent_terminal_error, rebuilt_sdk_error
 
-__all__ = ["ToolKind", "classify_tool", "make_tools_durable", "not_journaled"]
+__all__ = [
+    "ToolKind",
+    "classify_guardrail",
+    "classify_tool",
+    "journaled_guardrail",
+    "make_tools_durable",
+    "not_journaled",
+]
 
 ToolKind = Literal["journaled", "own-steps"]
 """How a durable run treats a function tool: its body journaled as one step, or run as it is
@@ -54,15 +65,26 @@ _CHOICE = "_durable_agents_journal"
 
 _CONTEXT_LOOKUPS = frozenset({"current_context", "running_context"})
 _TOOL_ERROR_TYPE = "durable-agents-tool-error"
+_TOOL_ERROR_CAUSE = "durable-agents-tool-error-cause"
+"""The class of the exception the tool body raised (the SDK's ``UserError`` is raised ``from`` it)."""
+_TOOL_ERROR_CAUSE_TEXT = "durable-agents-tool-error-cause-text"
 
 
-def not_journaled(tool: FunctionTool) -> FunctionTool:
-    """Run ``tool``'s body again on every replay instead of journaling it as one step.
+_Opted = TypeVar("_Opted", FunctionTool, InputGuardrail[Any], OutputGuardrail[Any])
 
-    For tools that do durable steps of their own in a way the classification cannot see, or whose
-    body must run on every attempt (it reads something that must be fresh). Returns ``tool``.
+
+def not_journaled(tool: _Opted) -> _Opted:
+    """Run a tool's body (or a guardrail's function) again on every replay instead of journaling it
+    as one step.
+
+    For tools and guardrails that do durable steps of their own in a way the classification cannot
+    see, or whose body must run on every attempt (it reads something that must be fresh). Returns
+    its argument.
     """
-    setattr(tool, _CHOICE, "own-steps")
+    if isinstance(tool, InputGuardrail | OutputGuardrail):
+        setattr(tool.guardrail_function, _CHOICE, "own-steps")
+    else:
+        setattr(tool, _CHOICE, "own-steps")
     return tool
 
 
@@ -107,7 +129,12 @@ def classify_tool(tool: FunctionTool) -> ToolKind:
         return choice  # type: ignore[no-any-return]
     if tool._is_agent_tool or tool._is_codex_tool or tool._mcp_tool_binding is not None:
         return "own-steps"
-    function = _user_function(tool) or tool.on_invoke_tool
+    return _classify_callable(_user_function(tool) or tool.on_invoke_tool)
+
+
+def _classify_callable(function: Callable[..., Any]) -> ToolKind:
+    """``own-steps`` when the first parameter is (or holds) a Restate type or the code looks the
+    Restate context up; else ``journaled``."""
     target = inspect.unwrap(function)
     try:
         parameters = list(inspect.signature(target).parameters.values())
@@ -224,8 +251,13 @@ async def _journaled_call(
     ctx: restate.Context, shadow: FunctionTool, tool_ctx: ToolContext[Any], arguments: str, annotation: Any
 ) -> Any:
     step = f"Tool: {shadow.name}"
+    raised: list[BaseException] = []  # the body's exception on this run, to hand the caller as it is
+
+    ran: list[bool] = []
 
     async def body() -> dict[str, Any]:
+        ran.append(True)
+        before = context_state(tool_ctx.context)
         async with inside_step(step):
             try:
                 value = await invoke_function_tool(
@@ -234,14 +266,18 @@ async def _journaled_call(
             except restate.TerminalError:
                 raise
             except AgentsException as error:  # the SDK re-raises its own exceptions unchanged
-                raise restate.TerminalError(
-                    str(error), 500, {_TOOL_ERROR_TYPE: f"{type(error).__module__}:{type(error).__qualname__}"}
-                ) from error
+                raised.append(error)
+                metadata = {_TOOL_ERROR_TYPE: _class_path(type(error)), **_cause_metadata(error.__cause__)}
+                raise restate.TerminalError(str(error), 500, metadata) from error
             except Exception as error:  # the SDK wraps any other exception of a tool in UserError
-                raise restate.TerminalError(
-                    f"Error running tool {shadow.name}: {error}", 500, {_TOOL_ERROR_TYPE: "agents.exceptions:UserError"}
-                ) from error
-            return _encode(value, annotation, shadow.name)
+                raised.append(error)
+                metadata = {_TOOL_ERROR_TYPE: "agents.exceptions:UserError", **_cause_metadata(error)}
+                raise restate.TerminalError(f"Error running tool {shadow.name}: {error}", 500, metadata) from error
+            envelope = _encode(value, annotation, shadow.name)
+            changes = changed_state(before, context_state(tool_ctx.context))
+            if changes:
+                envelope["context"] = changes
+            return envelope
 
     options: restate.RunOptions[dict[str, Any]] = restate.RunOptions(
         type_hint=dict, serde=journal_limited(step, type_hint=dict)
@@ -250,7 +286,12 @@ async def _journaled_call(
         try:
             envelope = await ctx.run_typed(step, body, options)
         except restate.TerminalError as error:
-            raise _tool_failure(error) from None
+            failure = _tool_failure(error)
+            live = raised[0] if raised else None
+            failure.__cause__ = (live.__cause__ if isinstance(live, AgentsException) else live) or _rebuilt_cause(error)
+            raise failure from failure.__cause__
+    if not ran and "context" in envelope:  # a replay: what the body changed in the run context
+        restore_state(tool_ctx.context, envelope["context"])
     return _decode(envelope, annotation)
 
 
@@ -266,6 +307,37 @@ def _tool_failure(error: restate.TerminalError) -> Exception:
     if not (isinstance(cls, type) and issubclass(cls, AgentsException)):
         cls = UserError  # type: ignore[assignment]
     return rebuilt_sdk_error(cls, error.message, error.status_code)  # type: ignore[arg-type]
+
+
+def _class_path(cls: type) -> str:
+    return f"{cls.__module__}:{cls.__qualname__}"
+
+
+def _cause_metadata(cause: BaseException | None) -> dict[str, str]:
+    if cause is None:
+        return {}
+    return {_TOOL_ERROR_CAUSE: _class_path(type(cause)), _TOOL_ERROR_CAUSE_TEXT: str(cause)}
+
+
+def _rebuilt_cause(error: restate.TerminalError) -> BaseException | None:
+    """On a replay, the tool body's exception as journaled: its class (when importable) and text.
+
+    Built without calling its ``__init__`` (whose signature is the user's), so only ``args`` and
+    ``str()`` are the original's; a class that cannot be imported is read as ``Exception``.
+    """
+    metadata = error.metadata or {}
+    path = metadata.get(_TOOL_ERROR_CAUSE)
+    if path is None:
+        return None
+    try:
+        cls: Any = _load(path)
+    except (ImportError, AttributeError, ValueError):
+        cls = Exception
+    if not (isinstance(cls, type) and issubclass(cls, Exception)):
+        cls = Exception
+    cause: BaseException = cls.__new__(cls)
+    cause.args = (metadata.get(_TOOL_ERROR_CAUSE_TEXT, ""),)
+    return cause
 
 
 def _wrap(tool: FunctionTool, kind: ToolKind) -> None:
@@ -312,3 +384,76 @@ def make_tools_durable(tools: list[Tool]) -> None:
 def eligible_for_concurrency(tool: FunctionTool) -> bool:
     """Whether the SDK is sure to invoke every call of ``tool`` it receives (see ``ToolTurn``)."""
     return tool.needs_approval is False and not tool.tool_input_guardrails
+
+
+# -- guardrails ------------------------------------------------------------------------------------
+
+
+def classify_guardrail(function: Callable[..., Any]) -> ToolKind:
+    """Whether a durable run journals a guardrail function's outcome as one step: as for tools, a
+    guardrail that takes the Restate context or looks it up does its own steps, and
+    :func:`not_journaled` opts one out."""
+    choice = getattr(function, _CHOICE, None)
+    if choice in ("journaled", "own-steps"):
+        return choice  # type: ignore[no-any-return]
+    return _classify_callable(function)
+
+
+def _guarded_wrapper(context: RunContextWrapper[Any], step: str) -> RunContextWrapper[Any]:
+    if not isinstance(context.context, restate.Context):
+        return context
+    guarded = copy.copy(context)
+    object.__setattr__(guarded, "context", no_context_in_step(step))
+    return guarded
+
+
+async def journaled_guardrail(
+    ctx: restate.Context,
+    name: str,
+    function: Callable[[RunContextWrapper[Any], Any, Any], Any],
+    context: RunContextWrapper[Any],
+    agent: Any,
+    value: Any,
+) -> GuardrailFunctionOutput:
+    """Run a guardrail function as the step ``"Guardrail: <name>"``: a replay returns its journaled
+    outcome (tripwire and ``output_info``) without running it, so a moderation API it calls is paid
+    once and a replay cannot trip where the first run did not. An exception it raises reaches the
+    caller as in the plain SDK (the live one on the first run, rebuilt from the journal after)."""
+    step = f"Guardrail: {name}"
+    raised: list[BaseException] = []
+
+    async def body() -> dict[str, Any]:
+        async with inside_step(step):
+            try:
+                outcome = function(_guarded_wrapper(context, step), agent, value)
+                output = await outcome if inspect.isawaitable(outcome) else outcome
+            except restate.TerminalError:
+                raise
+            except Exception as error:
+                raised.append(error)
+                raise restate.TerminalError(str(error), 500, _cause_metadata(error)) from error
+        try:
+            info = _encode(output.output_info, None, name)
+        except restate.TerminalError:
+            raise restate.TerminalError(
+                f"guardrail {name!r} returned an output_info of type {type(output.output_info).__name__}, which "
+                "cannot be journaled: return JSON data or a pydantic model, or wrap the guardrail with "
+                "not_journaled(...) so it runs again on replay",
+                status_code=500,
+            ) from None
+        return {"tripwire": bool(output.tripwire_triggered), "info": info}
+
+    options: restate.RunOptions[dict[str, Any]] = restate.RunOptions(
+        type_hint=dict, serde=journal_limited(step, type_hint=dict)
+    )
+    with journal_step(step):
+        try:
+            envelope = await ctx.run_typed(step, body, options)
+        except restate.TerminalError as error:
+            if raised:
+                raise raised[0] from raised[0].__cause__
+            rebuilt = _rebuilt_cause(error)
+            if rebuilt is None:
+                raise
+            raise rebuilt from None
+    return GuardrailFunctionOutput(output_info=_decode(envelope["info"], None), tripwire_triggered=envelope["tripwire"])
