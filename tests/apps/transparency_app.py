@@ -21,7 +21,7 @@ from agents import (
 )
 
 from integrations.openai_agents import DurableRunner
-from tests.apps._support import record_effect
+from tests.apps._support import record_effect, wait_for_gate
 
 service = restate.Service("transparency")
 
@@ -158,6 +158,38 @@ async def gathered(ctx: restate.Context, message: str) -> list[str]:
         DurableRunner.run(poet, message, context=ctx), DurableRunner.run(critic, message, context=ctx)
     )
     return [str(poem.final_output), str(critique.final_output)]
+
+
+@function_tool
+async def quick_flight(city: str) -> str:
+    """Find a flight."""
+    record_effect(f"flight:{city}")
+    return f"flight to {city}"
+
+
+@function_tool
+async def quick_hotel(city: str) -> str:
+    """Find a hotel."""
+    record_effect(f"hotel:{city}")
+    return f"hotel in {city}"
+
+
+@function_tool
+async def slow_train(city: str) -> str:
+    """Find a train (waits for the test's gate, so the service can be killed meanwhile)."""
+    record_effect(f"train-start:{city}")
+    await wait_for_gate("train")
+    record_effect(f"train-done:{city}")
+    return f"train to {city}"
+
+
+travel_agent = Agent(name="Travel", instructions="Use all tools.", tools=[quick_flight, quick_hotel, slow_train])
+
+
+@service.handler()
+async def travel(ctx: restate.Context, message: str) -> str:
+    result = await DurableRunner.run(travel_agent, message, context=ctx)
+    return str(result.final_output)
 
 
 app = restate.app([service])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from integrations.runtime import RestateServer
+from integrations.runtime import RestateServer, wait_until
 from integrations.testing import ModelRequest, Reply, ScriptedModelServer, text, tool_call, tool_calls
 
 APP = "tests/apps/transparency_app.py:app"
@@ -74,4 +74,32 @@ def test_own_context_object_reaches_the_tools(stack, model_server, effects) -> N
 def test_gathered_runs_are_paid_once(stack, model_server) -> None:
     model_server.reset(lambda request: text("poem" if "poem" in (request.system or "") else "critique"))
     assert stack.ingress.call("transparency", "gathered", "durability") == ["poem", "critique"]
+    assert len(model_server.requests) == 2
+
+
+def test_a_kill_mid_parallel_turn_reruns_only_the_unfinished_tool(restate_server, serve, model_server, effects) -> None:
+    model_server.enqueue(
+        tool_calls(
+            ("quick_flight", {"city": "Oslo"}), ("quick_hotel", {"city": "Oslo"}), ("slow_train", {"city": "Oslo"})
+        ),
+        text("booked"),
+    )
+    stack = serve(restate_server, APP, model=model_server)
+    invocation = stack.ingress.send("transparency", "travel", "plan Oslo")
+    effects.wait_for("train-start:Oslo")
+
+    def two_tools_journaled() -> bool:  # their results are in the journal, not only their effects
+        rows = restate_server.query(f"SELECT entry_type FROM sys_journal WHERE id = '{invocation}'")
+        # completions: the model call's and two tools' (slow_train cannot finish before its gate)
+        return sum(1 for row in rows if row["entry_type"] == "Notification: Run") >= 3
+
+    wait_until(two_tools_journaled, timeout=30, what="two tools journaled")
+    stack.kill_service()
+    stack.start_service()
+    effects.wait_for_count("train-start:Oslo", 2)  # the unfinished tool runs again...
+    effects.open_gate("train")
+    assert stack.ingress.attach(invocation) == "booked"
+    assert effects.count("flight:Oslo") == 1 and effects.count("hotel:Oslo") == 1  # ...the finished ones do not
+    assert effects.count("train-done:Oslo") == 1
+    assert model_server.requests[1].tool_outputs() == ["flight to Oslo", "hotel in Oslo", "train to Oslo"]
     assert len(model_server.requests) == 2
