@@ -187,6 +187,31 @@ async def input_guardrail_trips(runner: Runs) -> Any:
     return [first.final_output, "not blocked"]
 
 
+class ModerationDown(Exception):
+    """What a moderation API client raises when the service is unavailable."""
+
+
+@input_guardrail(run_in_parallel=False)
+async def moderated(context: RunContextWrapper[Any], agent: Agent[Any], value: Any) -> GuardrailFunctionOutput:
+    effect(f"moderation:{value}")
+    if "outage" in str(value):
+        raise ModerationDown("moderation service unavailable")
+    return GuardrailFunctionOutput(output_info={"flagged": False}, tripwire_triggered=False)
+
+
+moderated_agent = Agent(name="Moderated", instructions="[guardrail_raises] Help.", input_guardrails=[moderated])
+
+
+@program
+async def guardrail_raises(runner: Runs) -> Any:
+    first = await runner.run(moderated_agent, "hello")
+    try:
+        await runner.run(moderated_agent, "during an outage")
+    except ModerationDown as error:  # a guardrail's own exception reaches the caller, as plainly
+        return [first.final_output, f"moderation down: {error}"]
+    return [first.final_output, "no error"]
+
+
 @output_guardrail
 async def no_secrets(context: RunContextWrapper[Any], agent: Agent[Any], output: Any) -> GuardrailFunctionOutput:
     tripped = "secret" in str(output)

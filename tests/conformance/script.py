@@ -112,6 +112,7 @@ SCRIPT: dict[str, Callable[[ModelRequest], Reply]] = {
     "run_hooks": _run_hooks,
     "agent_hooks": _agent_hooks,
     "input_guardrail_trips": _echo_user,
+    "guardrail_raises": _echo_user,
     "output_guardrail_trips": lambda request: text("the secret is 42"),
     "guardrail_nested_run": _echo_user,
     "guardrail_nested_run/checker": _checker,

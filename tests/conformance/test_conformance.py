@@ -60,6 +60,7 @@ def test_the_suite_has_the_programs_the_issue_names(plain: Campaign) -> None:
     assert plain["tools"].effects == ["email:ada", "roll=<roll>"]
     assert plain["run_hooks"].effects.count("run_hook:llm_start:HookedMailer") == 2
     assert plain["input_guardrail_trips"].output[1] == "blocked: homework"
+    assert plain["guardrail_raises"].output == ["answer to 'hello'", "moderation down: moderation service unavailable"]
     assert plain["output_guardrail_trips"].output.startswith("withheld:")
     assert plain["guardrail_nested_run"].output == ["answer to 'explain durability'", "blocked"]
     assert plain["gathered"].output == ["a poem about <roll>", "a critique"]
