@@ -8,29 +8,47 @@ restate-sdk 1.3.0 decodes a handler's input before calling it, and:
   the service were broken;
 * accepts **any size** the ingress accepts (``ingress.request-size-limit``, 32 MiB in
   restate-server 1.7; above it the ingress answers ``413 length limit exceeded``): a 10 MB prompt
-  is journaled and sent to the model.
+  is journaled and sent to the model;
+* hands a handler typed ``str`` (or ``int``, ``list[str]``, a dataclass...) whatever JSON came:
+  ``42`` for a ``str`` fails in the handler, again retried forever.
 
 ``guard_inputs(services)`` fixes all three for every handler of ``services`` that takes a body:
 an empty body reads as ``{}`` for a pydantic input (its defaults apply, or the validation error
 names the missing fields), and is refused for a required non-model input; a body that does not
 decode is refused with 400 and the decoder's message; a body over ``max_bytes`` is refused with
-413. Serve the result as usual: ``app = restate.app(services=guard_inputs([...]))``.
+413; a body of another JSON type than the handler's annotation is refused with 400 (read as
+pydantic's strict JSON mode does). Serve the result as usual:
+``app = restate.app(services=guard_inputs([...]))``.
+
+``durable-agents serve|up`` guard every app they serve this way, whether or not it calls
+``guard_inputs`` (:func:`guard_every_app`); ``DURABLE_AGENTS_GUARD_INPUTS=0`` (in a ``launch.toml``'s
+``[env]`` for one app) turns that off.
 """
 
 from __future__ import annotations
 
+import functools
 import inspect
 import os
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeVar
 
 import restate
+from pydantic import TypeAdapter, ValidationError
+from restate.endpoint import Endpoint
 from restate.exceptions import TerminalError
 from restate.handler import Handler
-from restate.serde import Serde, is_pydantic
+from restate.serde import DefaultSerde, JsonSerde, Serde, is_pydantic
 from restate.types import extract_core_type
 
-__all__ = ["DEFAULT_MAX_INPUT_BYTES", "MAX_INPUT_BYTES_ENV", "guard_inputs", "max_input_bytes"]
+__all__ = [
+    "DEFAULT_MAX_INPUT_BYTES",
+    "GUARD_INPUTS_ENV",
+    "MAX_INPUT_BYTES_ENV",
+    "guard_every_app",
+    "guard_inputs",
+    "max_input_bytes",
+]
 
 S = TypeVar("S", bound="restate.Service | restate.VirtualObject | restate.Workflow")
 
@@ -39,6 +57,10 @@ DEFAULT_MAX_INPUT_BYTES = 1024 * 1024
 
 MAX_INPUT_BYTES_ENV = "AGENT_MAX_INPUT_BYTES"
 """Environment variable overriding :data:`DEFAULT_MAX_INPUT_BYTES` (a number of bytes)."""
+
+
+GUARD_INPUTS_ENV = "DURABLE_AGENTS_GUARD_INPUTS"
+"""``0`` (or ``false``/``no``/``off``): the serve command leaves apps' inputs unguarded."""
 
 
 def max_input_bytes() -> int:
@@ -84,6 +106,9 @@ def _decoder(target: str, handler: Handler[Any, Any], limit: int) -> Callable[[b
     required = annotation not in (inspect.Parameter.empty, None, Any) and kind != "optional"
     model = is_pydantic(core)
 
+    # a pydantic model's serde validates it; a serde of the user's own decides for itself
+    check = _type_check(target, annotation, core) if isinstance(inner, DefaultSerde | JsonSerde) else None
+
     def decode(body: bytes) -> Any:
         if len(body) > limit:
             raise TerminalError(
@@ -97,11 +122,49 @@ def _decoder(target: str, handler: Handler[Any, Any], limit: int) -> Callable[[b
                 raise TerminalError(f"{target}: the request has no body; expected JSON of type {expected}", 400)
             body = b"{}"  # the model's defaults apply, or the validation error names the missing fields
         try:
-            return inner.deserialize(body)
+            value = inner.deserialize(body)
         except Exception as exc:
             raise TerminalError(f"{target}: invalid request body: {exc}", 400) from exc
+        if check is not None and body:
+            check(body)
+        return value
 
     return decode
+
+
+def _type_check(target: str, annotation: Any, core: Any) -> Callable[[bytes], None] | None:
+    """For an input that is not a pydantic model (its serde validates it): refuse a body of another
+    JSON type than the annotation's, as pydantic's strict JSON mode reads it (``42`` for a ``str``),
+    instead of handing the handler a value it fails on, which Restate would retry forever."""
+    if annotation in (inspect.Parameter.empty, None, Any) or core is Any:
+        return None
+    try:
+        adapter: TypeAdapter[Any] = TypeAdapter(annotation)
+    except Exception:  # a type pydantic cannot describe: the handler's own serde decides
+        return None
+
+    def check(body: bytes) -> None:
+        try:
+            adapter.validate_json(body, strict=True)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(part) for part in error['loc']) or 'body'}: {error['msg']}"
+                for error in exc.errors()[:3]
+            )
+            raise TerminalError(
+                f"{target}: invalid request body: expected JSON of type {_type_name(annotation)} ({problems})", 400
+            ) from None
+
+    return check
+
+
+def _problem(error: Any) -> str:
+    where = ".".join(str(part) for part in error["loc"]) or "body"
+    return f"{where}: {error['msg']}"
+
+
+def _type_name(annotation: Any) -> str:
+    return getattr(annotation, "__name__", None) or str(annotation).replace("typing.", "")
 
 
 def _guard(target: str, handler: Handler[Any, Any], limit: int) -> None:
@@ -129,3 +192,34 @@ def guard_inputs(services: Iterable[S], *, max_bytes: int | None = None) -> list
             if handler.arity == 2 and not isinstance(handler.handler_io.input_serde, _RawBody):
                 _guard(f"{service.name}/{handler.name}", handler, limit)
     return chosen
+
+
+def guard_every_app() -> bool:
+    """Guard the services of every Restate app built from now on in this process, as
+    :func:`guard_inputs` does, unless ``$DURABLE_AGENTS_GUARD_INPUTS`` turns it off; returns whether
+    it did.
+
+    The serve command calls this in each worker before it imports the user's app: an app written
+    the README's way (``restate.app([service])``) then refuses bad bodies with a 4xx like one that
+    calls ``guard_inputs`` itself. It hooks ``Endpoint.bind``, which ``restate.app`` calls for each
+    service.
+    """
+    if os.environ.get(GUARD_INPUTS_ENV, "").strip().lower() in ("0", "false", "no", "off"):
+        return False
+    limit = max_input_bytes()
+    endpoint_class: Any = Endpoint
+    bind = endpoint_class.bind
+    if getattr(bind, "_durable_agents_guarded", False):
+        return True
+
+    @functools.wraps(bind)
+    def guarded_bind(self: Any, *services: Any) -> Any:
+        guard_inputs([service for service in services if isinstance(service, _SERVICE_CLASSES)], max_bytes=limit)
+        return bind(self, *services)
+
+    guarded_bind._durable_agents_guarded = True  # type: ignore[attr-defined]
+    endpoint_class.bind = guarded_bind
+    return True
+
+
+_SERVICE_CLASSES = (restate.Service, restate.VirtualObject, restate.Workflow)

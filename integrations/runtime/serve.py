@@ -108,10 +108,12 @@ def _prepare_app(target: str) -> Any:
     """What every worker does before it serves: logging, tracing, import the app."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("LiteLLM").setLevel(logging.WARNING)  # it logs every completion at INFO
+    from integrations.inputs import guard_every_app
     from integrations.tracing import enable_tracing_from_env
 
     global _tracing
     _tracing = enable_tracing_from_env()  # DURABLE_AGENTS_OTEL=1: replay-safe OpenTelemetry spans of the agents
+    guard_every_app()  # bad request bodies get a 4xx, also in apps that do not call guard_inputs
     app = load_target(target)
     litellm: Any = sys.modules.get("litellm")
     if litellm is not None:

@@ -6,7 +6,8 @@ The handlers are not listed here: they are discovered from the metadata the serv
 app's deployments (the admin API's ``/services``, with each handler's input schema), so a handler
 added to an app is swept without touching this file. The bad bodies are built from that schema.
 
-Each app (quickstart, patterns, tour, and every ``examples/*.py``) is served once, with its own
+Each app (quickstart, patterns, tour, every ``examples/*.py``, and an app written the README's way
+that does not call ``guard_inputs``: the serve command guards it) is served once, with its own
 offline model, on a restate-server of this module's own: three apps define a ``Chat``, so each app
 is registered again right before its sweep, and the invocation table holds only the sweep's work.
 """
@@ -90,6 +91,14 @@ APPS = {
         (f"{REPO_ROOT}/agents/tour/app.py:app",),
         f"{REPO_ROOT}/agents/tour/offline_model.py:responder",
         (Probe("WeatherAgent", "run", {"message": "What is the weather like in San Francisco?"}, "San Francisco"),),
+    ),
+    "readme_style": App(  # no guard_inputs of its own: the serve command guards it
+        (f"{REPO_ROOT}/tests/apps/readme_style_app.py:app",),
+        None,
+        (
+            Probe("ReadmeAgent", "run", "still there?", "still there?"),
+            Probe("ReadmeNotes", "add", "still there?", "still there?", keyed=True),
+        ),
     ),
     "examples": App(
         EXAMPLES,

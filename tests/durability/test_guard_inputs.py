@@ -10,7 +10,7 @@ import pytest
 import restate
 from pydantic import BaseModel
 
-from integrations.inputs import MAX_INPUT_BYTES_ENV, guard_inputs, max_input_bytes
+from integrations.inputs import GUARD_INPUTS_ENV, MAX_INPUT_BYTES_ENV, guard_every_app, guard_inputs, max_input_bytes
 
 
 class Defaults(BaseModel):
@@ -42,6 +42,11 @@ async def plain_text(ctx: restate.Context, text: str) -> str:
 @service.handler()
 async def optional_claim(ctx: restate.Context, claim: Optional[Claim] = None) -> str:  # noqa: UP045 - as users write it
     return "none" if claim is None else str(claim.amount)
+
+
+@service.handler()
+async def numbers(ctx: restate.Context, values: list[int]) -> int:
+    return sum(values)
 
 
 @service.handler()
@@ -113,3 +118,45 @@ def test_the_limit_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv(MAX_INPUT_BYTES_ENV, "lots")
     with pytest.raises(ValueError, match="number of bytes"):
         max_input_bytes()
+
+
+@pytest.mark.parametrize(
+    ("handler", "body", "expected"),
+    [("plain_text", b"42", "str"), ("plain_text", b'{"text": "hi"}', "str"), ("numbers", b'["a"]', "list")],
+)
+def test_a_body_of_another_json_type_than_the_annotation_is_refused(handler: str, body: bytes, expected: str) -> None:
+    error = refusal(handler, body)
+    assert error.status_code == 400
+    assert f"Guarded/{handler}: invalid request body: expected JSON of type {expected}" in error.message
+
+
+def test_json_of_the_annotated_type_passes_the_type_check() -> None:
+    assert invoke("plain_text", b'"hi"') == "hi"
+    assert invoke("numbers", b"[1, 2]") == 3
+
+
+def test_the_serve_command_guards_apps_that_do_not_guard_themselves(monkeypatch: pytest.MonkeyPatch) -> None:
+    from restate.endpoint import Endpoint
+
+    monkeypatch.setattr(Endpoint, "bind", Endpoint.bind)  # undone after the test
+    assert guard_every_app()
+    unguarded = restate.Service("Unguarded")
+
+    @unguarded.handler()
+    async def echo(ctx: restate.Context, text: str) -> str:
+        return text
+
+    restate.app([unguarded])  # as a user writes it
+    handler = unguarded.handlers["echo"]
+    with pytest.raises(restate.TerminalError) as failure:
+        asyncio.run(handler.fn(None, handler.handler_io.input_serde.deserialize(b"42")))  # type: ignore[call-arg]
+    assert failure.value.status_code == 400
+
+
+def test_the_default_guard_can_be_turned_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    from restate.endpoint import Endpoint
+
+    monkeypatch.setattr(Endpoint, "bind", Endpoint.bind)
+    monkeypatch.setenv(GUARD_INPUTS_ENV, "0")
+    assert not guard_every_app()
+    assert not getattr(Endpoint.bind, "_durable_agents_guarded", False)
