@@ -181,6 +181,9 @@ def up(
     server_kind: str = "auto",
 ) -> int:
     """Serve ``spec`` on a restate-server (started here, or already running), register it, wait for Ctrl-C."""
+    if demo and spec.demo is None:  # said before anything starts
+        print(f"durable-agents: {spec.label} has no [demo] in a launch.toml", file=sys.stderr, flush=True)
+        return 2
     cwd = Path(cwd or Path.cwd()).resolve()
     data_dir = (cwd / data_dir).resolve()
     server = RestateServer(base_dir=data_dir, ingress_port=ingress_port, admin_port=admin_port)
@@ -192,6 +195,7 @@ def up(
     _handle_stop_signals()
     data_dir.mkdir(parents=True, exist_ok=True)
     with _offline_model(spec) as offline_env:
+        registered_id: str | None = None
         service = ServiceProcess(
             spec.target,
             port=service_port,
@@ -219,6 +223,7 @@ def up(
                 tail = _log_tail(service.log_path)
                 raise RuntimeError(f"{err}\n{tail}" if tail else str(err)) from err
             registered = server.register(service.uri)
+            registered_id = registered.get("id")
             names = ", ".join(s["name"] for s in registered.get("services", []))
             examples = _example_lines(spec, ingress_port) or _call_hints(registered, ingress_port)
             logs = f"service {service.log_path}" + ("" if reuse else f", server {server.log_path}")
@@ -239,6 +244,12 @@ def up(
             service.stop()
             if not reuse:
                 server.stop()
+            elif registered_id is not None:
+                _print(
+                    f"the deployment {registered_id} stays registered on the restate-server at :{admin_port}, so "
+                    "invocations still in flight resume when you serve the app again; to remove it: "
+                    f"curl -X DELETE 'localhost:{admin_port}/deployments/{registered_id}?force=true'"
+                )
 
 
 def _demo(spec: LaunchSpec, ingress_port: int) -> int:
@@ -308,9 +319,25 @@ def serve(
             service.stop()
 
 
+DESCRIPTION = """\
+Serve a Restate agent app, with or without starting restate-server.
+
+  durable-agents up TARGET      start restate-server (or use the one already running), serve TARGET,
+                                register it, print how to call it, stay in the foreground until Ctrl-C
+  durable-agents serve TARGET   serve TARGET only, for a restate-server you run yourself
+
+TARGET is path/to/file.py:app (path/to/file.py alone: its `app`), package.module:app, a folder
+holding a launch.toml, or an app name, resolved from the current directory.
+
+Without OPENAI_API_KEY, an app whose launch.toml names an offline_responder is answered by a
+scripted offline model (the banner says so). Bad request bodies get a 4xx before any handler code
+runs (DURABLE_AGENTS_GUARD_INPUTS=0 turns that off).
+"""
+
+
 def build_parser(prog: str = "durable-agents") -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog=prog, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog=prog, description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="{up,serve}")
     target_help = "path/to/file.py:app, package.module:app, a folder with a launch.toml, or an app name"

@@ -2,7 +2,8 @@
 
 TARGET is one of (resolved from the current directory):
 
-- ``path/to/file.py:app`` or ``package.module:app``: the Restate app object to serve;
+- ``path/to/file.py:app`` or ``package.module:app``: the Restate app object to serve
+  (``path/to/file.py`` alone means its ``app``);
 - a folder holding a ``launch.toml`` (or the path of that file);
 - a NAME, looked up as ``agents/<NAME>/launch.toml``, then ``<NAME>/launch.toml``, then the
   ``launch.toml`` shipped inside an installed package ``<NAME>`` (``durable-agents up patterns``).
@@ -206,6 +207,10 @@ def _installed_package_dir(name: str) -> Path | None:
 def resolve_target(target: str, cwd: str | Path | None = None) -> LaunchSpec:
     """Turn a command-line TARGET into a :class:`LaunchSpec` (see the module docstring for the forms)."""
     base = Path(cwd or Path.cwd()).resolve()
+    if target.endswith(".py") and ":" not in target:
+        if not (base / target).is_file():
+            raise LaunchError(f"cannot resolve TARGET {target!r}: {base / target} does not exist")
+        target += ":app"  # a Python file serves its `app`, as `uvicorn file:app` would be written
     if ":" in target:
         resolved = _absolute(target, base, "TARGET")
         location, _ = _split(resolved, "TARGET")

@@ -98,7 +98,7 @@ class ServiceProcess:
                 [
                     sys.executable,
                     "-m",
-                    "integrations.runtime.serve",
+                    "integrations.runtime._serve_process",
                     self.target,
                     "--host",
                     self.host,

@@ -31,16 +31,18 @@ import importlib.util
 import logging
 import multiprocessing
 import os
+import shutil
 import signal
 import socket
 import sys
+import tempfile
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from multiprocessing.connection import wait as wait_for_sentinels
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
-__all__ = ["SERVERS", "choose_server", "default_workers", "load_target", "main"]
+__all__ = ["SERVERS", "TargetError", "choose_server", "default_workers", "load_target", "main"]
 
 SERVERS = ("auto", "granian", "hypercorn")
 """``--server`` choices; ``auto`` is granian when it can be imported, else hypercorn."""
@@ -54,26 +56,88 @@ _Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 _App = Callable[[_Scope, _Receive, _Send], Awaitable[None]]
 
 
+class TargetError(ValueError):
+    """A serve TARGET that cannot be loaded: the message is the one or two lines a user needs
+    (file:line and the caret of a syntax error, the ``pip install`` of a missing extra, the names
+    a module does define), not a traceback."""
+
+
+# import name -> the extra that installs it
+_EXTRAS = {"agents": "openai-agents", "openai": "openai-agents", "litellm": "litellm", "mcp": "mcp"}
+
+
 def load_target(target: str) -> Any:
-    """Import ``module:attr`` or ``file.py:attr`` and return the attribute."""
+    """Import ``module:attr`` or ``file.py:attr`` (``file.py`` alone: its ``app``) and return the
+    attribute; :class:`TargetError` says in a line what is wrong when it cannot."""
     location, _, attr = target.rpartition(":")
+    if not location and target.endswith(".py"):
+        location, attr = target, "app"
     if not location or not attr:
-        raise ValueError(f"target must look like 'module:app' or 'path/file.py:app', got {target!r}")
-    if location.endswith(".py"):
-        path = Path(location).resolve()
-        if not path.exists():
-            raise FileNotFoundError(path)
-        name = "_served_" + "_".join(path.with_suffix("").parts[-3:]).replace("-", "_")
-        if str(path.parent) not in sys.path:
-            sys.path.insert(0, str(path.parent))
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
+        raise TargetError(f"target must look like 'module:app' or 'path/file.py:app', got {target!r}")
+    try:
+        module = _import(location)
+    except SyntaxError as error:
+        raise TargetError(_syntax_error(error)) from error
+    except ModuleNotFoundError as error:
+        raise TargetError(_missing_module(location, error)) from error
+    except ImportError as error:
+        if "pip install" not in str(error):
+            raise
+        raise TargetError(f"{location}: {error}") from error
+    try:
+        return getattr(module, attr)
+    except AttributeError:
+        names = sorted(name for name in vars(module) if not name.startswith("_"))
+        defined = [name for name in names if _is_app_like(getattr(module, name))] or names[:8]
+        raise TargetError(
+            f"{location} has no attribute {attr!r}"
+            + (f"; it defines {', '.join(defined)} (TARGET is {location}:NAME)" if defined else "")
+        ) from None
+
+
+def _import(location: str) -> Any:
+    if not location.endswith(".py"):
+        return importlib.import_module(location)
+    path = Path(location).resolve()
+    if not path.exists():
+        raise TargetError(f"{path} does not exist")
+    name = "_served_" + "_".join(path.with_suffix("").parts[-3:]).replace("-", "_")
+    if str(path.parent) not in sys.path:
+        sys.path.insert(0, str(path.parent))
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
         spec.loader.exec_module(module)
-    else:
-        module = importlib.import_module(location)
-    return getattr(module, attr)
+    except BaseException:
+        sys.modules.pop(name, None)
+        raise
+    return module
+
+
+def _is_app_like(value: Any) -> bool:
+    return callable(value) and not isinstance(value, type) and getattr(value, "__module__", "").startswith("restate")
+
+
+def _syntax_error(error: SyntaxError) -> str:
+    where = f"{error.filename}:{error.lineno}" if error.filename else "<target>"
+    lines = [f"{where}: {type(error).__name__}: {error.msg}"]
+    if error.text:
+        text = error.text.rstrip("\n")
+        stripped = text.lstrip()
+        lines.append("    " + stripped)
+        if error.offset:
+            lines.append("    " + " " * max(0, error.offset - 1 - (len(text) - len(stripped))) + "^")
+    return "\n".join(lines)
+
+
+def _missing_module(location: str, error: ModuleNotFoundError) -> str:
+    missing = (error.name or "").split(".")[0]
+    extra = _EXTRAS.get(missing) or ("google-adk" if (error.name or "").startswith("google.adk") else None)
+    if extra:
+        return f"{location} imports {error.name}, which is not installed: pip install 'durable-agents-toolkit[{extra}]'"
+    return f"{location} imports {error.name}, which is not installed (pip install it, or check the name)"
 
 
 def default_workers() -> int:
@@ -114,7 +178,11 @@ def _prepare_app(target: str) -> Any:
     global _tracing
     _tracing = enable_tracing_from_env()  # DURABLE_AGENTS_OTEL=1: replay-safe OpenTelemetry spans of the agents
     guard_every_app()  # bad request bodies get a 4xx, also in apps that do not call guard_inputs
-    app = load_target(target)
+    try:
+        app = load_target(target)
+    except TargetError as error:
+        _report_once(f"durable-agents serve: {error}")
+        sys.exit(3)
     litellm: Any = sys.modules.get("litellm")
     if litellm is not None:
         # LiteLLM prints a "Give Feedback / Get Help" banner to stdout on every provider error; in a
@@ -122,6 +190,29 @@ def _prepare_app(target: str) -> Any:
         # Set here, in the process the toolkit owns, not at import of the adapter.
         litellm.suppress_debug_info = True
     return app
+
+
+_RUN_DIR_ENV = "_DURABLE_AGENTS_SERVE_RUN"
+"""A folder of this serve process's own, inherited by its workers (see ``_report_once``)."""
+
+
+def _report_once(message: str) -> None:
+    """Print ``message`` to stderr once per service, not once per worker: every worker imports the
+    app, so every worker meets the same error (the first to claim a marker file prints it)."""
+    run_dir = os.environ.get(_RUN_DIR_ENV)
+    if not run_dir:
+        print(message, file=sys.stderr, flush=True)
+        return
+    marker = Path(run_dir) / "reported"
+    try:
+        fd = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+    except FileExistsError:
+        return
+    except OSError:
+        pass
+    else:
+        os.close(fd)
+    print(message, file=sys.stderr, flush=True)
 
 
 def _on_sigterm(loop: asyncio.AbstractEventLoop, hook: Callable[[], None]) -> None:
@@ -318,9 +409,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"serve: --workers must be at least 1, got {workers}", file=sys.stderr, flush=True)
         return 2
     server = choose_server(args.server)
-    if server == "granian":
-        return serve_granian(args.target, args.host, args.port, workers)
-    return serve_hypercorn(args.target, args.host, args.port, workers)
+    run_dir = tempfile.mkdtemp(prefix="durable-agents-serve-")
+    os.environ[_RUN_DIR_ENV] = run_dir
+    try:
+        if server == "granian":
+            return serve_granian(args.target, args.host, args.port, workers)
+        return serve_hypercorn(args.target, args.host, args.port, workers)
+    finally:
+        shutil.rmtree(run_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":

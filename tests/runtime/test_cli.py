@@ -223,6 +223,8 @@ def test_up_reuses_a_restate_server_already_running_on_the_ports(
     assert launcher.interrupt() == 0
     assert restate_server.answering()  # not ours to stop
     assert not port_open(service)
+    assert "stays registered on the restate-server" in launcher.output  # says what it leaves behind
+    assert "curl -X DELETE" in launcher.output
 
 
 def test_up_refuses_a_port_held_by_something_that_is_not_restate(project: Path, launchers: list[Launcher]) -> None:
@@ -291,3 +293,47 @@ def test_up_exits_when_the_service_dies_on_its_own(
     assert launcher.finish() == 1
     assert "the service exited with code 3" in launcher.errors
     assert str(project / "data" / "service.log") in launcher.errors
+
+
+def test_a_python_file_without_an_attribute_serves_its_app(
+    project: Path, launchers: list[Launcher], restate_server: RestateServer
+) -> None:
+    port = free_port()
+    launcher = Launcher(["serve", "plain.py", "--port", str(port)], cwd=project)
+    launchers.append(launcher)
+    launcher.wait_for("Register it with your restate-server")
+    restate_server.register(f"http://localhost:{port}")
+    assert Ingress(restate_server.ingress_url).call("PlainGreeter", "greet", "Ada") == "hello Ada"
+    assert launcher.interrupt() == 0
+
+
+@pytest.mark.parametrize(
+    ("source", "target", "expected"),
+    [
+        ("import restate\ndef broken(:\n", "broken.py:app", ["broken.py:2: SyntaxError: invalid syntax", "^"]),
+        ("import restate\nsvc = restate.Service('S')\napp = restate.app([svc])\n", "broken.py:nope",
+         ["broken.py has no attribute 'nope'; it defines app"]),
+        ("import no_such_module_here\n", "broken.py:app", ["imports no_such_module_here, which is not installed"]),
+    ],
+)  # fmt: skip
+def test_a_target_that_cannot_load_is_one_short_message_printed_once(
+    project: Path, launchers: list[Launcher], source: str, target: str, expected: list[str]
+) -> None:
+    (project / "broken.py").write_text(source)
+    launcher = Launcher(["serve", target, "--port", str(free_port()), "--workers", "2"], cwd=project)
+    launchers.append(launcher)
+    assert launcher.finish() == 1
+    for text in expected:
+        assert text in launcher.errors
+    assert launcher.errors.count("durable-agents serve:") == 1  # two workers, one message
+    assert "Traceback" not in launcher.errors and "RuntimeWarning" not in launcher.errors
+
+
+def test_demo_without_a_demo_says_so_before_starting_anything(project: Path, launchers: list[Launcher]) -> None:
+    launcher = Launcher(["up", "plain.py:app", "--demo", "--ingress-port", str(free_port()),
+                         "--admin-port", str(free_port()), "--service-port", str(free_port()), "--data-dir", "data"],
+                        cwd=project)  # fmt: skip
+    launchers.append(launcher)
+    assert launcher.finish() == 2
+    assert "has no [demo]" in launcher.errors
+    assert "starting" not in launcher.output
