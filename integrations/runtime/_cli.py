@@ -33,6 +33,7 @@ from typing import Any
 from ..awakeables import INGRESS_URL_ENV
 from ._client import Ingress, IngressError
 from ._launch_spec import LaunchError, LaunchSpec, resolve_target
+from ._new import TEMPLATES, NewProjectError, new_project
 from ._ports import port_open
 from ._server import RestateServer
 from ._service import ServiceProcess
@@ -78,22 +79,43 @@ def _handle_stop_signals() -> None:
 
 @contextmanager
 def _offline_model(spec: LaunchSpec) -> Iterator[dict[str, str]]:
-    """Start the app's scripted offline model when no real one is configured; yield the service env for it."""
-    if os.environ.get("OPENAI_API_KEY") or not spec.offline_responder:
+    """Start a scripted offline model when no real one is configured; yield the service env for it.
+
+    The app's own ``offline_responder`` if its ``launch.toml`` names one, else the generic
+    :func:`~integrations.testing.offline_model`, so any app answers offline out of the box.
+    """
+    if os.environ.get("OPENAI_API_KEY"):
         yield {}
         return
-    from ..testing import ScriptedModelServer
+    from ..testing import ScriptedModelServer, offline_model
     from .serve import load_target
 
-    with ScriptedModelServer(load_target(spec.offline_responder)) as model:
-        _banner(
-            [
+    responder = load_target(spec.offline_responder) if spec.offline_responder else offline_model
+    with ScriptedModelServer(responder) as model:
+        if spec.offline_responder:
+            what = [
                 "OFFLINE MODE: OPENAI_API_KEY is not set, so a scripted offline model answers.",
                 f"It runs at {model.base_url}; its answers are canned, and sample data is labelled as such.",
-                "Set OPENAI_API_KEY (OPENAI_BASE_URL for another OpenAI-compatible endpoint) to use a real model.",
             ]
+        else:
+            what = [
+                "OFFLINE MODE: OPENAI_API_KEY is not set and the app names no offline_responder, so the",
+                "generic offline model answers: it calls the agent's tools with sample arguments, then",
+                f"reports what they returned; each answer starts with [offline model]. ({model.base_url})",
+            ]
+        _banner(
+            [*what, "Set OPENAI_API_KEY (OPENAI_BASE_URL for another OpenAI-compatible endpoint) to use a real model."]
         )
-        yield {**model.client_env(), **spec.offline_env}
+        env = {
+            name: value
+            for name, value in model.client_env().items()
+            if name not in _USER_SETTINGS or name not in os.environ
+        }
+        yield {**env, **spec.offline_env}
+
+
+_USER_SETTINGS = ("LITELLM_LOCAL_MODEL_COST_MAP", "OPENAI_AGENTS_DISABLE_TRACING")
+"""Settings the offline model's env has an opinion on, which the user's own environment overrides."""
 
 
 def _service_env(spec: LaunchSpec, offline_env: dict[str, str], ingress_port: int) -> dict[str, str]:
@@ -322,6 +344,7 @@ def serve(
 DESCRIPTION = """\
 Serve a Restate agent app, with or without starting restate-server.
 
+  durable-agents new NAME       create a project: a runnable agent, its launch.toml, a test, a README
   durable-agents up TARGET      start restate-server (or use the one already running), serve TARGET,
                                 register it, print how to call it, stay in the foreground until Ctrl-C
   durable-agents serve TARGET   serve TARGET only, for a restate-server you run yourself
@@ -339,17 +362,25 @@ def build_parser(prog: str = "durable-agents") -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=prog, description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{up,serve}")
-    target_help = "path/to/file.py:app, package.module:app, a folder with a launch.toml, or an app name"
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{new,up,serve}")
+    new_parser = commands.add_parser("new", help="create a project folder: a runnable agent, its launch.toml, a test")
+    new_parser.add_argument("name", metavar="NAME", help="the folder to create (my-agent: service MyAgent)")
+    new_parser.add_argument(
+        "--template",
+        choices=list(TEMPLATES),
+        default="agent",
+        help="; ".join(f"{name}: {what}" for name, what in TEMPLATES.items()),
+    )
+    target_help = "path/to/file.py:app, package.module:app, a folder with a launch.toml (default: .), or an app name"
     up_parser = commands.add_parser("up", help="start restate-server, serve TARGET, register it, wait for Ctrl-C")
-    up_parser.add_argument("target", metavar="TARGET", help=target_help)
+    up_parser.add_argument("target", metavar="TARGET", nargs="?", default=".", help=target_help)
     up_parser.add_argument("--ingress-port", type=int, default=8080)
     up_parser.add_argument("--admin-port", type=int, default=9070, help="admin API and UI")
     up_parser.add_argument("--service-port", type=int, default=9080)
     up_parser.add_argument("--data-dir", default=".restate", help="journal and state; survives restarts")
     up_parser.add_argument("--demo", action="store_true", help="send the app's demo request, print the answer, exit")
     serve_parser = commands.add_parser("serve", help="serve TARGET only, for a restate-server you run yourself")
-    serve_parser.add_argument("target", metavar="TARGET", help=target_help)
+    serve_parser.add_argument("target", metavar="TARGET", nargs="?", default=".", help=target_help)
     serve_parser.add_argument("--port", type=int, default=9080)
     for command in (up_parser, serve_parser):
         command.add_argument(
@@ -367,6 +398,19 @@ def build_parser(prog: str = "durable-agents") -> argparse.ArgumentParser:
     return parser
 
 
+def _new(name: str, template: str) -> int:
+    try:
+        folder = new_project(name, template=template)
+    except NewProjectError as err:
+        print(f"durable-agents: error: {err}", file=sys.stderr, flush=True)
+        return 2
+    _print(f"created {folder} ({template}): agent.py, launch.toml, test_agent.py, README.md, pyproject.toml")
+    _print(f"  cd {name}")
+    _print("  durable-agents up      # offline until OPENAI_API_KEY is set; the banner shows how to call it")
+    _print("  pytest                 # its tests, against a real restate-server")
+    return 0
+
+
 def _positive(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -379,6 +423,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     for name, value in PROCESS_ENV_DEFAULTS.items():
         os.environ.setdefault(name, value)
+    if args.command == "new":
+        return _new(args.name, args.template)
     try:
         spec = resolve_target(args.target)
         if args.command == "up":

@@ -145,10 +145,17 @@ def test_litellm_only_install_does_not_pull_in_openai_agents(wheel: Path, tmp_pa
     assert "openai-agents" not in installed
 
 
-def test_installed_quickstart_agent_answers_with_a_server_installed_into_the_cache(wheel: Path, tmp_path: Path) -> None:
-    venv = tmp_path / "venv"
+@pytest.fixture(scope="module")
+def venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh virtualenv with ``<wheel>[openai-agents]`` and pytest, as a user installs them."""
+    root = tmp_path_factory.mktemp("installed")
+    venv = root / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
-    _pip(venv / "bin" / "python", "install", "-q", f"{wheel}[openai-agents]", cwd=tmp_path)
+    _pip(venv / "bin" / "python", "install", "-q", f"{wheel}[openai-agents]", "pytest", cwd=root)
+    return venv
+
+
+def test_installed_quickstart_agent_answers_with_a_server_installed_into_the_cache(venv: Path, tmp_path: Path) -> None:
 
     project = tmp_path / "my-project"  # an empty folder outside the repository
     project.mkdir()
@@ -208,3 +215,39 @@ def test_installed_quickstart_agent_answers_with_a_server_installed_into_the_cac
     assert f"installing restate-server {RESTATE_SERVER_VERSION} from npm" in launcher.errors
     assert not list(venv.rglob("node_modules"))  # nothing installed into site-packages
     assert not port_open(ingress) and not port_open(service)
+
+
+def test_a_new_project_runs_offline_and_its_tests_pass(venv: Path, tmp_path: Path) -> None:
+    """``durable-agents new`` in an empty folder, then ``up --demo`` with no API key, then ``pytest``."""
+    binary = REPO_ROOT / "node_modules" / ".bin" / "restate-server"  # the npm install is the test above's
+    env = {
+        "HOME": str(tmp_path),
+        "PATH": os.pathsep.join([str(venv / "bin"), "/usr/bin", "/bin"]),
+        "RESTATE_SERVER_BIN": str(binary.resolve()),
+        "OPENAI_AGENTS_DISABLE_TRACING": "1",
+    }
+    drop = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "XDG_CACHE_HOME", "PYTHONPATH", "VIRTUAL_ENV")
+    run_env = {key: value for key, value in os.environ.items() if key not in drop} | env
+    created = subprocess.run(
+        [str(venv / "bin" / "durable-agents"), "new", "my-agent"],
+        cwd=tmp_path, env=run_env, capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+    assert "cd my-agent" in created.stdout
+    project = tmp_path / "my-agent"
+    launcher = Launcher(
+        ["up", "--demo", "--ingress-port", str(free_port()), "--admin-port", str(free_port()),
+         "--service-port", str(free_port())],
+        cwd=project, env=env, command=[str(venv / "bin" / "durable-agents")], drop=drop,
+    )  # fmt: skip
+    try:
+        assert launcher.finish(timeout=300) == 0
+    finally:
+        launcher.close()
+    assert "OFFLINE MODE" in launcher.output
+    assert "answer: [offline model] the tools answered:" in launcher.output
+    tests = subprocess.run(
+        [str(venv / "bin" / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        cwd=project, env=run_env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert tests.returncode == 0, tests.stdout + tests.stderr
+    assert "2 passed" in tests.stdout
