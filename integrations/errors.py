@@ -63,6 +63,9 @@ class ErrorKind(StrEnum):
     SERVER_ERROR = "server_error"
     OVERLOADED = "overloaded"
     CONFLICT = "conflict"
+    CONFIGURATION = "configuration"
+    """The client cannot be built or cannot address the provider (no API key, a malformed base URL):
+    raised before any request, so no retry can succeed."""
 
 
 # -- what an exception says about itself ---------------------------------------------------------
@@ -143,6 +146,17 @@ class ErrorFacts:
             text=f"{_code_of(exc)} {message}".lower(),
         )
 
+    def caused_by(self, *names: str) -> bool:
+        """The exception or one it was raised from is (a subclass of) a class with one of these names."""
+        seen: set[int] = set()
+        exc: BaseException | None = self.exc
+        while exc is not None and id(exc) not in seen:
+            seen.add(id(exc))
+            if any(klass.__name__ in names for klass in type(exc).__mro__):
+                return True
+            exc = exc.__cause__ or exc.__context__
+        return False
+
     def named(self, *names: str) -> bool:
         """The exception is (a subclass of) a class with one of these names (no LiteLLM import)."""
         return not self.names.isdisjoint(names)
@@ -175,6 +189,8 @@ class Rule:
     honours_retry_after: bool
     """The provider's ``Retry-After`` / ``retry-after-ms`` sets the delay of the next attempt."""
     test: Callable[[ErrorFacts], bool]
+    fix: str = ""
+    """What to do about it, appended to the terminal error's message (one line)."""
 
 
 def _quoted(markers: tuple[str, ...]) -> str:
@@ -195,7 +211,28 @@ def _is_instance(*classes: type[BaseException]) -> Callable[[ErrorFacts], bool]:
     return lambda facts: isinstance(facts.exc, classes)
 
 
+_MISSING_KEY_MARKERS = ("missing credentials", "api_key client option must be set")
+
 RULES: tuple[Rule, ...] = (
+    # Configuration: raised while the client is built or before a request leaves, never worth a retry.
+    Rule(
+        matches="any error mentioning "
+        + _quoted(_MISSING_KEY_MARKERS)
+        + " (the openai client refusing to build; LiteLLM reports it as a 500)",
+        kind=ErrorKind.CONFIGURATION,
+        terminal=True,
+        honours_retry_after=False,
+        test=lambda f: f.says(_MISSING_KEY_MARKERS),
+        fix="OPENAI_API_KEY is not set: set it (and OPENAI_BASE_URL for another OpenAI-compatible endpoint)",
+    ),
+    Rule(
+        matches="httpx/httpx2 `UnsupportedProtocol` / `InvalidURL`, also as the cause of an `APIConnectionError`",
+        kind=ErrorKind.CONFIGURATION,
+        terminal=True,
+        honours_retry_after=False,
+        test=lambda f: f.caused_by("UnsupportedProtocol", "InvalidURL"),
+        fix="the provider's base URL is not a valid http(s) URL: check OPENAI_BASE_URL (or the model's api_base)",
+    ),
     # Specific LiteLLM / marker-based classes first: they are 4xx underneath.
     Rule(
         matches="LiteLLM `ContextWindowExceededError`; or 400 / 413 / 422 / no status, mentioning "
@@ -371,15 +408,15 @@ def rules_table() -> str:
     """:data:`RULES` as the Markdown table that docs/errors.md shows."""
     yes_no = {True: "yes", False: "no"}
     lines = [
-        "| # | Matches (first match wins) | Kind (`ErrorKind`) | Terminal | Honours Retry-After |",
-        "|---|----------------------------|--------------------|----------|---------------------|",
+        "| # | Matches (first match wins) | Kind (`ErrorKind`) | Terminal | Honours Retry-After | The message says |",
+        "|---|----------------------------|--------------------|----------|---------------------|------------------|",
     ]
     for number, rule in enumerate(RULES, start=1):
         lines.append(
             f"| {number} | {rule.matches} | `{rule.kind.value}` | {yes_no[rule.terminal]} "
-            f"| {yes_no[rule.honours_retry_after]} |"
+            f"| {yes_no[rule.honours_retry_after]} | {rule.fix or '–'} |"
         )
-    lines.append("| – | anything else (a bug, `StructuredOutputError`, ...) | not a provider error | – | – |")
+    lines.append("| – | anything else (a bug, `StructuredOutputError`, ...) | not a provider error | – | – | – |")
     return "\n".join(lines)
 
 
@@ -445,6 +482,8 @@ class ProviderErrorClass:
     status_code: int | None
     message: str
     retry_after: timedelta | None = None
+    fix: str = ""
+    """What to do about it (the rule's ``fix``), if the table knows."""
 
     @property
     def terminal(self) -> bool:
@@ -463,7 +502,7 @@ def classify_provider_error(exc: BaseException) -> ProviderErrorClass | None:
     for rule in RULES:
         if rule.test(facts):
             retry_after = retry_after_of(exc) if rule.honours_retry_after else None
-            return ProviderErrorClass(rule.kind, facts.status, facts.message, retry_after)
+            return ProviderErrorClass(rule.kind, facts.status, facts.message, retry_after, rule.fix)
     return None
 
 
@@ -521,6 +560,10 @@ def to_restate_error(exc: BaseException, *, step: str | None = None, source: str
     label = verdict.kind.value + (f", HTTP {verdict.status_code}" if verdict.status_code else "")
     if verdict.terminal:
         status = verdict.status_code if verdict.status_code and 400 <= verdict.status_code < 500 else 500
+        if verdict.fix:
+            return TerminalError(
+                f"{where}{verdict.fix} ({source} error, {label}, not retried: {verdict.message})", status
+            )
         return TerminalError(f"{where}{source} error ({label}), not retried: {verdict.message}", status)
     message = f"{where}{source} error ({label}), retryable: {verdict.message}"
     if verdict.retry_after is not None:

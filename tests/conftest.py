@@ -136,9 +136,9 @@ def serve(tmp_path: Path, effects: Effects) -> Iterator[StackFactory]:
         targets: str | list[str],
         *,
         model: ScriptedModelServer | None = None,
-        env: dict[str, str] | None = None,
+        env: dict[str, str | None] | None = None,
     ) -> Stack:
-        all_env = {
+        all_env: dict[str, str | None] = {
             # A stray call without a scripted model hits a closed loopback port, never a provider.
             "OPENAI_BASE_URL": "http://127.0.0.1:9/v1",
             "OPENAI_API_BASE": "http://127.0.0.1:9/v1",

@@ -245,29 +245,34 @@ def _status_error(status: int, message: str = "x", code: str | None = None, head
 
 # Every rule, with an error it must be the first match for: proves the order of the table.
 FIRST_MATCHES: list[tuple[int, Exception]] = [
-    (1, _status_error(400, "This model's maximum context length is 8192 tokens")),
-    (2, _status_error(400, "flagged", code="content_filter")),
-    (3, litellm.BudgetExceededError(current_cost=2.0, max_budget=1.0)),
-    (4, MCPError(-32602, "bad params")),
-    (5, MCPError(-32000, "connection closed")),
-    (6, MCPError(-32001, "request timed out")),
-    (7, MCPError(-32603, "internal")),
-    (8, TimeoutError("read timed out")),
-    (9, httpx.ConnectError("refused")),
-    (10, _status_error(500, "Connection error.")),
-    (11, openai.APIError("stream broke", request=httpx.Request("POST", "http://x"), body=None)),
-    (12, _status_error(401)),
-    (13, _status_error(403)),
-    (14, _status_error(404, "The model `gpt-9` does not exist")),
-    (15, _status_error(409)),
-    (16, _status_error(429, "You exceeded your current quota")),
-    (17, _status_error(429, "slow down")),
-    (18, _status_error(408)),
-    (19, _status_error(503, "the engine is overloaded")),
-    (20, _status_error(502)),
-    (21, _status_error(422, "unknown model 'x'")),
-    (22, _status_error(413, "payload too large")),
+    (1, _status_error(500, "Missing credentials. Please pass an `api_key`")),  # LiteLLM's 500
+    (2, openai.APIConnectionError(request=httpx.Request("POST", "http://x"))),  # caused by UnsupportedProtocol below
+    (3, _status_error(400, "This model's maximum context length is 8192 tokens")),
+    (4, _status_error(400, "flagged", code="content_filter")),
+    (5, litellm.BudgetExceededError(current_cost=2.0, max_budget=1.0)),
+    (6, MCPError(-32602, "bad params")),
+    (7, MCPError(-32000, "connection closed")),
+    (8, MCPError(-32001, "request timed out")),
+    (9, MCPError(-32603, "internal")),
+    (10, TimeoutError("read timed out")),
+    (11, httpx.ConnectError("refused")),
+    (12, _status_error(500, "Connection error.")),
+    (13, openai.APIError("stream broke", request=httpx.Request("POST", "http://x"), body=None)),
+    (14, _status_error(401)),
+    (15, _status_error(403)),
+    (16, _status_error(404, "The model `gpt-9` does not exist")),
+    (17, _status_error(409)),
+    (18, _status_error(429, "You exceeded your current quota")),
+    (19, _status_error(429, "slow down")),
+    (20, _status_error(408)),
+    (21, _status_error(503, "the engine is overloaded")),
+    (22, _status_error(502)),
+    (23, _status_error(422, "unknown model 'x'")),
+    (24, _status_error(413, "payload too large")),
 ]
+
+
+FIRST_MATCHES[1][1].__cause__ = httpx.UnsupportedProtocol("Request URL has an unsupported protocol 'localhost://'.")
 
 
 def test_every_rule_is_the_first_match_for_its_example() -> None:

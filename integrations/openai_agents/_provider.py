@@ -11,6 +11,7 @@ from agents.models.multi_provider import MultiProvider
 from ..budget import TokenBudget
 from ..retry import DEFAULT_MAX_ATTEMPTS, StepRetry
 from ._model import DurableModel
+from ._unbuilt import UnbuiltModel
 
 if TYPE_CHECKING:
     from ..streams import TopicPublisher
@@ -52,7 +53,19 @@ class DurableModelCalls(ModelProvider):
         self.events = events
 
     def get_model(self, model_name: str | None) -> Model:
-        return self.wrap(self.provider.get_model(model_name), name=model_name)
+        """The provider's model for ``model_name``, journaled.
+
+        Building the model can fail before any request (no ``OPENAI_API_KEY``, an unknown prefix).
+        Raised here, outside a step, Restate would retry the invocation forever; the failure is
+        instead deferred into the model step (:class:`UnbuiltModel`), where the one error table
+        makes it terminal with a message naming the fix, and a replay whose calls are journaled
+        never needs the model at all.
+        """
+        try:
+            model = self.provider.get_model(model_name)
+        except Exception as error:
+            model = UnbuiltModel(model_name, error)
+        return self.wrap(model, name=model_name)
 
     def wrap(self, model: Model, *, name: str | None = None) -> Model:
         """Journal calls to ``model`` under this provider's context and retry settings."""

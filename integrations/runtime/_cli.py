@@ -78,13 +78,22 @@ def _handle_stop_signals() -> None:
 
 
 @contextmanager
-def _offline_model(spec: LaunchSpec) -> Iterator[dict[str, str]]:
+def _offline_model(spec: LaunchSpec, *, generic: bool = True) -> Iterator[dict[str, str]]:
     """Start a scripted offline model when no real one is configured; yield the service env for it.
 
-    The app's own ``offline_responder`` if its ``launch.toml`` names one, else the generic
-    :func:`~integrations.testing.offline_model`, so any app answers offline out of the box.
+    The app's own ``offline_responder`` if its ``launch.toml`` names one, else (``generic``: ``up``,
+    the local stack) the generic :func:`~integrations.testing.offline_model`, so any app answers
+    offline out of the box. ``serve`` (which may face production traffic) never invents answers:
+    without a responder it says that model calls will fail until a key is set.
     """
     if os.environ.get("OPENAI_API_KEY"):
+        yield {}
+        return
+    if not spec.offline_responder and not generic:
+        _print(
+            "note: OPENAI_API_KEY is not set: OpenAI model calls will fail (at once, naming it) until it is set; "
+            "`durable-agents up` serves an offline model instead"
+        )
         yield {}
         return
     from ..testing import ScriptedModelServer, offline_model
@@ -310,7 +319,7 @@ def serve(
         )
         return 2
     _handle_stop_signals()
-    with _offline_model(spec) as offline_env:
+    with _offline_model(spec, generic=False) as offline_env:
         # No log file: the app's logging goes straight to this terminal, its stdout is echoed.
         service = ServiceProcess(
             spec.target,

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import IO
@@ -50,7 +51,7 @@ class ServiceProcess:
         target: str,
         *,
         port: int | None = None,
-        env: dict[str, str] | None = None,
+        env: Mapping[str, str | None] | None = None,
         log_path: str | Path | None = None,
         cwd: str | Path | None = None,
         echo: bool = False,
@@ -62,7 +63,7 @@ class ServiceProcess:
         self.cwd = Path(cwd or Path.cwd()).resolve()
         self.target = _absolute_file_target(target, self.cwd)
         self.port = port or free_port()
-        self.env = dict(env or {})
+        self.env: dict[str, str | None] = dict(env or {})
         self.log_path = Path(log_path) if log_path else None
         self.echo = echo
         self.echo_prefix = echo_prefix
@@ -77,11 +78,16 @@ class ServiceProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def environment(self) -> dict[str, str]:
-        """The child's environment: ours, the defaults, ``env=``, and ``cwd`` first on PYTHONPATH."""
+        """The child's environment: ours, the defaults, ``env=`` (a ``None`` value removes the
+        variable, e.g. ``{"OPENAI_API_KEY": None}``), and ``cwd`` first on PYTHONPATH."""
         env = dict(os.environ)
         for name, value in SERVICE_ENV_DEFAULTS.items():
             env.setdefault(name, value)
-        env.update(self.env)
+        for name, setting in self.env.items():
+            if setting is None:
+                env.pop(name, None)
+            else:
+                env[name] = setting
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(self.cwd), env.get("PYTHONPATH")) if p)
         return env
 

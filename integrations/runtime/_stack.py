@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 
@@ -24,13 +25,13 @@ class Stack:
         server: RestateServer,
         targets: str | list[str],
         *,
-        env: dict[str, str] | None = None,
+        env: Mapping[str, str | None] | None = None,
         log_dir: str | Path | None = None,
         workers: int | None = 1,
     ) -> None:
         self.server = server
         self.targets = [targets] if isinstance(targets, str) else list(targets)
-        self.env = dict(env or {})
+        self.env: dict[str, str | None] = dict(env or {})
         self.log_dir = Path(log_dir) if log_dir else server.base_dir
         self.workers = workers
         self.services: list[ServiceProcess] = []

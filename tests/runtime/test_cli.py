@@ -210,10 +210,12 @@ def test_up_reuses_a_restate_server_already_running_on_the_ports(
             "data",
         ],
         cwd=project,
+        drop=("OPENAI_API_KEY",),
     )
     launchers.append(launcher)
     launcher.wait_for("Serving. Press Ctrl-C")
     assert "already running" in launcher.output and "starting restate-server" not in launcher.output
+    assert "the app names no offline_responder, so the\ngeneric offline model answers" in launcher.output
     # No launch.toml beside plain.py: the banner lists the registered handlers instead.
     assert "Registered services: PlainGreeter" in launcher.output
     assert f"curl localhost:{restate_server.ingress_port}/PlainGreeter/greet --json" in launcher.output
@@ -258,9 +260,11 @@ def test_serve_only_prints_how_to_register_and_serves_a_module_from_the_cwd(
     project: Path, launchers: list[Launcher], restate_server: RestateServer
 ) -> None:
     port = free_port()
-    launcher = Launcher(["serve", "served_module:app", "--port", str(port)], cwd=project)
+    launcher = Launcher(["serve", "served_module:app", "--port", str(port)], cwd=project, drop=("OPENAI_API_KEY",))
     launchers.append(launcher)
     launcher.wait_for("Register it with your restate-server")
+    assert "OPENAI_API_KEY is not set: OpenAI model calls will fail" in launcher.output  # no invented answers
+    assert "OFFLINE MODE" not in launcher.output
     assert f"restate deployments register http://localhost:{port}" in launcher.output
     assert f"""curl localhost:9070/deployments --json '{{"uri": "http://localhost:{port}"}}'""" in launcher.output
     assert "starting restate-server" not in launcher.output

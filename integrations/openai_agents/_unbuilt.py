@@ -1,0 +1,82 @@
+"""A model the provider could not build, standing in until a call actually needs it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from agents.agent_output import AgentOutputSchemaBase
+from agents.exceptions import UserError
+from agents.handoffs import Handoff
+from agents.items import ModelResponse, TResponseInputItem, TResponseStreamEvent
+from agents.model_settings import ModelSettings
+from agents.models import get_default_model
+from agents.models.interface import Model, ModelTracing
+from agents.tool import Tool
+from openai.types.responses.response_prompt_param import ResponsePromptParam
+from restate.exceptions import TerminalError
+
+from ..errors import classify_provider_error
+
+__all__ = ["UnbuiltModel"]
+
+_PREFIXES = ("openai/", "litellm/")
+"""The SDK's MultiProvider prefixes: the model it builds is named without them."""
+
+
+class UnbuiltModel(Model):
+    """Raises, inside the journaled model step, the error that building the model raised.
+
+    Its ``model`` is the name the built model would have had, so the step keeps its name
+    (``LLM call: gpt-4o``) and a journaled call replays whether or not the model can be built now.
+    A build error the provider-error table does not know (an unknown prefix: ``UserError``) is a
+    configuration mistake too: it becomes a ``TerminalError`` naming the model.
+    """
+
+    def __init__(self, model_name: str | None, error: Exception) -> None:
+        name = model_name or get_default_model()
+        self.model = name.split("/", 1)[1] if name.startswith(_PREFIXES) else name
+        self.requested = model_name
+        self.error = error
+
+    def _failure(self) -> Exception:
+        verdict = classify_provider_error(self.error)
+        if verdict is not None:
+            return self.error  # the step's error mapping makes it terminal, with the table's fix
+        hint = (
+            " (a model name is a bare OpenAI name, or litellm/<provider>/<model>)"
+            if isinstance(self.error, UserError)
+            else ""
+        )
+        return TerminalError(f"cannot build the model {self.requested or self.model!r}: {self.error}{hint}", 500)
+
+    async def get_response(
+        self,
+        system_instructions: str | None,
+        input: str | list[TResponseInputItem],
+        model_settings: ModelSettings,
+        tools: list[Tool],
+        output_schema: AgentOutputSchemaBase | None,
+        handoffs: list[Handoff],
+        tracing: ModelTracing,
+        *,
+        previous_response_id: str | None,
+        conversation_id: str | None,
+        prompt: ResponsePromptParam | None,
+    ) -> ModelResponse:
+        raise self._failure()
+
+    def stream_response(
+        self,
+        system_instructions: str | None,
+        input: str | list[TResponseInputItem],
+        model_settings: ModelSettings,
+        tools: list[Tool],
+        output_schema: AgentOutputSchemaBase | None,
+        handoffs: list[Handoff],
+        tracing: ModelTracing,
+        *,
+        previous_response_id: str | None,
+        conversation_id: str | None,
+        prompt: ResponsePromptParam | None,
+    ) -> AsyncIterator[TResponseStreamEvent]:
+        raise self._failure()
