@@ -9,6 +9,7 @@ from agents.models.interface import Model, ModelProvider
 from agents.models.multi_provider import MultiProvider
 
 from ..budget import TokenBudget
+from ..errors import setup_errors_as_terminal
 from ..retry import DEFAULT_MAX_ATTEMPTS, StepRetry
 from ._model import DurableModel
 
@@ -52,7 +53,15 @@ class DurableModelCalls(ModelProvider):
         self.events = events
 
     def get_model(self, model_name: str | None) -> Model:
-        return self.wrap(self.provider.get_model(model_name), name=model_name)
+        """The provider's model for ``model_name``, journaled.
+
+        The SDK calls this in handler code, before any step: a provider that cannot build the model
+        (``OPENAI_API_KEY`` unset, an unknown prefix) would have Restate retry the invocation forever,
+        so its configuration errors fail it at once with a ``TerminalError`` (``integrations.errors``).
+        """
+        with setup_errors_as_terminal(f"building model {model_name or 'default'!r}"):
+            model = self.provider.get_model(model_name)
+        return self.wrap(model, name=model_name)
 
     def wrap(self, model: Model, *, name: str | None = None) -> Model:
         """Journal calls to ``model`` under this provider's context and retry settings."""

@@ -145,3 +145,34 @@ def test_durable_model_calls_takes_max_retries_or_a_step_retry() -> None:
     assert provider.wrap(SimulatedModel()).retry is retry  # type: ignore[attr-defined]
     with pytest.raises(ValueError, match="not both"):
         DurableModelCalls(ctx, 5, retry=retry)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("name", "says"),
+    [
+        (
+            "gpt-4o",
+            "building model 'gpt-4o': model provider error (configuration), not retried: OPENAI_API_KEY is not set",
+        ),
+        (
+            None,
+            "building model 'default': model provider error (configuration), not retried: OPENAI_API_KEY is not set",
+        ),
+        (
+            "nosuch/gpt-4o",
+            "building model 'nosuch/gpt-4o': model provider error (configuration), not retried: the Agents SDK",
+        ),
+    ],
+)
+def test_durable_model_calls_fails_terminally_when_the_provider_cannot_build_the_model(
+    monkeypatch: pytest.MonkeyPatch, name: str | None, says: str
+) -> None:
+    """The SDK asks for the model in handler code, before any step: a configuration error there must
+    end the invocation (``TerminalError``), not leave Restate retrying it forever."""
+    from integrations.openai_agents import DurableModelCalls
+
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_ADMIN_KEY", raising=False)
+    with pytest.raises(restate.TerminalError) as raised:
+        DurableModelCalls(object()).get_model(name)  # type: ignore[arg-type]
+    assert raised.value.message.startswith(says) and "\n" not in raised.value.message
