@@ -128,7 +128,8 @@ StackFactory = Callable[..., Stack]
 
 @pytest.fixture
 def serve(tmp_path: Path, effects: Effects) -> Iterator[StackFactory]:
-    """``serve(server, "tests/apps/x.py:app", model=model_server, env={...})`` -> a started Stack."""
+    """``serve(server, "tests/apps/x.py:app", model=model_server, env={...})`` -> a started Stack
+    (``env={"NAME": None}`` removes NAME from the served app's environment)."""
     stacks: list[Stack] = []
 
     def factory(
@@ -136,9 +137,11 @@ def serve(tmp_path: Path, effects: Effects) -> Iterator[StackFactory]:
         targets: str | list[str],
         *,
         model: ScriptedModelServer | None = None,
-        env: dict[str, str] | None = None,
+        env: dict[str, str | None] | None = None,
     ) -> Stack:
-        all_env = {
+        """``env`` goes last, over the defaults below; a value of ``None`` removes the variable
+        (``env={"OPENAI_API_KEY": None}``: the app runs as if no key were set)."""
+        all_env: dict[str, str | None] = {
             # A stray call without a scripted model hits a closed loopback port, never a provider.
             "OPENAI_BASE_URL": "http://127.0.0.1:9/v1",
             "OPENAI_API_BASE": "http://127.0.0.1:9/v1",

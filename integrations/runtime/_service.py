@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import IO
@@ -40,6 +41,9 @@ class ServiceProcess:
     stderr when there is no log. This is how a resolve command printed by an app reaches the
     terminal of ``durable-agents up``.
 
+    ``env`` adds to (or overrides) this process's environment; a value of ``None`` removes the
+    variable instead, e.g. ``env={"OPENAI_API_KEY": None}`` serves the app as if it were not set.
+
     ``workers`` and ``server`` are the serve command's ``--workers`` (default: the CPUs we may use)
     and ``--server`` (default ``auto``: granian when installed, else hypercorn). Every worker is in
     the process group of the service, so ``kill()`` and ``stop()`` reach them all.
@@ -50,7 +54,7 @@ class ServiceProcess:
         target: str,
         *,
         port: int | None = None,
-        env: dict[str, str] | None = None,
+        env: Mapping[str, str | None] | None = None,
         log_path: str | Path | None = None,
         cwd: str | Path | None = None,
         echo: bool = False,
@@ -77,11 +81,16 @@ class ServiceProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def environment(self) -> dict[str, str]:
-        """The child's environment: ours, the defaults, ``env=``, and ``cwd`` first on PYTHONPATH."""
+        """The child's environment: ours, the defaults, ``env=`` (``None`` removes a name), and ``cwd``
+        first on PYTHONPATH."""
         env = dict(os.environ)
         for name, value in SERVICE_ENV_DEFAULTS.items():
             env.setdefault(name, value)
-        env.update(self.env)
+        for name, change in self.env.items():
+            if change is None:
+                env.pop(name, None)
+            else:
+                env[name] = change
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(self.cwd), env.get("PYTHONPATH")) if p)
         return env
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 
@@ -17,6 +18,9 @@ class Stack:
     server (and its journal) lives on. ``workers`` defaults to one process per service: a test
     that kills "the service" or counts what one process did must not depend on which worker
     Restate's connection landed on. Pass ``workers=None`` for the serve command's default (the CPUs).
+
+    ``env`` is added to this process's environment for every service; a value of ``None`` removes
+    the variable instead (``env={"OPENAI_API_KEY": None}``: the app runs as if it were never set).
     """
 
     def __init__(
@@ -24,7 +28,7 @@ class Stack:
         server: RestateServer,
         targets: str | list[str],
         *,
-        env: dict[str, str] | None = None,
+        env: Mapping[str, str | None] | None = None,
         log_dir: str | Path | None = None,
         workers: int | None = 1,
     ) -> None:
