@@ -13,7 +13,8 @@ The app is served by ``--workers`` processes (default: one per CPU) on one port,
 granian (``--server hypercorn`` for the pure-Python fallback); see :mod:`integrations.runtime.serve`.
 
 Without ``OPENAI_API_KEY``, an app whose ``launch.toml`` names an ``offline_responder`` is answered by
-a scripted offline model (announced in a banner). ``./dev up|serve NAME`` run this same code.
+a scripted offline model (announced in a banner); any other app is told, in a one-line banner, that its
+model calls will fail until the key is set. ``./dev up|serve NAME`` run this same code.
 """
 
 from __future__ import annotations
@@ -48,6 +49,12 @@ PROCESS_ENV_DEFAULTS = {
 
 _MAX_HINTS = 20
 
+NO_KEY_LINE = (
+    "NO MODEL KEY: OPENAI_API_KEY is not set, so model calls will fail until it is set "
+    "(OPENAI_BASE_URL too for another OpenAI-compatible endpoint)."
+)
+"""Printed by ``up``/``serve`` when no key is set and the app has no offline model to answer instead."""
+
 
 def _print(line: str = "") -> None:
     print(line, flush=True)
@@ -78,8 +85,14 @@ def _handle_stop_signals() -> None:
 
 @contextmanager
 def _offline_model(spec: LaunchSpec) -> Iterator[dict[str, str]]:
-    """Start the app's scripted offline model when no real one is configured; yield the service env for it."""
+    """Start the app's scripted offline model when no real one is configured; yield the service env for it.
+
+    Without a key and without an offline model, say at once that model calls will fail: they fail
+    terminally (``integrations.errors``), but only when a request first reaches a model.
+    """
     if os.environ.get("OPENAI_API_KEY") or not spec.offline_responder:
+        if not (os.environ.get("OPENAI_API_KEY") or spec.env.get("OPENAI_API_KEY")):
+            _banner([NO_KEY_LINE])
         yield {}
         return
     from ..testing import ScriptedModelServer

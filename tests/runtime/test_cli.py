@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from integrations.runtime import Ingress, RestateServer, free_port, wait_until
+from integrations.runtime._cli import NO_KEY_LINE
 from integrations.runtime._ports import port_open
 
 from ._launcher import Launcher
@@ -140,6 +141,9 @@ def test_up_starts_a_server_serves_registers_and_echoes_service_stdout(
     launchers.append(launcher)
     launcher.wait_for("Serving. Press Ctrl-C")
     assert "starting restate-server" in launcher.output
+    # no OPENAI_API_KEY (the Launcher removes it) and no offline model: said first, before the server starts
+    assert launcher.lines.count(NO_KEY_LINE) == 1
+    assert launcher.output.index(NO_KEY_LINE) < launcher.output.index("starting restate-server")
     assert "Registered services: LauncherEcho" in launcher.output
     assert f"""curl localhost:{ingress}/LauncherEcho/shout --json '"hello"'""" in launcher.output
     assert f"echo banner, ingress on {ingress}" in launcher.output
@@ -210,10 +214,12 @@ def test_up_reuses_a_restate_server_already_running_on_the_ports(
             "data",
         ],
         cwd=project,
+        env={"OPENAI_API_KEY": "sk-test-no-real-provider"},
     )
     launchers.append(launcher)
     launcher.wait_for("Serving. Press Ctrl-C")
     assert "already running" in launcher.output and "starting restate-server" not in launcher.output
+    assert "OPENAI_API_KEY" not in launcher.output  # a key is set: nothing to warn about
     # No launch.toml beside plain.py: the banner lists the registered handlers instead.
     assert "Registered services: PlainGreeter" in launcher.output
     assert f"curl localhost:{restate_server.ingress_port}/PlainGreeter/greet --json" in launcher.output
