@@ -253,20 +253,28 @@ RULES: tuple[Rule, ...] = (
     # Configuration errors first: the client raised them before sending anything, whatever class
     # or status it wrapped them in (LiteLLM reports a missing key as a 500).
     Rule(
-        matches="mentioning " + _quoted(_MISSING_KEY_MARKERS) + " and `OPENAI_API_KEY` "
+        matches="an `OpenAIError` (LiteLLM's too) mentioning "
+        + _quoted(_MISSING_KEY_MARKERS)
+        + " and `OPENAI_API_KEY` "
         "(the openai client refusing to be built without a key)",
         kind=ErrorKind.CONFIGURATION,
         terminal=True,
         honours_retry_after=False,
-        test=lambda f: f.says(_MISSING_KEY_MARKERS) and _OPENAI_KEY_NAME.search(f.text) is not None,
+        test=lambda f: (
+            isinstance(f.exc, openai.OpenAIError)
+            and f.says(_MISSING_KEY_MARKERS)
+            and _OPENAI_KEY_NAME.search(f.text) is not None
+        ),
         fix=_OPENAI_KEY_FIX,
     ),
     Rule(
-        matches="mentioning " + _quoted(_MISSING_KEY_MARKERS) + " (another provider's client without a key)",
+        matches="an `OpenAIError` mentioning "
+        + _quoted(_MISSING_KEY_MARKERS)
+        + " (another provider's client without a key)",
         kind=ErrorKind.CONFIGURATION,
         terminal=True,
         honours_retry_after=False,
-        test=lambda f: f.says(_MISSING_KEY_MARKERS),
+        test=lambda f: isinstance(f.exc, openai.OpenAIError) and f.says(_MISSING_KEY_MARKERS),
         fix="the provider's API key is not set: set the environment variable the client names, or pass api_key",
     ),
     Rule(
@@ -279,11 +287,13 @@ RULES: tuple[Rule, ...] = (
         "or the base_url / api_base passed in code",
     ),
     Rule(
-        matches="LiteLLM mentioning " + _quoted(_UNKNOWN_PROVIDER_MARKERS) + " (a model name without a provider)",
+        matches="a LiteLLM `OpenAIError` mentioning "
+        + _quoted(_UNKNOWN_PROVIDER_MARKERS)
+        + " (a model name without a provider)",
         kind=ErrorKind.CONFIGURATION,
         terminal=True,
         honours_retry_after=False,
-        test=lambda f: f.says(_UNKNOWN_PROVIDER_MARKERS),
+        test=lambda f: isinstance(f.exc, openai.OpenAIError) and f.says(_UNKNOWN_PROVIDER_MARKERS),
         fix="LiteLLM cannot tell the provider from the model name: name it provider/model, e.g. openai/gpt-4o "
         "($LLM_MODEL or model=)",
     ),

@@ -435,3 +435,9 @@ def test_setup_errors_as_terminal_ends_the_invocation_for_configuration_errors_o
     assert passed.value is busy
     with pytest.raises(KeyError), setup_errors_as_terminal("building model 'x'"):
         raise KeyError("a bug stays a bug")
+
+
+def test_configuration_markers_in_a_non_provider_error_are_not_a_configuration_error() -> None:
+    """A model step may wrap any code: a bug that happens to say "missing credentials" stays a bug."""
+    assert classify_provider_error(ValueError("missing credentials: set OPENAI_API_KEY")) is None
+    assert classify_provider_error(RuntimeError("LLM Provider NOT provided")) is None
