@@ -8,7 +8,10 @@ of the next attempt. ``docs/errors.md`` shows the same table (``python -m integr
 prints it; a test keeps the two equal).
 
 Both adapters (``integrations.openai_agents`` and ``integrations.litellm``) translate errors inside a
-step with :func:`provider_errors_as_restate` (or :func:`to_restate_error`).
+step with :func:`provider_errors_as_restate` (or :func:`to_restate_error`). Errors raised while a
+provider builds its model or client, before any step (``OPENAI_API_KEY`` unset, an unknown model
+prefix), go through :func:`setup_errors_as_terminal`: the same table, so a configuration error
+fails the invocation at once instead of Restate retrying it forever.
 
 LiteLLM's exceptions subclass the ``openai`` ones, so the ``openai`` hierarchy plus status codes
 classifies both without importing LiteLLM here.
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import contextvars
 import email.utils
+import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -43,6 +47,7 @@ __all__ = [
     "provider_errors_as_restate",
     "retry_after_of",
     "rules_table",
+    "setup_errors_as_terminal",
     "to_restate_error",
 ]
 
@@ -50,6 +55,9 @@ __all__ = [
 class ErrorKind(StrEnum):
     """What went wrong, as far as retrying is concerned."""
 
+    CONFIGURATION = "configuration"
+    """The app is set up wrongly (no API key, a base URL that is no http(s) URL, a model name no
+    provider takes): nothing is sent, and only a change to the configuration can help."""
     AUTHENTICATION = "authentication"
     PERMISSION = "permission"
     BAD_REQUEST = "bad_request"
@@ -63,9 +71,6 @@ class ErrorKind(StrEnum):
     SERVER_ERROR = "server_error"
     OVERLOADED = "overloaded"
     CONFLICT = "conflict"
-    CONFIGURATION = "configuration"
-    """The client cannot be built or cannot address the provider (no API key, a malformed base URL):
-    raised before any request, so no retry can succeed."""
 
 
 # -- what an exception says about itself ---------------------------------------------------------
@@ -81,6 +86,13 @@ _POLICY_MARKERS = ("content_policy", "content_filter", "content policy", "safety
 _QUOTA_MARKERS = ("insufficient_quota", "exceeded your current quota", "billing_hard_limit")
 _MODEL_MARKERS = ("model_not_found", "does not exist", "unknown model", "no such model")
 _CONNECTION_MARKERS = ("connection error", "connection refused", "connecterror")
+_MISSING_KEY_MARKERS = ("missing credentials", "api_key client option must be set")
+_OPENAI_KEY_NAME = re.compile(r"(?<![a-z0-9_])openai_api_key(?![a-z0-9_])")
+"""``OPENAI_API_KEY`` as a name of its own (not ``AZURE_OPENAI_API_KEY``), in lower-cased text."""
+_UNKNOWN_PROVIDER_MARKERS = ("llm provider not provided",)
+_BAD_URL_ERRORS = ("UnsupportedProtocol", "InvalidURL", "InvalidUrlClientError", "NonHttpUrlClientError")
+"""httpx/httpx2/httpcore and aiohttp (LiteLLM's transport) errors for a URL that cannot be requested."""
+_MAX_CHAIN = 8
 
 _TIMEOUT_ERRORS: tuple[type[BaseException], ...] = (openai.APITimeoutError, TimeoutError, httpx.TimeoutException)
 _TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (openai.APIConnectionError, httpx.TransportError)
@@ -124,6 +136,20 @@ def _code_of(exc: BaseException) -> str:
     return " ".join(str(part) for part in parts if part).lower()
 
 
+def _chain_of(exc: BaseException) -> tuple[BaseException, ...]:
+    """``exc`` and the exceptions it was raised from (``__cause__``, else an unsuppressed
+    ``__context__``), outermost first: clients wrap the transport's error (``APIConnectionError``
+    from ``httpx2.UnsupportedProtocol``; LiteLLM's ``InternalServerError`` from ``openai``'s)."""
+    chain = [exc]
+    while len(chain) < _MAX_CHAIN:
+        current = chain[-1]
+        inner = current.__cause__ or (None if current.__suppress_context__ else current.__context__)
+        if inner is None or inner in chain:
+            break
+        chain.append(inner)
+    return tuple(chain)
+
+
 @dataclass(frozen=True)
 class ErrorFacts:
     """What the rules look at: the exception's class names, HTTP status, and code plus message."""
@@ -134,6 +160,8 @@ class ErrorFacts:
     message: str
     text: str
     """Provider code/type and message, lower-cased: what the marker rules search."""
+    chain: tuple[BaseException, ...] = ()
+    """``exc`` and what it was raised from, outermost first (see :func:`_chain_of`)."""
 
     @classmethod
     def of(cls, exc: BaseException) -> ErrorFacts:
@@ -144,22 +172,26 @@ class ErrorFacts:
             status=_status_of(exc),
             message=message,
             text=f"{_code_of(exc)} {message}".lower(),
+            chain=_chain_of(exc),
         )
-
-    def caused_by(self, *names: str) -> bool:
-        """The exception or one it was raised from is (a subclass of) a class with one of these names."""
-        seen: set[int] = set()
-        exc: BaseException | None = self.exc
-        while exc is not None and id(exc) not in seen:
-            seen.add(id(exc))
-            if any(klass.__name__ in names for klass in type(exc).__mro__):
-                return True
-            exc = exc.__cause__ or exc.__context__
-        return False
 
     def named(self, *names: str) -> bool:
         """The exception is (a subclass of) a class with one of these names (no LiteLLM import)."""
         return not self.names.isdisjoint(names)
+
+    def raised_from(self, *names: str) -> bool:
+        """The exception, or one it was raised from, is (a subclass of) a class with one of these names."""
+        wanted = set(names)
+        return any(wanted.intersection(klass.__name__ for klass in type(link).__mro__) for link in self.chain)
+
+    def detail(self) -> str:
+        """The first line of the innermost message in the chain: the client's own words, on one line."""
+        for link in reversed(self.chain or (self.exc,)):
+            lines = str(link).strip().splitlines()
+            if lines and lines[0].strip():
+                line = lines[0].strip()
+                return line if len(line) <= 200 else line[:197] + "..."
+        return type(self.exc).__name__
 
     def says(self, markers: tuple[str, ...]) -> bool:
         return any(marker in self.text for marker in markers)
@@ -189,8 +221,9 @@ class Rule:
     honours_retry_after: bool
     """The provider's ``Retry-After`` / ``retry-after-ms`` sets the delay of the next attempt."""
     test: Callable[[ErrorFacts], bool]
-    fix: str = ""
-    """What to do about it, appended to the terminal error's message (one line)."""
+    fix: str | None = None
+    """What to change, said first in the ``TerminalError`` (configuration errors, which the client
+    raises before sending anything); the client's own words follow on the same line."""
 
 
 def _quoted(markers: tuple[str, ...]) -> str:
@@ -211,29 +244,70 @@ def _is_instance(*classes: type[BaseException]) -> Callable[[ErrorFacts], bool]:
     return lambda facts: isinstance(facts.exc, classes)
 
 
-_MISSING_KEY_MARKERS = ("missing credentials", "api_key client option must be set")
+_OPENAI_KEY_FIX = (
+    "OPENAI_API_KEY is not set: set it (for another OpenAI-compatible endpoint also set OPENAI_BASE_URL; "
+    "any non-empty key if that endpoint needs none)"
+)
 
 RULES: tuple[Rule, ...] = (
-    # Configuration: raised while the client is built or before a request leaves, never worth a retry.
+    # Configuration errors first: the client raised them before sending anything, whatever class
+    # or status it wrapped them in (LiteLLM reports a missing key as a 500).
     Rule(
-        matches="any error mentioning "
+        matches="an `OpenAIError` (LiteLLM's too) mentioning "
         + _quoted(_MISSING_KEY_MARKERS)
-        + " (the openai client refusing to build; LiteLLM reports it as a 500)",
+        + " and `OPENAI_API_KEY` "
+        "(the openai client refusing to be built without a key)",
         kind=ErrorKind.CONFIGURATION,
         terminal=True,
         honours_retry_after=False,
-        test=lambda f: f.says(_MISSING_KEY_MARKERS),
-        fix="OPENAI_API_KEY is not set: set it (and OPENAI_BASE_URL for another OpenAI-compatible endpoint)",
+        test=lambda f: (
+            isinstance(f.exc, openai.OpenAIError)
+            and f.says(_MISSING_KEY_MARKERS)
+            and _OPENAI_KEY_NAME.search(f.text) is not None
+        ),
+        fix=_OPENAI_KEY_FIX,
     ),
     Rule(
-        matches="httpx/httpx2 `UnsupportedProtocol` / `InvalidURL`, also as the cause of an `APIConnectionError`",
+        matches="an `OpenAIError` mentioning "
+        + _quoted(_MISSING_KEY_MARKERS)
+        + " (another provider's client without a key)",
         kind=ErrorKind.CONFIGURATION,
         terminal=True,
         honours_retry_after=False,
-        test=lambda f: f.caused_by("UnsupportedProtocol", "InvalidURL"),
-        fix="the provider's base URL is not a valid http(s) URL: check OPENAI_BASE_URL (or the model's api_base)",
+        test=lambda f: isinstance(f.exc, openai.OpenAIError) and f.says(_MISSING_KEY_MARKERS),
+        fix="the provider's API key is not set: set the environment variable the client names, or pass api_key",
     ),
-    # Specific LiteLLM / marker-based classes first: they are 4xx underneath.
+    Rule(
+        matches="raised from " + _quoted(_BAD_URL_ERRORS) + " (a base URL that is no http(s) URL)",
+        kind=ErrorKind.CONFIGURATION,
+        terminal=True,
+        honours_retry_after=False,
+        test=lambda f: f.raised_from(*_BAD_URL_ERRORS),
+        fix="the provider's base URL is not a valid http(s) URL: check OPENAI_BASE_URL / OPENAI_API_BASE, "
+        "or the base_url / api_base passed in code",
+    ),
+    Rule(
+        matches="a LiteLLM `OpenAIError` mentioning "
+        + _quoted(_UNKNOWN_PROVIDER_MARKERS)
+        + " (a model name without a provider)",
+        kind=ErrorKind.CONFIGURATION,
+        terminal=True,
+        honours_retry_after=False,
+        test=lambda f: isinstance(f.exc, openai.OpenAIError) and f.says(_UNKNOWN_PROVIDER_MARKERS),
+        fix="LiteLLM cannot tell the provider from the model name: name it provider/model, e.g. openai/gpt-4o "
+        "($LLM_MODEL or model=)",
+    ),
+    Rule(
+        matches="Agents SDK `UserError` mentioning `unknown prefix` "
+        "(`MultiProvider` given a model name it cannot route)",
+        kind=ErrorKind.CONFIGURATION,
+        terminal=True,
+        honours_retry_after=False,
+        test=lambda f: f.named("UserError") and "unknown prefix" in f.text,
+        fix="the Agents SDK does not know the model name's prefix: use an OpenAI model name (gpt-4o), "
+        "litellm/PROVIDER/MODEL, or MultiProvider(provider_map=...)",
+    ),
+    # Specific LiteLLM / marker-based classes next: they are 4xx underneath.
     Rule(
         matches="LiteLLM `ContextWindowExceededError`; or 400 / 413 / 422 / no status, mentioning "
         + _quoted(_CONTEXT_MARKERS),
@@ -407,14 +481,23 @@ TERMINAL_KINDS = frozenset(rule.kind for rule in RULES if rule.terminal)
 def rules_table() -> str:
     """:data:`RULES` as the Markdown table that docs/errors.md shows."""
     yes_no = {True: "yes", False: "no"}
+    columns = (
+        "#",
+        "Matches (first match wins)",
+        "Kind (`ErrorKind`)",
+        "Terminal",
+        "Honours Retry-After",
+        "Fix the message names",
+    )
     lines = [
-        "| # | Matches (first match wins) | Kind (`ErrorKind`) | Terminal | Honours Retry-After | The message says |",
-        "|---|----------------------------|--------------------|----------|---------------------|------------------|",
+        "| " + " | ".join(columns) + " |",
+        "|" + "|".join("-" * (len(column) + 2) for column in columns) + "|",
     ]
     for number, rule in enumerate(RULES, start=1):
+        fix = rule.fix or "–"
         lines.append(
             f"| {number} | {rule.matches} | `{rule.kind.value}` | {yes_no[rule.terminal]} "
-            f"| {yes_no[rule.honours_retry_after]} | {rule.fix or '–'} |"
+            f"| {yes_no[rule.honours_retry_after]} | {fix} |"
         )
     lines.append("| – | anything else (a bug, `StructuredOutputError`, ...) | not a provider error | – | – | – |")
     return "\n".join(lines)
@@ -480,10 +563,11 @@ class ProviderErrorClass:
 
     kind: ErrorKind
     status_code: int | None
+    """The provider's HTTP status; ``None`` when it sent none (or nothing was sent: a configuration error)."""
     message: str
     retry_after: timedelta | None = None
-    fix: str = ""
-    """What to do about it (the rule's ``fix``), if the table knows."""
+    fix: str | None = None
+    """What to change (configuration errors): see :attr:`Rule.fix`."""
 
     @property
     def terminal(self) -> bool:
@@ -502,7 +586,9 @@ def classify_provider_error(exc: BaseException) -> ProviderErrorClass | None:
     for rule in RULES:
         if rule.test(facts):
             retry_after = retry_after_of(exc) if rule.honours_retry_after else None
-            return ProviderErrorClass(rule.kind, facts.status, facts.message, retry_after, rule.fix)
+            if rule.fix is not None:  # nothing was sent: no status; one line: the fix, then the client's words
+                return ProviderErrorClass(rule.kind, None, f"{rule.fix} ({facts.detail()})", fix=rule.fix)
+            return ProviderErrorClass(rule.kind, facts.status, facts.message, retry_after)
     return None
 
 
@@ -560,10 +646,6 @@ def to_restate_error(exc: BaseException, *, step: str | None = None, source: str
     label = verdict.kind.value + (f", HTTP {verdict.status_code}" if verdict.status_code else "")
     if verdict.terminal:
         status = verdict.status_code if verdict.status_code and 400 <= verdict.status_code < 500 else 500
-        if verdict.fix:
-            return TerminalError(
-                f"{where}{verdict.fix} ({source} error, {label}, not retried: {verdict.message})", status
-            )
         return TerminalError(f"{where}{source} error ({label}), not retried: {verdict.message}", status)
     message = f"{where}{source} error ({label}), retryable: {verdict.message}"
     if verdict.retry_after is not None:
@@ -584,6 +666,25 @@ def provider_errors_as_restate(step: str | None = None) -> Iterator[None]:
         if mapped is exc:
             raise
         raise mapped from exc
+
+
+@contextmanager
+def setup_errors_as_terminal(what: str) -> Iterator[None]:
+    """Outside a step, where a provider builds a model or its client: terminal errors end the invocation.
+
+    An error raised here is not inside a journaled step, so Restate would retry the whole invocation,
+    without end and without a word, for an error no retry can fix (``OPENAI_API_KEY`` unset, a model
+    name no provider takes). Errors a rule of :data:`RULES` calls terminal are raised as
+    ``TerminalError``, their message prefixed with ``what`` (e.g. ``"building model 'gpt-4o'"``);
+    anything else, retryable provider errors included, passes through unchanged.
+    """
+    try:
+        yield
+    except Exception as exc:
+        mapped = to_restate_error(exc, step=None)
+        if not isinstance(mapped, TerminalError) or mapped is exc:
+            raise
+        raise TerminalError(f"{what}: {mapped.message}", mapped.status_code) from exc
 
 
 if __name__ == "__main__":  # regenerate the table in docs/errors.md

@@ -10,6 +10,7 @@ import httpx
 import litellm
 import openai
 import pytest
+from agents.exceptions import UserError
 from mcp.shared.exceptions import MCPError
 from restate.exceptions import RetryableError, TerminalError
 
@@ -23,6 +24,7 @@ from integrations.errors import (
     provider_errors_as_restate,
     retry_after_of,
     rules_table,
+    setup_errors_as_terminal,
     to_restate_error,
 )
 from integrations.runtime import free_port
@@ -243,36 +245,51 @@ def _status_error(status: int, message: str = "x", code: str | None = None, head
     return openai.APIStatusError(message, response=response, body=body)
 
 
+_REQUEST = httpx.Request("POST", "http://x/v1/chat/completions")
+
+
+def _raised_from(outer: Exception, inner: Exception) -> Exception:
+    """``outer`` raised ``from inner``, as a client wraps its transport's error."""
+    try:
+        try:
+            raise inner
+        except Exception as caught:
+            raise outer from caught
+    except Exception as raised:
+        return raised
+    raise AssertionError("unreachable")
+
+
 # Every rule, with an error it must be the first match for: proves the order of the table.
 FIRST_MATCHES: list[tuple[int, Exception]] = [
-    (1, _status_error(500, "Missing credentials. Please pass an `api_key`")),  # LiteLLM's 500
-    (2, openai.APIConnectionError(request=httpx.Request("POST", "http://x"))),  # caused by UnsupportedProtocol below
-    (3, _status_error(400, "This model's maximum context length is 8192 tokens")),
-    (4, _status_error(400, "flagged", code="content_filter")),
-    (5, litellm.BudgetExceededError(current_cost=2.0, max_budget=1.0)),
-    (6, MCPError(-32602, "bad params")),
-    (7, MCPError(-32000, "connection closed")),
-    (8, MCPError(-32001, "request timed out")),
-    (9, MCPError(-32603, "internal")),
-    (10, TimeoutError("read timed out")),
-    (11, httpx.ConnectError("refused")),
-    (12, _status_error(500, "Connection error.")),
-    (13, openai.APIError("stream broke", request=httpx.Request("POST", "http://x"), body=None)),
-    (14, _status_error(401)),
-    (15, _status_error(403)),
-    (16, _status_error(404, "The model `gpt-9` does not exist")),
-    (17, _status_error(409)),
-    (18, _status_error(429, "You exceeded your current quota")),
-    (19, _status_error(429, "slow down")),
-    (20, _status_error(408)),
-    (21, _status_error(503, "the engine is overloaded")),
-    (22, _status_error(502)),
-    (23, _status_error(422, "unknown model 'x'")),
-    (24, _status_error(413, "payload too large")),
+    (1, openai.OpenAIError("Missing credentials. Please pass an `api_key`, or set the `OPENAI_API_KEY` variable.")),
+    (2, openai.OpenAIError("Missing credentials. Please pass one of `api_key`, or `AZURE_OPENAI_API_KEY`.")),
+    (3, _raised_from(openai.APIConnectionError(request=_REQUEST), httpx.UnsupportedProtocol("ftp://"))),
+    (4, litellm.BadRequestError("LLM Provider NOT provided. You passed model=gpt-9", model="gpt-9", llm_provider="")),
+    (5, UserError("Unknown prefix: foo")),
+    (6, _status_error(400, "This model's maximum context length is 8192 tokens")),
+    (7, _status_error(400, "flagged", code="content_filter")),
+    (8, litellm.BudgetExceededError(current_cost=2.0, max_budget=1.0)),
+    (9, MCPError(-32602, "bad params")),
+    (10, MCPError(-32000, "connection closed")),
+    (11, MCPError(-32001, "request timed out")),
+    (12, MCPError(-32603, "internal")),
+    (13, TimeoutError("read timed out")),
+    (14, httpx.ConnectError("refused")),
+    (15, _status_error(500, "Connection error.")),
+    (16, openai.APIError("stream broke", request=httpx.Request("POST", "http://x"), body=None)),
+    (17, _status_error(401)),
+    (18, _status_error(403)),
+    (19, _status_error(404, "The model `gpt-9` does not exist")),
+    (20, _status_error(409)),
+    (21, _status_error(429, "You exceeded your current quota")),
+    (22, _status_error(429, "slow down")),
+    (23, _status_error(408)),
+    (24, _status_error(503, "the engine is overloaded")),
+    (25, _status_error(502)),
+    (26, _status_error(422, "unknown model 'x'")),
+    (27, _status_error(413, "payload too large")),
 ]
-
-
-FIRST_MATCHES[1][1].__cause__ = httpx.UnsupportedProtocol("Request URL has an unsupported protocol 'localhost://'.")
 
 
 def test_every_rule_is_the_first_match_for_its_example() -> None:
@@ -319,3 +336,108 @@ def test_provider_errors_as_restate_maps_provider_errors_only() -> None:
 
     with pytest.raises(KeyError), provider_errors_as_restate("LLM call"):
         raise KeyError("a bug stays a bug")
+
+
+# -- configuration errors: raised by the clients before anything is sent ---------------------------
+
+
+def _without_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("OPENAI_API_KEY", "OPENAI_ADMIN_KEY"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def _configuration_error(exc: Exception, rule: int) -> str:
+    """Assert ``exc`` is a configuration error of rule ``rule``; return its TerminalError's message."""
+    assert matching_rule(exc) is RULES[rule - 1], (repr(exc), matching_rule(exc))
+    verdict = classify_provider_error(exc)
+    assert verdict is not None and verdict.kind is ErrorKind.CONFIGURATION and verdict.terminal
+    assert verdict.status_code is None  # nothing was sent: LiteLLM's 500 / 400 is no provider answer
+    terminal = to_restate_error(exc, step="LLM call: gpt-4o")
+    assert isinstance(terminal, TerminalError) and terminal.status_code == 500
+    assert "\n" not in terminal.message and verdict.fix is not None
+    assert terminal.message.startswith(
+        f"step 'LLM call: gpt-4o': model provider error (configuration), not retried: {verdict.fix} ("
+    )
+    return terminal.message
+
+
+@pytest.mark.parametrize("client", sorted(CLIENTS))
+def test_missing_openai_api_key_names_the_variable(
+    model: ScriptedModelServer, client: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _without_key(monkeypatch)
+    model.reset()
+    if client == "openai":
+        with pytest.raises(openai.OpenAIError) as caught:
+            openai.AsyncOpenAI(base_url=model.base_url)  # what the Agents SDK's provider does in get_model
+        exc: Exception = caught.value
+    else:
+        with pytest.raises(litellm.InternalServerError) as raised:  # LiteLLM reports it as a 500
+            litellm.completion(
+                model="openai/gpt-4o",
+                messages=[{"role": "user", "content": "hi"}],
+                api_base=model.base_url,
+                num_retries=0,
+            )
+        exc = raised.value
+
+    message = _configuration_error(exc, rule=1)
+
+    assert "OPENAI_API_KEY is not set: set it" in message
+    assert model.requests == []
+
+
+@pytest.mark.parametrize("client", sorted(CLIENTS))
+@pytest.mark.parametrize("base_url", ["ftp://127.0.0.1/v1", "127.0.0.1:9/v1"])
+def test_a_base_url_that_is_no_http_url_is_a_configuration_error(client: str, base_url: str) -> None:
+    exc = _raised(CLIENTS[client], base_url)
+
+    message = _configuration_error(exc, rule=3)
+
+    assert "OPENAI_BASE_URL" in message
+
+
+def test_a_litellm_model_without_provider_is_a_configuration_error() -> None:
+    with pytest.raises(litellm.BadRequestError) as caught:
+        litellm.completion(model="no-such-model", messages=[{"role": "user", "content": "hi"}], api_key="sk-test")
+
+    message = _configuration_error(caught.value, rule=4)
+
+    assert "name it provider/model" in message and "model=no-such-model" in message
+
+
+def test_an_unknown_agents_sdk_prefix_is_a_configuration_error() -> None:
+    from agents.models.multi_provider import MultiProvider
+
+    with pytest.raises(UserError) as caught:
+        MultiProvider().get_model("nosuch/gpt-4o")
+
+    assert "Unknown prefix: nosuch" in _configuration_error(caught.value, rule=5)
+
+
+def test_setup_errors_as_terminal_ends_the_invocation_for_configuration_errors_only(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from agents.models.multi_provider import MultiProvider
+
+    _without_key(monkeypatch)
+    with pytest.raises(TerminalError) as raised, setup_errors_as_terminal("building model 'gpt-4o'"):
+        MultiProvider().get_model("gpt-4o")
+    assert raised.value.message.startswith(
+        "building model 'gpt-4o': model provider error (configuration), not retried: OPENAI_API_KEY is not set"
+    )
+    assert isinstance(raised.value.__cause__, openai.OpenAIError) and raised.value.status_code == 500
+
+    # retryable provider errors and bugs are left to Restate's retries, unchanged
+    busy = _status_error(503, "busy")
+    with pytest.raises(openai.APIStatusError) as passed, setup_errors_as_terminal("building model 'x'"):
+        raise busy
+    assert passed.value is busy
+    with pytest.raises(KeyError), setup_errors_as_terminal("building model 'x'"):
+        raise KeyError("a bug stays a bug")
+
+
+def test_configuration_markers_in_a_non_provider_error_are_not_a_configuration_error() -> None:
+    """A model step may wrap any code: a bug that happens to say "missing credentials" stays a bug."""
+    assert classify_provider_error(ValueError("missing credentials: set OPENAI_API_KEY")) is None
+    assert classify_provider_error(RuntimeError("LLM Provider NOT provided")) is None

@@ -28,6 +28,7 @@ from agents.models.interface import Model, ModelTracing
 from agents.models.multi_provider import MultiProvider
 from openai.types.responses import ResponseOutputMessage, ResponseOutputText
 
+from ..errors import setup_errors_as_terminal
 from ..retry import StepRetry
 from ._model import DurableModel
 
@@ -236,7 +237,8 @@ async def summarize(ctx: restate.ObjectContext, policy: Compaction, previous: st
         model = DurableModel(summarizer, context=ctx, retry=policy.retry, name=_step_name(summarizer))
     else:
         provider = MultiProvider()
-        inner = provider.get_model(summarizer)
+        with setup_errors_as_terminal(f"building the summarizer model {summarizer or 'default'!r}"):
+            inner = provider.get_model(summarizer)
         model = DurableModel(inner, context=ctx, retry=policy.retry, name=_step_name(inner, summarizer))
     parts = []
     if previous:

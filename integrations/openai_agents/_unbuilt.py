@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 from agents.agent_output import AgentOutputSchemaBase
-from agents.exceptions import UserError
 from agents.handoffs import Handoff
 from agents.items import ModelResponse, TResponseInputItem, TResponseStreamEvent
 from agents.model_settings import ModelSettings
@@ -28,7 +27,7 @@ class UnbuiltModel(Model):
 
     Its ``model`` is the name the built model would have had, so the step keeps its name
     (``LLM call: gpt-4o``) and a journaled call replays whether or not the model can be built now.
-    A build error the provider-error table does not know (an unknown prefix: ``UserError``) is a
+    The table knows the usual build errors (no API key, an unknown prefix); one it does not know is a
     configuration mistake too: it becomes a ``TerminalError`` naming the model.
     """
 
@@ -42,12 +41,7 @@ class UnbuiltModel(Model):
         verdict = classify_provider_error(self.error)
         if verdict is not None:
             return self.error  # the step's error mapping makes it terminal, with the table's fix
-        hint = (
-            " (a model name is a bare OpenAI name, or litellm/<provider>/<model>)"
-            if isinstance(self.error, UserError)
-            else ""
-        )
-        return TerminalError(f"cannot build the model {self.requested or self.model!r}: {self.error}{hint}", 500)
+        return TerminalError(f"cannot build the model {self.requested or self.model!r}: {self.error}", 500)
 
     async def get_response(
         self,

@@ -18,6 +18,9 @@ class Stack:
     server (and its journal) lives on. ``workers`` defaults to one process per service: a test
     that kills "the service" or counts what one process did must not depend on which worker
     Restate's connection landed on. Pass ``workers=None`` for the serve command's default (the CPUs).
+
+    ``env`` is added to this process's environment for every service; a value of ``None`` removes
+    the variable instead (``env={"OPENAI_API_KEY": None}``: the app runs as if it were never set).
     """
 
     def __init__(

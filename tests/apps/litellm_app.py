@@ -65,7 +65,8 @@ async def route(ctx: restate.Context, prompt: Prompt) -> str | None:
 
 class Ask(BaseModel):
     prompt: str
-    max_attempts: int = 3
+    max_attempts: int | None = 3
+    """``None``: Restate's default, retry without end (what a plain ``ctx.run_typed`` does)."""
 
 
 class Answer(BaseModel):

@@ -58,7 +58,7 @@ def test_litellm_without_a_key_fails_at_once(restate_server: RestateServer, serv
 
 
 def test_the_table_knows_configuration_errors() -> None:
-    missing = openai.OpenAIError("Missing credentials. Please pass an `api_key` ...")
+    missing = openai.OpenAIError("Missing credentials. Please pass an `api_key`, or set the `OPENAI_API_KEY` variable.")
     verdict = classify_provider_error(missing)
     assert verdict is not None and verdict.kind is ErrorKind.CONFIGURATION and verdict.terminal
     assert "OPENAI_API_KEY" in verdict.fix
@@ -74,17 +74,16 @@ def test_the_table_knows_configuration_errors() -> None:
     assert verdict is not None and verdict.kind is ErrorKind.CONNECTION and not verdict.terminal  # may heal
 
 
-def test_an_unknown_model_prefix_is_terminal_and_named() -> None:
-    from agents.exceptions import UserError
+def test_a_build_error_the_table_does_not_know_is_terminal_and_named() -> None:
     from restate.exceptions import TerminalError
 
-    model = UnbuiltModel("foo/bar", UserError("Unknown prefix: foo"))
+    model = UnbuiltModel("foo/bar", RuntimeError("the client factory broke"))
     assert model.model == "foo/bar"
-    with pytest.raises(TerminalError, match="cannot build the model 'foo/bar': Unknown prefix: foo"):
+    with pytest.raises(TerminalError, match="cannot build the model 'foo/bar': the client factory broke"):
         asyncio.run(
             model.get_response(
                 None, "hi", ModelSettings(), [], None, [], ModelTracing.DISABLED,
                 previous_response_id=None, conversation_id=None, prompt=None,
             )
         )  # fmt: skip
-    assert UnbuiltModel("openai/gpt-4o", UserError("x")).model == "gpt-4o"  # the step keeps its name
+    assert UnbuiltModel("openai/gpt-4o", RuntimeError("x")).model == "gpt-4o"  # the step keeps its name

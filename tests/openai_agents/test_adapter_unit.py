@@ -145,3 +145,46 @@ def test_durable_model_calls_takes_max_retries_or_a_step_retry() -> None:
     assert provider.wrap(SimulatedModel()).retry is retry  # type: ignore[attr-defined]
     with pytest.raises(ValueError, match="not both"):
         DurableModelCalls(ctx, 5, retry=retry)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("name", "step", "says"),
+    [
+        ("gpt-4o", "LLM call: gpt-4o", "model provider error (configuration), not retried: OPENAI_API_KEY is not set"),
+        (None, "LLM call: default", "model provider error (configuration), not retried: OPENAI_API_KEY is not set"),
+        (
+            "nosuch/gpt-4o",
+            "LLM call: nosuch/gpt-4o",
+            "model provider error (configuration), not retried: the Agents SDK",
+        ),
+    ],
+)
+def test_a_model_the_provider_cannot_build_fails_terminally_in_its_step(
+    monkeypatch: pytest.MonkeyPatch, name: str | None, step: str, says: str
+) -> None:
+    """The SDK asks for the model in handler code, before any step. Raised there, a configuration
+    error would leave Restate retrying forever; it is raised inside the model step instead, where the
+    error table makes it terminal (and a replay whose call is journaled never needs the model)."""
+    from agents import ModelSettings
+    from agents.models.interface import ModelTracing
+
+    from integrations.errors import provider_errors_as_restate
+    from integrations.openai_agents import DurableModelCalls
+    from integrations.openai_agents._unbuilt import UnbuiltModel
+
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_ADMIN_KEY", raising=False)
+    model = DurableModelCalls(object()).get_model(name)  # type: ignore[arg-type]
+    unbuilt = model.model  # type: ignore[attr-defined]
+    assert isinstance(unbuilt, UnbuiltModel)
+
+    async def call() -> None:
+        with provider_errors_as_restate(step):
+            await unbuilt.get_response(
+                None, "hi", ModelSettings(), [], None, [], ModelTracing.DISABLED,
+                previous_response_id=None, conversation_id=None, prompt=None,
+            )  # fmt: skip
+
+    with pytest.raises(restate.TerminalError) as raised:
+        asyncio.run(call())
+    assert raised.value.message.startswith(f"step {step!r}: {says}") and "\n" not in raised.value.message

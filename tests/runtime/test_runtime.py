@@ -44,3 +44,15 @@ def test_kill_mid_step_then_restart_resumes_from_journal(any_server: RestateServ
     assert effects.count(f"first:{name}") == 1  # journaled: not re-run after the crash
     assert effects.count(f"second:{name}") == 1
     assert any_server.invocation_status(invocation) == "completed"
+
+
+def test_service_env_none_removes_a_variable(monkeypatch) -> None:
+    """``env={"NAME": None}`` serves the app as if NAME were not set; other values add or override."""
+    from integrations.runtime import ServiceProcess
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-from-the-test-process")
+    monkeypatch.setenv("KEPT_AS_IS", "ours")
+    service = ServiceProcess("app.py:app", port=1, env={"OPENAI_API_KEY": None, "ADDED": "yes", "NOT_SET": None})
+    env = service.environment()
+    assert "OPENAI_API_KEY" not in env and "NOT_SET" not in env
+    assert env["ADDED"] == "yes" and env["KEPT_AS_IS"] == "ours"
