@@ -44,10 +44,12 @@ def test_a_name_that_cannot_be_a_project_is_refused(name: str, tmp_path: Path) -
         new_project(name, parent=tmp_path)
 
 
-def test_an_existing_folder_is_left_alone(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_an_existing_folder_is_left_alone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     (tmp_path / "taken").mkdir()
     (tmp_path / "taken" / "mine.py").write_text("# the user's\n")
-    os.chdir(tmp_path)
+    monkeypatch.chdir(tmp_path)
     assert main(["new", "taken"]) == 2
     assert "already exists and is not empty" in capsys.readouterr().err
     assert [p.name for p in (tmp_path / "taken").iterdir()] == ["mine.py"]
