@@ -168,8 +168,7 @@ def _json_native(value: Any) -> bool:
 
 
 def _model_path(value: BaseModel) -> str:
-    cls = type(value)
-    return f"{cls.__module__}:{cls.__qualname__}"
+    return _class_path(type(value))
 
 
 def _load(path: str) -> type[BaseModel]:
@@ -231,12 +230,22 @@ def _return_annotation(tool: FunctionTool) -> Any:
 # -- the Restate context, refused inside a journaled body -----------------------------------------
 
 
-def _guarded(tool_ctx: ToolContext[Any], tool_name: str) -> ToolContext[Any]:
-    if not isinstance(tool_ctx.context, restate.Context):
-        return tool_ctx
-    guarded = copy.copy(tool_ctx)
-    object.__setattr__(guarded, "context", no_context_in_step(f"Tool: {tool_name}"))
+_Wrapper = TypeVar("_Wrapper", bound=RunContextWrapper[Any])
+
+
+def _guarded(wrapper: _Wrapper, step: str) -> _Wrapper:
+    """``wrapper`` (a tool's or a guardrail's) with the Restate context replaced by a stand-in that
+    fails loudly inside ``step``; unchanged when its context is the user's own."""
+    if not isinstance(wrapper.context, restate.Context):
+        return wrapper
+    guarded = copy.copy(wrapper)
+    object.__setattr__(guarded, "context", no_context_in_step(step))
     return guarded
+
+
+def _envelope_options(step: str) -> restate.RunOptions[dict[str, Any]]:
+    """How a journaled tool's or guardrail's envelope is written: a JSON dict, size-checked."""
+    return restate.RunOptions(type_hint=dict, serde=journal_limited(step, type_hint=dict))
 
 
 # -- wrapping --------------------------------------------------------------------------------------
@@ -261,7 +270,7 @@ async def _journaled_call(
         async with inside_step(step):
             try:
                 value = await invoke_function_tool(
-                    function_tool=shadow, context=_guarded(tool_ctx, shadow.name), arguments=arguments
+                    function_tool=shadow, context=_guarded(tool_ctx, step), arguments=arguments
                 )
             except restate.TerminalError:
                 raise
@@ -279,9 +288,7 @@ async def _journaled_call(
                 envelope["context"] = changes
             return envelope
 
-    options: restate.RunOptions[dict[str, Any]] = restate.RunOptions(
-        type_hint=dict, serde=journal_limited(step, type_hint=dict)
-    )
+    options = _envelope_options(step)
     with journal_step(step):
         try:
             envelope = await ctx.run_typed(step, body, options)
@@ -399,14 +406,6 @@ def classify_guardrail(function: Callable[..., Any]) -> ToolKind:
     return _classify_callable(function)
 
 
-def _guarded_wrapper(context: RunContextWrapper[Any], step: str) -> RunContextWrapper[Any]:
-    if not isinstance(context.context, restate.Context):
-        return context
-    guarded = copy.copy(context)
-    object.__setattr__(guarded, "context", no_context_in_step(step))
-    return guarded
-
-
 async def journaled_guardrail(
     ctx: restate.Context,
     name: str,
@@ -425,7 +424,7 @@ async def journaled_guardrail(
     async def body() -> dict[str, Any]:
         async with inside_step(step):
             try:
-                outcome = function(_guarded_wrapper(context, step), agent, value)
+                outcome = function(_guarded(context, step), agent, value)
                 output = await outcome if inspect.isawaitable(outcome) else outcome
             except restate.TerminalError:
                 raise
@@ -443,9 +442,7 @@ async def journaled_guardrail(
             ) from None
         return {"tripwire": bool(output.tripwire_triggered), "info": info}
 
-    options: restate.RunOptions[dict[str, Any]] = restate.RunOptions(
-        type_hint=dict, serde=journal_limited(step, type_hint=dict)
-    )
+    options = _envelope_options(step)
     with journal_step(step):
         try:
             envelope = await ctx.run_typed(step, body, options)
