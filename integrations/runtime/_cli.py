@@ -3,6 +3,9 @@
     durable-agents up TARGET [--ingress-port 8080] [--admin-port 9070] [--service-port 9080]
                              [--data-dir .restate] [--demo] [--workers N] [--server auto|granian|hypercorn]
     durable-agents serve TARGET [--port 9080] [--workers N] [--server auto|granian|hypercorn]
+    durable-agents output ID [--ingress-port 8080] [--wait]
+    durable-agents pending [--ingress-port 8080] [--admin-port 9070]
+    durable-agents docs [TOPIC] [--path]
 
 ``up`` starts restate-server (or uses the one already answering on the ingress and admin ports),
 serves TARGET in its own process, registers it, prints how to call it and where the UI is, and stays
@@ -12,8 +15,11 @@ app name (see :mod:`integrations.runtime._launch_spec`), resolved from the curre
 The app is served by ``--workers`` processes (default: one per CPU) on one port, over HTTP/2 by
 granian (``--server hypercorn`` for the pure-Python fallback); see :mod:`integrations.runtime.serve`.
 
-Without ``OPENAI_API_KEY``, an app whose ``launch.toml`` names an ``offline_responder`` is answered by
-a scripted offline model (announced in a banner). ``./dev up|serve NAME`` run this same code.
+Without ``OPENAI_API_KEY``, ``up`` answers with a scripted offline model (the app's
+``offline_responder``, else the generic one; announced in a banner). While it runs, ``up`` prints
+every wait of a request (:mod:`integrations.runtime._watch`). ``durable-agents output ID`` prints the
+answer of a request whose caller is gone, ``pending`` lists open approvals, ``docs`` prints the
+shipped guides. ``./dev up|serve NAME`` run this same code.
 """
 
 from __future__ import annotations
@@ -405,9 +411,11 @@ Serve a Restate agent app, with or without starting restate-server.
 TARGET is path/to/file.py:app (path/to/file.py alone: its `app`), package.module:app, a folder
 holding a launch.toml, or an app name, resolved from the current directory.
 
-Without OPENAI_API_KEY, an app whose launch.toml names an offline_responder is answered by a
-scripted offline model (the banner says so). Bad request bodies get a 4xx before any handler code
-runs (DURABLE_AGENTS_GUARD_INPUTS=0 turns that off).
+Without OPENAI_API_KEY, `up` answers with a scripted offline model: the app's offline_responder
+(launch.toml), else a generic one that calls the agent's tools (the banner says so). `up` prints
+every wait of a request, one line each prefixed [Service/handler invocation-id]: retries, approvals
+(with the resolve and reject commands), completions, failures. Bad request bodies get a 4xx before
+any handler code runs (DURABLE_AGENTS_GUARD_INPUTS=0 turns that off).
 """
 
 

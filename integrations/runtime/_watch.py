@@ -54,7 +54,7 @@ FIRST_AWAKEABLE_SIGNAL = 17
 
 _BASE62 = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _AWAKEABLE = re.compile(r"sign_1[A-Za-z0-9_-]{38}")
-_SHORT = 100
+_SHORT = 160
 """Characters of a result or error shown in a line."""
 
 Query = Callable[[str], list[dict[str, Any]]]
