@@ -61,7 +61,9 @@ _MAX_HINTS = 20
 
 
 def _print(line: str = "") -> None:
-    print(line, flush=True)
+    """One write per line, flushed: the watcher and the service's echo print from other threads."""
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
 
 
 def _banner(lines: list[str]) -> None:
