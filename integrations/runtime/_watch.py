@@ -357,9 +357,12 @@ class InvocationWatcher:
             seen.said_paused = seen.waited = True
             admin = self.admin_url.replace("http://127.0.0.1", "localhost").removeprefix("http://")
             self.emit(
-                f"{prefix} paused after {retries} attempts: {_first_line(row.get('last_failure'))}; "
+                f"{prefix} paused after {retries} attempts (Restate stopped retrying): "
+                f"{_first_line(row.get('last_failure'))}; "
                 f"resume: curl -X PATCH {admin}/invocations/{invocation}/resume"
             )
+        if status != "paused":
+            seen.said_paused = False
         awakeables = _signal_awakeables(row) if status == "suspended" else (journaled or [])
         for awakeable in awakeables:
             if awakeable not in seen.awakeables:

@@ -59,6 +59,15 @@ async def quick(ctx: restate.Context, text: str) -> str:
     return text.upper()
 
 
+def _down() -> str:
+    raise RuntimeError("the upstream is down\nsecond line of the error")
+
+
+@service.handler()
+async def flaky(ctx: restate.Context, text: str) -> str:
+    return await ctx.run_typed("call upstream", _down)
+
+
 app = restate.app([service])
 """
 
@@ -159,6 +168,16 @@ def test_approvals_failures_and_sent_requests_show_in_the_up_terminal(
     sent = ingress.send("Waits", "quick", "hello")  # nobody waits for a /send: its answer shows here
     launcher.wait_for(f'[Waits/quick {sent}] completed: "HELLO"')
     assert ingress.call("Waits", "quick", "direct") == "DIRECT"  # the caller has it: not repeated here
+
+    flaky = ingress.send("Waits", "flaky", "x")
+    launcher.wait_for(f"[Waits/flaky {flaky}] retrying step 'call upstream' (attempt ")
+    assert "RuntimeError('the upstream is down" in _line(launcher, f"[Waits/flaky {flaky}] retrying step")
+    admin = f"localhost:{replay_server.admin_port}/invocations/{flaky}"
+    subprocess.run(["curl", "-sS", "-X", "PATCH", f"{admin}/pause"], check=True, capture_output=True, timeout=30)
+    launcher.wait_for(f"[Waits/flaky {flaky}] paused after ")
+    assert f"resume: curl -X PATCH {admin}/resume" in _line(launcher, f"[Waits/flaky {flaky}] paused after ")
+    subprocess.run(["curl", "-sS", "-X", "PATCH", f"{admin}/kill"], check=True, capture_output=True, timeout=30)
+    launcher.wait_for(f"[Waits/flaky {flaky}] failed: ")
     assert launcher.interrupt() == 0
     assert '"DIRECT"' not in launcher.output
     assert "request(s) still in flight" not in launcher.output
