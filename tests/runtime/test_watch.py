@@ -60,7 +60,7 @@ async def quick(ctx: restate.Context, text: str) -> str:
 
 
 def _down() -> str:
-    raise RuntimeError("the upstream is down\nsecond line of the error")
+    raise RuntimeError("the upstream is down\\nsecond line of the error")
 
 
 @service.handler()
