@@ -4,7 +4,8 @@ sessions in Virtual Object state.
 ```python
 app = App(name="weather", root_agent=agent, plugins=[DurablePlugin()])
 runner = Runner(app=app, session_service=RestateSessionService(), auto_create_session=True)
-async for event in runner.run_async(user_id=ctx.key(), session_id=ctx.key(), new_message=message): ...
+async for event in runner.run_async(user_id=ctx.key(), session_id=ctx.key(), new_message=message):
+    ...
 ```
 
 Only this package imports ``google.adk``; install it with ``pip install 'durable-agents-toolkit[google-adk]'``.

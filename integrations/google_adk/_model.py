@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncGenerator
+
 import restate
 from google.adk.agents.llm_agent import LlmAgent
 from google.adk.flows.llm_flows.functions import generate_client_function_call_id

@@ -82,9 +82,9 @@ def _drop(data: Any, path: tuple[Any, ...]) -> bool:
     key: Any = None
     node = data
     for part in path:
-        if isinstance(node, dict) and part in node:
-            parent, key, node = node, part, node[part]
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        if (isinstance(node, dict) and part in node) or (
+            isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        ):
             parent, key, node = node, part, node[part]
         else:
             break

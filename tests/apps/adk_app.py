@@ -49,7 +49,7 @@ async def get_weather(city: str, tool_context: ToolContext) -> dict[str, Any]:
         raise restate.TerminalError(f"unknown city {city}")
     if city == "Bug":
         raise ValueError("the weather API returned nonsense")
-    tool_context.state[f"last_city"] = city
+    tool_context.state["last_city"] = city
     record_effect(f"weathered:{city}")
     return {"city": city, "temperature": 21.5, "sky": "sunny"}
 
