@@ -21,6 +21,10 @@
    peer agent's ours and plain for reference, all interleaved in the same rounds. Target: ours at
    defaults <= 1.15x plain.
 
+6. ADK (``bench/adk.py``): one 3-tool Google ADK agent through ``integrations.google_adk``,
+   ``restate.ext.adk`` and plain ADK: sequential latency, journal per run, model requests per run.
+   Targets: ours <= 1.15x plain ADK, ours <= 1.05x restate.ext.adk.
+
 ``--parts`` picks what runs (default: all, a few minutes on 2 cores).
 """
 
@@ -33,12 +37,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import peer, serving, tools
+from bench import adk, peer, serving, tools
 from bench._proc import load
 from integrations.runtime import RestateServer, Stack
 from integrations.runtime.serve import SERVERS
 
-PARTS = "calls,sessions,steps,peer,tools"
+PARTS = "calls,sessions,steps,peer,tools,adk"
 LAYOUTS = "list,append,compacted,compacted+lazy,drop,drop+lazy"
 TARGETS = {"list": 1.5, "append": 1.5}  # everything else: 1.2
 GATE = "compacted+lazy"  # the figure the exit code holds to its 1.2x target (see docs/benchmark.md)
@@ -171,6 +175,8 @@ def main(argv: list[str] | None = None) -> int:
     comparison.add_argument("--log-dir", type=Path, default=None, help="service and server logs (default: a temp dir)")
     tool_part = parser.add_argument_group("tools: a turn with 3 parallel tool calls of 0.3 s")
     tool_part.add_argument("--tool-rounds", type=int, default=12, help="sequential runs per variant")
+    adk_part = parser.add_argument_group("adk: ours vs restate.ext.adk vs plain ADK")
+    adk_part.add_argument("--adk-rounds", type=int, default=10, help="sequential runs per variant")
     args = parser.parse_args(argv)
     parts = {part for part in args.parts.split(",") if part}
     unknown = parts - set(PARTS.split(","))
@@ -197,6 +203,9 @@ def main(argv: list[str] | None = None) -> int:
     if "tools" in parts:
         measured = tools.run(rounds=args.tool_rounds, log_dir=log_dir, server_kind=args.server, workers=args.workers)
         met = tools.report(measured, server_kind=args.server, workers=args.workers) and met
+    if "adk" in parts:
+        measured_adk = adk.run(rounds=args.adk_rounds, log_dir=log_dir, server_kind=args.server, workers=args.workers)
+        met = adk.report(measured_adk, server_kind=args.server, workers=args.workers) and met
     print(f"done; {load()}; logs in {log_dir}", flush=True)
     return 0 if met else 1
 

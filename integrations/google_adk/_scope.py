@@ -87,6 +87,8 @@ class InvocationScope:
     max_tokens: int | None = None
     """The running ``DurablePlugin``'s settings, for the models it made durable (shared agents serve
     several apps: the settings are the invocation's, not the model's)."""
+    event_counts: dict[str, int] = field(default_factory=dict)
+    """Events each session holds in the object's state, once this invocation read or wrote it."""
     clock: Any = None
     """The invocation's deterministic ADK clock (``_platform``), once its start is journaled."""
 

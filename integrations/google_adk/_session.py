@@ -30,6 +30,7 @@ from pydantic_core import to_jsonable_python
 
 from .._context import running_context
 from ._platform import use_restate_platform
+from ._scope import invocation_scope
 from ._serde import load_lenient
 
 __all__ = ["EVENT_PREFIX", "SESSION_PREFIX", "RestateSessionService"]
@@ -45,6 +46,12 @@ def _event_key(session_id: str, index: int) -> str:
 def _stored_state(state: dict[str, Any]) -> dict[str, Any]:
     kept = {key: value for key, value in state.items() if not key.startswith(State.TEMP_PREFIX)}
     return dict(to_jsonable_python(kept, fallback=str))
+
+
+def _counts(ctx: restate.Context) -> dict[str, int]:
+    """Events stored per session, as this invocation knows them (saves a state read per event)."""
+    scope = invocation_scope(ctx)
+    return scope.event_counts if scope is not None else {}
 
 
 class RestateSessionService(BaseSessionService):
@@ -82,6 +89,7 @@ class RestateSessionService(BaseSessionService):
             raise AlreadyExistsError(f"Session with id {session_id} already exists.")
         session = Session(app_name=app_name, user_id=user_id, id=session_id, state=_stored_state(state or {}))
         ctx.set(SESSION_PREFIX + session_id, self._meta_of(session, events=0))
+        _counts(ctx)[session_id] = 0
         return session
 
     async def get_session(
@@ -98,6 +106,7 @@ class RestateSessionService(BaseSessionService):
         if meta is None:
             return None
         count = int(meta.get("events", 0))
+        _counts(ctx)[session_id] = count
         first = 0
         if config is not None and config.num_recent_events is not None:
             first = max(0, count - config.num_recent_events)
@@ -149,6 +158,7 @@ class RestateSessionService(BaseSessionService):
         for index in range(int(meta.get("events", 0))):
             ctx.clear(_event_key(session_id, index))
         ctx.clear(SESSION_PREFIX + session_id)
+        _counts(ctx).pop(session_id, None)
 
     async def append_event(self, session: Session, event: Event) -> Event:
         """Append ``event`` in memory (as every ADK service does) and write it under its own key."""
@@ -156,11 +166,15 @@ class RestateSessionService(BaseSessionService):
             return event
         event = await super().append_event(session, event)
         ctx = self._ctx()
-        meta = await self._meta(ctx, session.id)
-        count = int(meta.get("events", 0)) if meta is not None else 0
+        counts = _counts(ctx)
+        count = counts.get(session.id)
+        if count is None:  # a session this invocation did not load: ask the object
+            meta = await self._meta(ctx, session.id)
+            count = int(meta.get("events", 0)) if meta is not None else 0
         ctx.set(_event_key(session.id, count), event.model_dump(mode="json", by_alias=True, exclude_none=True))
         session.last_update_time = event.timestamp
         ctx.set(SESSION_PREFIX + session.id, self._meta_of(session, events=count + 1))
+        counts[session.id] = count + 1
         return event
 
     @staticmethod
