@@ -18,12 +18,13 @@ from typing import Any
 
 import httpx
 import restate
-from google.adk.agents import LlmAgent, ParallelAgent, SequentialAgent
+from google.adk.agents import LlmAgent, LoopAgent, ParallelAgent, SequentialAgent
 from google.adk.agents.run_config import RunConfig, StreamingMode
 from google.adk.apps import App
 from google.adk.models.lite_llm import LiteLlm
 from google.adk.runners import Runner
 from google.adk.tools.agent_tool import AgentTool
+from google.adk.tools.exit_loop_tool import exit_loop
 from google.adk.tools.function_tool import FunctionTool
 from google.adk.tools.tool_context import ToolContext
 from google.genai import types
@@ -101,7 +102,10 @@ fan_out = ParallelAgent(
 )
 expert = LlmAgent(name="expert", model=_model(), instruction="Answer weather questions.", tools=[get_weather])
 boss = LlmAgent(name="boss", model=_model(), instruction="Delegate.", tools=[AgentTool(agent=expert)])
+drafter = LlmAgent(name="drafter", model=_model(), instruction="Draft, or exit the loop when done.", tools=[exit_loop])
+loop = LoopAgent(name="loop", sub_agents=[drafter], max_iterations=4)
 multi_apps = {
+    "loop": App(name="loop", root_agent=loop, plugins=[PLUGIN]),
     "pipeline": App(name="pipeline", root_agent=pipeline, plugins=[PLUGIN]),
     "fan_out": App(name="fan_out", root_agent=fan_out, plugins=[PLUGIN]),
     "boss": App(name="boss", root_agent=boss, plugins=[PLUGIN]),

@@ -182,3 +182,9 @@ def test_parallel_agents_and_an_agent_used_as_a_tool(rig) -> None:
     rig.model.enqueue(text("Nice is sunny"), text("The expert says: sunny"))
     assert ask(rig, "Ask the expert about Nice", app="boss") == "The expert says: sunny"
     assert rig.effects.count("weathered:Nice") == 1
+
+
+def test_loop_agent_stops_when_a_journaled_tool_escalates(rig) -> None:
+    rig.model.enqueue(text("draft 1"), tool_call("exit_loop"), text("never: the loop was left"))
+    assert ask(rig, "draft until done", app="loop") == "draft 1"
+    assert len(rig.model.requests) == 2  # exit_loop's escalation is journaled with its result and set on replay
