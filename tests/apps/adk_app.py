@@ -23,6 +23,7 @@ from google.adk.agents.run_config import RunConfig, StreamingMode
 from google.adk.apps import App
 from google.adk.models.lite_llm import LiteLlm
 from google.adk.runners import Runner
+from google.adk.sessions import InMemorySessionService
 from google.adk.tools.agent_tool import AgentTool
 from google.adk.tools.exit_loop_tool import exit_loop
 from google.adk.tools.function_tool import FunctionTool
@@ -68,6 +69,11 @@ async def book_trip(city: str) -> str:
     return f"{flight}+{hotel}"
 
 
+async def ask_remote_expert(question: str) -> str:
+    """Ask the remote weather expert (an ADK agent in a Restate service of its own)."""
+    return await restate_context().service_call(ask, arg=question)
+
+
 def transfer_money(amount: int) -> str:
     """Transfer money: a person approves every call."""
     record_effect(f"transfer:{amount}")
@@ -78,7 +84,7 @@ weather_agent = LlmAgent(
     name="weather",
     model=_model(),
     instruction="You are a helpful agent that provides weather updates.",
-    tools=[get_weather, book_trip, FunctionTool(transfer_money, require_confirmation=True)],
+    tools=[get_weather, book_trip, ask_remote_expert, FunctionTool(transfer_money, require_confirmation=True)],
 )
 
 PLUGIN = DurablePlugin(retry=StepRetry(max_attempts=3, initial_retry_interval=timedelta(milliseconds=50)))
@@ -144,6 +150,26 @@ async def _run(ctx: restate.ObjectContext, request: Message) -> str:
     return "\n".join(answer)
 
 
+remote_expert = LlmAgent(name="remote_expert", model=_model(), instruction="Answer weather questions.")
+remote_app = App(name="remote", root_agent=remote_expert, plugins=[PLUGIN])
+remote = restate.Service("AdkRemote")
+
+
+@remote.handler()
+async def ask(ctx: restate.Context, question: str) -> str:
+    """A remote agent: its own service, its own journal; callers reach it with a durable call."""
+    runner = Runner(app=remote_app, session_service=InMemorySessionService(), auto_create_session=True)
+    answer = []
+    async for event in runner.run_async(
+        user_id="remote",
+        session_id=str(ctx.uuid()),
+        new_message=types.Content(role="user", parts=[types.Part(text=question)]),
+    ):
+        if event.is_final_response() and event.content and event.content.parts:
+            answer.extend(part.text for part in event.content.parts if part.text)
+    return "\n".join(answer)
+
+
 chat = restate.VirtualObject("AdkChat")
 
 
@@ -170,4 +196,4 @@ async def state(ctx: restate.ObjectSharedContext) -> dict[str, Any]:
     return dict(meta.get("state") or {})
 
 
-app = restate.app([chat])
+app = restate.app([chat, remote])

@@ -188,3 +188,17 @@ def test_loop_agent_stops_when_a_journaled_tool_escalates(rig) -> None:
     rig.model.enqueue(text("draft 1"), tool_call("exit_loop"), text("never: the loop was left"))
     assert ask(rig, "draft until done", app="loop") == "draft 1"
     assert len(rig.model.requests) == 2  # exit_loop's escalation is journaled with its result and set on replay
+
+
+def test_a_remote_agent_is_a_durable_service_call(rig) -> None:
+    rig.model.enqueue(tool_call("ask_remote_expert", {"question": "Weather in Quito?"}), text("Quito: mild"))
+    rig.model.enqueue(text("The remote expert says Quito is mild"))
+    session = key()
+    assert ask(rig, "Ask the remote expert about Quito", session=session) == "The remote expert says Quito is mild"
+    assert "Quito: mild" in rig.model.requests[2].tool_outputs()[0]
+    server = rig.stack.server
+    parent = server.query(
+        f"SELECT id FROM sys_invocation WHERE target = 'AdkChat/{session}/message' ORDER BY created_at DESC LIMIT 1"
+    )
+    children = server.query(f"SELECT target FROM sys_invocation WHERE invoked_by_id = '{parent[0]['id']}'")
+    assert [child["target"] for child in children] == ["AdkRemote/ask"]
