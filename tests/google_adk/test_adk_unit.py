@@ -9,7 +9,8 @@ import logging
 import pytest
 import restate
 from google.adk.agents import LlmAgent
-from google.adk.models.lite_llm import LiteLlm
+from google.adk.models._capabilities import LlmCapabilities
+from google.adk.models.base_llm import BaseLlm
 from google.adk.models.llm_request import LlmRequest
 from google.adk.models.llm_response import LlmResponse
 from google.adk.tools.agent_tool import AgentTool
@@ -27,6 +28,17 @@ from integrations.google_adk import (
 from integrations.google_adk._model import durable_llm_of
 
 SERDE = LlmResponsesSerde()
+
+
+class EchoLlm(BaseLlm):
+    """A model that never needs a provider (LiteLLM's lazy import alone takes seconds)."""
+
+    @property
+    def capabilities(self) -> LlmCapabilities:
+        return LlmCapabilities(output_schema_and_tools=True)
+
+    async def generate_content_async(self, llm_request: LlmRequest, stream: bool = False):  # type: ignore[override]
+        yield LlmResponse(content=types.Content(role="model", parts=[types.Part(text="echo")]))
 
 
 def _response() -> LlmResponse:
@@ -118,7 +130,7 @@ def test_approval_decisions() -> None:
 
 
 def test_models_that_cannot_be_journaled_fail_loudly() -> None:
-    llm = LiteLlm(model="openai/gpt-test")
+    llm = EchoLlm(model="openai/gpt-test")
     durable = DurableLlm(llm)
     assert durable.model == "openai/gpt-test" and durable.step == "LLM call: openai/gpt-test"
     assert durable.capabilities == llm.capabilities
@@ -132,12 +144,12 @@ def test_models_that_cannot_be_journaled_fail_loudly() -> None:
 
 async def test_a_durable_model_outside_a_handler_says_why() -> None:
     with pytest.raises(RuntimeError, match="outside a Restate handler"):
-        async for _ in DurableLlm(LiteLlm(model="openai/gpt-test")).generate_content_async(LlmRequest()):
+        async for _ in DurableLlm(EchoLlm(model="openai/gpt-test")).generate_content_async(LlmRequest()):
             pass
 
 
 def test_the_plugin_wraps_an_agents_own_model_once_and_leaves_inherited_ones() -> None:
-    agent = LlmAgent(name="a", model=LiteLlm(model="openai/gpt-test"))
+    agent = LlmAgent(name="a", model=EchoLlm(model="openai/gpt-test"))
     first = durable_llm_of(agent)
     assert isinstance(agent.model, DurableLlm) and durable_llm_of(agent) is first
     assert durable_llm_of(LlmAgent(name="child")) is None
