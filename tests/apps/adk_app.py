@@ -21,6 +21,7 @@ import restate
 from google.adk.agents import LlmAgent, LoopAgent, ParallelAgent, SequentialAgent
 from google.adk.agents.run_config import RunConfig, StreamingMode
 from google.adk.apps import App
+from google.adk.apps._configs import EventsCompactionConfig
 from google.adk.models.lite_llm import LiteLlm
 from google.adk.runners import Runner
 from google.adk.sessions import InMemorySessionService
@@ -91,6 +92,12 @@ PLUGIN = DurablePlugin(retry=StepRetry(max_attempts=3, initial_retry_interval=ti
 SESSIONS = RestateSessionService()
 weather_app = App(name="weather", root_agent=weather_agent, plugins=[PLUGIN])
 budget_app = App(name="budget", root_agent=weather_agent, plugins=[DurablePlugin(max_tokens=20)])
+compacting_app = App(
+    name="compacting",
+    root_agent=LlmAgent(name="chatty", model=_model(), instruction="Chat."),
+    plugins=[PLUGIN],
+    events_compaction_config=EventsCompactionConfig(compaction_interval=2, overlap_size=0),
+)
 timeout_app = App(
     name="approval_timeout", root_agent=weather_agent, plugins=[DurablePlugin(approval_timeout=timedelta(seconds=1))]
 )
@@ -125,7 +132,13 @@ class Message(BaseModel):
 
 
 def _app(name: str) -> App:
-    apps = {"weather": weather_app, "budget": budget_app, "approval_timeout": timeout_app, **multi_apps}
+    apps = {
+        "weather": weather_app,
+        "budget": budget_app,
+        "approval_timeout": timeout_app,
+        "compacting": compacting_app,
+        **multi_apps,
+    }
     return apps[name]
 
 
@@ -186,7 +199,8 @@ async def history(ctx: restate.ObjectSharedContext) -> list[dict[str, Any]]:
     for index in range(int(meta.get("events", 0))):
         event = await ctx.get(f"adk:event:{ctx.key()}:{index:06d}", type_hint=dict[str, Any]) or {}
         parts = (event.get("content") or {}).get("parts") or []
-        events.append({"author": event.get("author"), "id": event.get("id"), "parts": parts})
+        compacted = ((event.get("actions") or {}).get("compaction") or {}).get("compactedContent")
+        events.append({"author": event.get("author"), "id": event.get("id"), "parts": parts, "compaction": compacted})
     return events
 
 

@@ -202,3 +202,21 @@ def test_a_remote_agent_is_a_durable_service_call(rig) -> None:
     )
     children = server.query(f"SELECT target FROM sys_invocation WHERE invoked_by_id = '{parent[0]['id']}'")
     assert [child["target"] for child in children] == ["AdkRemote/ask"]
+
+
+def test_adk_compaction_appends_a_summary_whose_model_call_is_journaled(rig) -> None:
+    session = key()
+    rig.model.reset(lambda request: text(f"reply to {request.last_user_text}"))
+    ask(rig, "first", session=session, app="compacting")
+    rig.model.reset(
+        lambda request: text(
+            "SUMMARY"
+            if "first" in str(request.items[-1]) and "second" in str(request.items[-1])
+            else f"reply to {request.last_user_text}"
+        )
+    )
+    ask(rig, "second", session=session, app="compacting")
+    history = rig.stack.ingress.call("AdkChat", "history", key=session)
+    summaries = [event["compaction"] for event in history if event["compaction"]]
+    assert len(summaries) == 1 and "SUMMARY" in str(summaries[0])
+    assert len(rig.model.requests) == 2  # the second turn and the summary: each paid once
