@@ -29,7 +29,7 @@ from ._events import (
     PublishResult,
     PullRequest,
 )
-from ._publisher import ModelStep, TopicPublisher
+from ._publisher import ModelStep, TopicPublisher, current_publisher
 from ._topic import DEFAULT_RETENTION, EVENTS_OBJECT, agent_events, events_object
 
 __all__ = [
@@ -48,6 +48,7 @@ __all__ = [
     "TopicPublisher",
     "agent_events",
     "await_approval",
+    "current_publisher",
     "events_object",
     "with_events",
 ]

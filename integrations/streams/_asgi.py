@@ -28,7 +28,8 @@ import httpx
 
 from ..awakeables import ingress_url
 from ._events import EventPage, PullRequest
-from ._ingress import IngressCallError, call_object, hints, ingress_client
+from ._hints import hints
+from ._ingress import IngressCallError, call_object, ingress_client
 from ._topic import EVENTS_OBJECT
 
 __all__ = ["ChatPage", "with_events"]

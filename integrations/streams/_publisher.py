@@ -43,12 +43,14 @@ from openai.types.responses import (
 from openai.types.responses.response_prompt_param import ResponsePromptParam
 from restate.exceptions import TerminalError
 
+from .._context import running_context
 from ..errors import to_restate_error
 from ._events import JOURNALED, AgentEvent, AttemptStart, EventKind, PublishRequest
-from ._ingress import IngressCallError, call_object, hints
+from ._hints import hints
+from ._ingress import IngressCallError, call_object
 from ._topic import EVENTS_OBJECT
 
-__all__ = ["ModelStep", "TopicPublisher"]
+__all__ = ["ModelStep", "TopicPublisher", "current_publisher"]
 
 log = logging.getLogger(__name__)
 
@@ -113,13 +115,31 @@ class _Run:
     results_sent: set[str] = field(default_factory=set)
 
 
+_CURRENT: weakref.WeakKeyDictionary[restate.Context, TopicPublisher] = weakref.WeakKeyDictionary()
+"""The publisher of the run in each invocation: tools reach it through ``current_publisher``."""
+
+
+def current_publisher(ctx: restate.Context | None = None) -> TopicPublisher | None:
+    """The ``TopicPublisher`` the current invocation's agent run publishes to, if it has one.
+
+    A tool calls it to announce an approval or a custom event on the run's own topic, instead of
+    building a second publisher with a topic name it would have to repeat. ``ctx`` defaults to the
+    running handler's context. A publisher is the invocation's once a durable run uses it
+    (``DurableRunner.run(..., events=...)``) or its first model call went through it.
+    """
+    ctx = ctx if ctx is not None else running_context()
+    return _CURRENT.get(ctx) if ctx is not None else None
+
+
 class TopicPublisher:
     """Publishes the events of agent runs to a topic of the ``AgentEvents`` object.
 
-    Pass it to the durable model path, e.g. ``DurableModelCalls(ctx, events=TopicPublisher("Chat:42"))``:
-    each model call then streams from the provider while it runs, and the run's tool results and
-    answer follow from the journal. ``topic=None`` publishes each invocation to its own topic, the
+    Pass it to the run, ``DurableRunner.run(agent, input, context=ctx, events=TopicPublisher("Chat:42"))``,
+    or to the durable model path, ``DurableModelCalls(ctx, events=TopicPublisher("Chat:42"))``: each
+    model call then streams from the provider while it runs, and the run's tool results and answer
+    follow from the journal. ``topic=None`` publishes each invocation to its own topic, the
     invocation id. ``object_name`` is the topic object's name as registered (see ``events_object``).
+    Inside the run, ``current_publisher(ctx)`` returns it (for ``await_approval`` and ``custom``).
 
     Publishing never fails a model call: a topic that cannot be reached is logged and skipped, and
     ``flush_timeout`` bounds how long a finished model call waits for its events to be stored.
@@ -149,6 +169,20 @@ class TopicPublisher:
             run = self._runs[ctx] = _Run()
         return run
 
+    def attach(self, ctx: restate.Context) -> None:
+        """Make this the invocation's publisher (what ``current_publisher(ctx)`` returns)."""
+        _CURRENT[ctx] = self
+
+    def custom(self, ctx: restate.Context, name: str, data: dict[str, Any] | None = None) -> None:
+        """Publish an event of your own, ``kind: "custom"`` with ``data = {"name": name, "data": data}``.
+
+        Journaled like every handler-code event (sent once, not again on replay); call it from handler
+        or tool code, not inside ``ctx.run``. Readers that do not know ``name`` skip it.
+        """
+        if not name:
+            raise ValueError("a custom event needs a name")
+        self.send(ctx, [("custom", f"custom {name}", {"name": name, "data": data or {}})])
+
     # -- handler code: journaled, exactly once ------------------------------------------------------
 
     def send(self, ctx: restate.Context, events: list[tuple[EventKind, str, dict[str, Any]]]) -> None:
@@ -174,6 +208,7 @@ class TopicPublisher:
         Publishes what the run learned since the previous call (its input, tool results) and returns
         the step, whose ``streaming(model)`` is what the journaled step calls.
         """
+        self.attach(ctx)
         run = self._run(ctx)
         run.model_calls += 1
         step = f"model {run.model_calls}: {model_name}"

@@ -6,6 +6,7 @@ at a half-streamed model call, or kill the service while the provider is streami
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 from urllib.parse import quote
@@ -228,6 +229,35 @@ def test_tool_calls_results_and_the_answer_are_published_once_even_when_every_st
     assert len({(e["step"], e["attempt"], e["index"], e["kind"]) for e in events}) == len(events)
     assert len(model_steps(any_server, invocation)) == 2 == len(model_server.requests)
     assert all(r.body.get("stream") is True for r in model_server.requests)
+
+
+def _shape(events: list[dict[str, Any]]) -> list[tuple[str, str, int, int, str]]:
+    """What a reader learns from events, without the parts that differ per invocation."""
+    def data(event: dict[str, Any]) -> str:
+        return json.dumps({k: v for k, v in event["data"].items() if k != "item_id"}, sort_keys=True)  # the model's id
+
+    return [(e["kind"], e["step"], e["attempt"], e["index"], data(e)) for e in events]
+
+
+def test_durable_runner_events_publish_what_the_provider_form_publishes_and_tools_reach_the_publisher(
+    any_stack, any_server, model_server
+) -> None:
+    shapes = []
+    for api in ("responses", "runner"):
+        topic = unique(f"form-{api}")
+        model_server.enqueue(tool_call("get_weather", {"city": "Oslo"}, call_id="call_oslo"), text(ANSWER))
+        ask = {"topic": topic, "message": "Oslo?", "api": api, "noted": True}
+        assert any_stack.ingress.call("StreamingAgent", "run", ask) == ANSWER
+        wait_until(lambda t=topic: "answer" in kinds(pull(any_server, t)["events"]), timeout=30, what="the answer")
+        shapes.append(_shape(pull(any_server, topic)["events"]))
+    provider_form, runner_form = shapes
+    assert runner_form == provider_form
+    # The tool published on the run's own topic through current_publisher(ctx), once despite replays.
+    custom = [shape for shape in runner_form if shape[0] == "custom"]
+    assert custom == [("custom", "custom lookup", 0, 0, '{"data": {"city": "Oslo"}, "name": "lookup"}')]
+    assert [shape[0] for shape in runner_form].index("custom") < [shape[0] for shape in runner_form].index(
+        "tool_result"
+    )
 
 
 # -- the topic object --------------------------------------------------------------------------------
