@@ -75,7 +75,9 @@ async def run(ctx: restate.Context, ask: Ask) -> str:
     events = TopicPublisher(ask.topic, object_name=ask.object_name)
     agent = noted_agent if ask.noted else weather_agent
     if ask.api == "runner":
-        ran = await DurableRunner.run(agent, ask.message, context=ctx, run_config=RunConfig(model="gpt-4o"), events=events)
+        ran = await DurableRunner.run(
+            agent, ask.message, context=ctx, run_config=RunConfig(model="gpt-4o"), events=events
+        )
         return str(ran.final_output)
     if ask.api == "chat":
         chat_model = OpenAIChatCompletionsModel(model="gpt-4o", openai_client=AsyncOpenAI())

@@ -233,6 +233,7 @@ def test_tool_calls_results_and_the_answer_are_published_once_even_when_every_st
 
 def _shape(events: list[dict[str, Any]]) -> list[tuple[str, str, int, int, str]]:
     """What a reader learns from events, without the parts that differ per invocation."""
+
     def data(event: dict[str, Any]) -> str:
         return json.dumps({k: v for k, v in event["data"].items() if k != "item_id"}, sort_keys=True)  # the model's id
 
