@@ -39,14 +39,17 @@ __all__ = ["HINT_DIR_ENV", "Hints", "hint_dir", "hints"]
 log = logging.getLogger(__name__)
 
 HINT_DIR_ENV = "DURABLE_AGENTS_HINT_DIR"
-"""Where the hint sockets live; default: a folder per ingress URL under the temp directory."""
+"""Where the hint sockets live; default: a folder per ingress URL under the temp directory.
+``off`` sends no hints across processes (readers of other processes then poll)."""
 _MAX_PATH = 100  # sun_path holds 108 bytes on Linux, fewer elsewhere
 _MAX_TOPIC = 2048
 
 
-def hint_dir() -> Path:
-    """The folder whose sockets are woken for topics of this process's Restate ingress."""
+def hint_dir() -> Path | None:
+    """The folder whose sockets are woken for topics of this process's Restate ingress (None: off)."""
     configured = os.environ.get(HINT_DIR_ENV)
+    if configured == "off":
+        return None
     if configured:
         return Path(configured)
     digest = hashlib.sha1(ingress_url().encode()).hexdigest()[:12]
@@ -115,8 +118,10 @@ class Hints:
         data = topic.encode()
         if len(data) > _MAX_TOPIC:
             return  # its readers poll
+        folder = hint_dir()
+        if folder is None:
+            return
         try:
-            folder = hint_dir()
             own = self._listeners.get(folder)
             sender = self._sender_socket()
             for name in self._peer_names(folder):
@@ -157,6 +162,8 @@ class Hints:
     def _listen(self) -> None:
         """Bind this process's socket for the current ingress (once per process and folder)."""
         folder = hint_dir()
+        if folder is None:
+            return
         listener = self._listeners.get(folder)
         if (listener is not None and listener.pid == os.getpid()) or folder in self._listen_failed:
             return
@@ -165,6 +172,12 @@ class Hints:
         except OSError as err:
             self._listen_failed.add(folder)
             log.warning("SSE readers of this process will poll for events of other processes: %s", err)
+
+    def listening(self) -> bool:
+        """Whether this process hears the hints of other processes (else its readers must poll)."""
+        folder = hint_dir()
+        listener = self._listeners.get(folder) if folder is not None else None
+        return listener is not None and listener.pid == os.getpid()
 
     @contextmanager
     def subscribe(self, topic: str) -> Iterator[asyncio.Event]:
