@@ -3,8 +3,9 @@
 ```python
 from integrations.streams import TopicPublisher, agent_events, with_events
 
-# in a handler: stream this run's model calls, tool results and answer to a topic
-run_config = RunConfig(model_provider=DurableModelCalls(ctx, events=TopicPublisher(f"Chat:{ctx.key()}")))
+# in a handler: stream this run's model calls, tool results, approvals and answer to a topic
+result = await DurableRunner.run(agent, text, context=ctx, events=TopicPublisher(f"Chat:{ctx.key()}"))
+# (or the provider form: RunConfig(model_provider=DurableModelCalls(ctx, events=TopicPublisher(...))))
 
 # the app: register the topic object, serve /events/<topic> and the /chat/ page on the same port
 app = with_events(restate.app(services=[chat, agent_events]))
@@ -14,7 +15,7 @@ While a journaled model call runs, the provider is streamed and each text delta 
 published to the topic; the journal still holds the one complete response. Events carry
 (invocation id, step, attempt, seq); a retried model call first publishes a ``reset``; a replay
 publishes nothing. Readers follow ``GET /events/<topic>`` (resume with ``Last-Event-ID``) or pull
-pages from the ``AgentEvents/<topic>/pull`` handler.
+pages from the ``AgentEvents/<topic>/pull`` handler. docs/chat.md is the contract a front end can rely on.
 """
 
 from ._approvals import await_approval
