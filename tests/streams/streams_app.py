@@ -4,6 +4,7 @@
   Completions streaming, or ``runner``: ``DurableRunner.run(..., events=...)`` instead of the
   provider form; ``object_name`` the topic object (``SmallEvents`` keeps only 7 events); ``noted``
   gives the agent a tool that publishes a custom event through ``current_publisher``.
+- ``WireAgent/wire``: a ``needs_approval`` tool under ``DurableRunner.run(..., events=...)``.
 - ``ApprovalChat/<key>``: a chat run by ``DurableRunner.run(..., events=...)`` whose
   ``transfer_money`` tool waits for a person via ``await_approval(ctx, question)`` (the run's own
   publisher); the chat page serves it next to nothing else.
@@ -120,9 +121,29 @@ async def get_history(ctx: restate.ObjectSharedContext) -> list:
     return await ctx.get("items") or []
 
 
+@function_tool(needs_approval=True)
+async def wire_money(amount: int) -> str:
+    """Wire money; the SDK stops the run until a person approves the call."""
+    return f"wired {amount} EUR"
+
+
+wire_agent = restate.Service("WireAgent")
+
+
+@wire_agent.handler()
+async def wire(ctx: restate.Context, ask: Ask) -> str:
+    """``needs_approval`` under ``DurableRunner.run(..., events=...)``: the approval is announced on the topic."""
+    agent = Agent(name="Wire", instructions="Wire money when asked.", tools=[wire_money])
+    events = TopicPublisher(ask.topic)
+    result = await DurableRunner.run(
+        agent, ask.message, context=ctx, run_config=RunConfig(model="gpt-4o"), events=events
+    )
+    return str(result.final_output)
+
+
 small_events = events_object("SmallEvents", retention=SMALL_RETENTION)
 
 app = with_events(
-    restate.app(services=[streaming_agent, approval_chat, agent_events, small_events]),
+    restate.app(services=[streaming_agent, approval_chat, wire_agent, agent_events, small_events]),
     chats=[ChatPage(service="ApprovalChat")],
 )

@@ -261,6 +261,30 @@ def test_durable_runner_events_publish_what_the_provider_form_publishes_and_tool
     )
 
 
+def test_a_needs_approval_tool_is_announced_on_the_topic_and_its_decision_says_who_and_when(
+    stack, restate_server, model_server
+) -> None:
+    topic = unique("wire")
+    model_server.enqueue(tool_call("wire_money", {"amount": 100}, call_id="call_wire"), text("Wired."))
+    invocation = stack.ingress.send("WireAgent", "wire", {"topic": topic, "message": "Wire 100 EUR"})
+    wait_until(lambda: of(pull(restate_server, topic)["events"], "approval"), timeout=30, what="the approval event")
+    (approval,) = of(pull(restate_server, topic)["events"], "approval")
+    assert approval["data"]["tool"] == "wire_money" and approval["data"]["question"].startswith("wire_money(")
+    awakeable = approval["data"]["awakeable_id"]
+    resolved = httpx.post(
+        f"{restate_server.ingress_url}/restate/awakeables/{awakeable}/resolve",
+        json={"approved": True, "by": "Ada"},
+        timeout=30,
+    )
+    assert resolved.status_code < 300, resolved.text
+    assert stack.ingress.attach(invocation) == "Wired."
+    wait_until(lambda: of(pull(restate_server, topic)["events"], "answer"), timeout=30, what="the answer")
+    (done,) = of(pull(restate_server, topic)["events"], "approval_done")
+    assert (done["data"]["awakeable_id"], done["data"]["approved"], done["data"]["by"]) == (awakeable, True, "Ada")
+    assert done["data"]["at"].endswith("+00:00")
+    assert model_server.requests[-1].tool_outputs() == ["wired 100 EUR"]
+
+
 # -- the topic object --------------------------------------------------------------------------------
 
 
