@@ -30,13 +30,14 @@ from ._events import (
     PublishResult,
     PullRequest,
 )
-from ._publisher import ModelStep, TopicPublisher, current_publisher
+from ._publisher import AttemptPublisher, ModelStep, TopicPublisher, current_publisher
 from ._topic import DEFAULT_RETENTION, EVENTS_OBJECT, agent_events, events_object
 
 __all__ = [
     "DEFAULT_RETENTION",
     "EVENTS_OBJECT",
     "AgentEvent",
+    "AttemptPublisher",
     "AttemptInfo",
     "AttemptStart",
     "ChatPage",
