@@ -61,6 +61,8 @@ class _Listener:
 
     def __init__(self, folder: Path, wake: Hints) -> None:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if folder.stat().st_uid != os.getuid():
+            raise OSError(f"hint folder {folder} belongs to another user")
         self.path = folder / f"{os.getpid()}-{uuid.uuid4().hex[:8]}.sock"
         if len(str(self.path).encode()) > _MAX_PATH:
             raise OSError(f"hint socket path too long for a Unix socket: {self.path}")
@@ -148,9 +150,12 @@ class Hints:
     def _peer_names(self, folder: Path) -> list[str]:
         """The sockets in ``folder``, re-listed only when the folder changed (a process came or went)."""
         try:
-            mtime = folder.stat().st_mtime_ns
+            stat = folder.stat()
         except FileNotFoundError:
             return []
+        if stat.st_uid != os.getuid():
+            return []  # not ours: topic names are not sent to another user's sockets
+        mtime = stat.st_mtime_ns
         cached = self._peers.get(folder)
         if cached is None or cached[0] != mtime:
             cached = (mtime, [name for name in os.listdir(folder) if name.endswith(".sock")])

@@ -1,9 +1,10 @@
 """Served by the streams tests: agents that publish their runs to topics, and topic objects.
 
 - ``StreamingAgent/run``: one agent with a weather tool; ``api`` picks Responses or Chat
-  Completions streaming, or ``runner``: ``DurableRunner.run(..., events=...)`` instead of the
-  provider form; ``object_name`` the topic object (``SmallEvents`` keeps only 7 events); ``noted``
-  gives the agent a tool that publishes a custom event through ``current_publisher``.
+  Completions streaming, or ``runner``/``streamed``: ``DurableRunner.run(..., events=...)`` /
+  ``DurableRunner.run_streamed(..., events=...)`` instead of the provider form; ``object_name``
+  the topic object (``SmallEvents`` keeps only 7 events); ``noted`` gives the agent a tool that
+  publishes a custom event through ``current_publisher``.
 - ``WireAgent/wire``: a ``needs_approval`` tool under ``DurableRunner.run(..., events=...)``.
 - ``ApprovalChat/<key>``: a chat run by ``DurableRunner.run(..., events=...)`` whose
   ``transfer_money`` tool waits for a person via ``await_approval(ctx, question)`` (the run's own
@@ -43,7 +44,7 @@ SMALL_RETENTION = 7
 class Ask(BaseModel):
     topic: str
     message: str
-    api: Literal["responses", "chat", "runner"] = "responses"
+    api: Literal["responses", "chat", "runner", "streamed"] = "responses"
     object_name: str = "AgentEvents"
     noted: bool = False
 
@@ -80,6 +81,13 @@ async def run(ctx: restate.Context, ask: Ask) -> str:
             agent, ask.message, context=ctx, run_config=RunConfig(model="gpt-4o"), events=events
         )
         return str(ran.final_output)
+    if ask.api == "streamed":
+        streamed = DurableRunner.run_streamed(
+            agent, ask.message, context=ctx, run_config=RunConfig(model="gpt-4o"), events=events
+        )
+        async for _ in streamed.stream_events():
+            pass
+        return str(streamed.final_output)
     if ask.api == "chat":
         chat_model = OpenAIChatCompletionsModel(model="gpt-4o", openai_client=AsyncOpenAI())
         config = RunConfig(model=DurableModel(chat_model, context=ctx, events=events))

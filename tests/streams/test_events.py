@@ -244,15 +244,15 @@ def test_durable_runner_events_publish_what_the_provider_form_publishes_and_tool
     any_stack, any_server, model_server
 ) -> None:
     shapes = []
-    for api in ("responses", "runner"):
+    for api in ("responses", "runner", "streamed"):
         topic = unique(f"form-{api}")
         model_server.enqueue(tool_call("get_weather", {"city": "Oslo"}, call_id="call_oslo"), text(ANSWER))
         ask = {"topic": topic, "message": "Oslo?", "api": api, "noted": True}
         assert any_stack.ingress.call("StreamingAgent", "run", ask) == ANSWER
         wait_until(lambda t=topic: "answer" in kinds(pull(any_server, t)["events"]), timeout=30, what="the answer")
         shapes.append(_shape(pull(any_server, topic)["events"]))
-    provider_form, runner_form = shapes
-    assert runner_form == provider_form
+    provider_form, runner_form, streamed_form = shapes
+    assert runner_form == provider_form == streamed_form
     # The tool published on the run's own topic through current_publisher(ctx), once despite replays.
     custom = [shape for shape in runner_form if shape[0] == "custom"]
     assert custom == [("custom", "custom lookup", 0, 0, '{"data": {"city": "Oslo"}, "name": "lookup"}')]
