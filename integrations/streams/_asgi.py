@@ -258,9 +258,11 @@ class _Routes:
                     more = page.last > after
                     if page.events:
                         quiet_since = loop.time()
-                        # More may follow at once. Whoever stores it wakes this reader when wake-ups
-                        # cross processes; otherwise look again soon, then less and less often.
-                        quick = len(_QUICK_POLLS) if hints.listening() else 0
+                        # More may follow at once. Without cross-process wake-ups look again soon,
+                        # then less and less often. With them, only the few looks after a hint:
+                        # the topic object's hint may come before its write is visible.
+                        if not hints.listening():
+                            quick = 0
                     page = None
                     if more:
                         continue
