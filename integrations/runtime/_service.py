@@ -9,7 +9,7 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import IO
@@ -59,6 +59,8 @@ class ServiceProcess:
         host: str = "127.0.0.1",
         workers: int | None = None,
         server: str = "auto",
+        identity_keys: Sequence[str] = (),
+        web_port: int | None = None,
     ) -> None:
         self.cwd = Path(cwd or Path.cwd()).resolve()
         self.target = _absolute_file_target(target, self.cwd)
@@ -70,12 +72,19 @@ class ServiceProcess:
         self.host = host
         self.workers = workers
         self.server = server
+        self.identity_keys = list(identity_keys)
+        self.web_port = web_port
         self._process: subprocess.Popen[bytes] | None = None
         self._pump: threading.Thread | None = None
 
     @property
     def uri(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def web_uri(self) -> str | None:
+        """Where the browser endpoints are served apart (``web_port``), else None."""
+        return f"http://127.0.0.1:{self.web_port}" if self.web_port is not None else None
 
     def environment(self) -> dict[str, str]:
         """The child's environment: ours, the defaults, ``env=`` (a ``None`` value removes the
@@ -113,6 +122,8 @@ class ServiceProcess:
                     "--server",
                     self.server,
                     *(["--workers", str(self.workers)] if self.workers is not None else []),
+                    *[arg for key in self.identity_keys for arg in ("--identity-key", key)],
+                    *(["--web-port", str(self.web_port)] if self.web_port is not None else []),
                 ],
                 env=self.environment(),
                 cwd=self.cwd,
