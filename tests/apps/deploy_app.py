@@ -32,8 +32,7 @@ greeter = restate.Service("Greeter")
 async def greet(ctx: restate.Context, who: str) -> str:
     effects = os.environ.get("EFFECTS_FILE")
     if effects:
-        with open(effects, "a") as file:
-            file.write(f"greet {who}\n")
+        _append(effects, f"greet {who}\n")
     return f"hello {who}"
 
 
@@ -66,3 +65,9 @@ LIMITS = WebLimits(max_body_bytes=2048, max_message_chars=200, max_streams_per_c
 services = restate.app([greeter, desk, agent_events])
 app = with_events(services, chats=[ChatPage(service="Desk")], access=Access(principal=user_header), limits=LIMITS)
 open_app = with_events(services, chats=[ChatPage(service="Desk")])
+
+
+def _append(path: str, line: str) -> None:
+    """A line to a file the test reads (small, local: no need for a thread)."""
+    with open(path, "a") as file:
+        file.write(line)
