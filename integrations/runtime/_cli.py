@@ -2,7 +2,9 @@
 
     durable-agents up TARGET [--ingress-port 8080] [--admin-port 9070] [--service-port 9080]
                              [--data-dir .restate] [--demo] [--workers N] [--server auto|granian|hypercorn]
+                             [--web-port N] [--no-identity]
     durable-agents serve TARGET [--port 9080] [--workers N] [--server auto|granian|hypercorn]
+                                [--host 127.0.0.1] [--identity-key publickeyv1_...] [--web-port N]
 
 ``up`` starts restate-server (or uses the one already answering on the ingress and admin ports),
 serves TARGET in its own process, registers it, prints how to call it and where the UI is, and stays
@@ -408,6 +410,10 @@ holding a launch.toml, or an app name, resolved from the current directory.
 Without OPENAI_API_KEY, an app whose launch.toml names an offline_responder is answered by a
 scripted offline model (the banner says so). Bad request bodies get a 4xx before any handler code
 runs (DURABLE_AGENTS_GUARD_INPUTS=0 turns that off).
+
+up signs its restate-server's requests and the service answers only signed ones (--no-identity:
+off); serve does so with --identity-key or RESTATE_IDENTITY_KEYS. The chat page and event streams
+of a with_events app are served apart on --web-port. See docs/deploy.md.
 """
 
 
