@@ -113,7 +113,7 @@ class LoadReport:
                 f"  memory:     {self.node_kb_per_session:.1f} kB per waiting session in the cluster (3 nodes), "
                 f"{self.service_kb_per_session:.1f} kB in the service processes"
             ),
-            f"  tool runs per service process (re-runs after the kills included): {spread}",
+            f"  tool executions per service process (a resumed turn replays its tool: about 2 per session): {spread}",
         ]
 
 
