@@ -285,6 +285,9 @@ def up(
                 raise RuntimeError(f"{err}\n{tail}" if tail else str(err)) from err
             registered = server.register(service.uri)
             registered_id = registered.get("id")
+            if port_open(web_port):  # the app has browser endpoints: served apart, on their own port
+                web = f"Web:    http://localhost:{web_port}/chat/ and /events/<topic> (apart from :{service_port})"
+                security.insert(0, web)
             names = ", ".join(s["name"] for s in registered.get("services", []))
             examples = _example_lines(spec, ingress_port) or _call_hints(registered, ingress_port)
             logs = f"service {service.log_path}" + ("" if reuse else f", server {server.log_path}")
