@@ -332,8 +332,22 @@ class Client:
             session.approvals = sum(1 for event in events if event["kind"] == "approval")
 
 
-async def _drive(load: Load, sessions: list[Session], concurrency: int, timeout: float, kills: list[str]) -> None:
+async def _report_progress(client: Client, sessions: list[Session], started: float) -> None:
+    while True:
+        await asyncio.sleep(5.0)
+        waiting = sum(1 for s in sessions if s.awakeable is not None)
+        print(
+            f"[{time.monotonic() - started:5.0f}s] {client.sent} sent, {waiting} approvals shown, "
+            f"{client.answered} answered",
+            flush=True,
+        )
+
+
+async def _drive(
+    load: Load, sessions: list[Session], concurrency: int, timeout: float, kills: list[str], progress: bool
+) -> None:
     client = Client(load, concurrency, time.monotonic() + timeout)
+    reporter = asyncio.create_task(_report_progress(client, sessions, time.monotonic())) if progress else None
     try:
         total = len(sessions)
         node_killed = asyncio.Event()
@@ -367,6 +381,8 @@ async def _drive(load: Load, sessions: list[Session], concurrency: int, timeout:
         if not service_killer.done():
             service_killer.cancel()
     finally:
+        if reporter is not None:
+            reporter.cancel()
         await client.http.aclose()
 
 
@@ -380,6 +396,7 @@ def run_load(
     timeout: float = 900.0,
     workdir: Path | None = None,
     cluster: RestateCluster | None = None,
+    progress: bool = False,
 ) -> LoadReport:
     """Start everything, drive ``sessions`` sessions with the kills, stop everything, report.
 
@@ -393,7 +410,7 @@ def run_load(
         wait_until(lambda: len(load.ingresses()) == len(load.cluster.nodes), timeout=10, what="every node")
         base = (_rss_kb(load.node_pids()), _rss_kb(load.service_pids()))
         started = time.monotonic()
-        asyncio.run(_drive(load, all_sessions, concurrency, timeout, kills))
+        asyncio.run(_drive(load, all_sessions, concurrency, timeout, kills, progress))
         seconds = time.monotonic() - started
         waiting = load.memory_waiting
         pids = Counter(line.split()[0] for line in load.runs_file.read_text().splitlines() if line)
@@ -442,6 +459,7 @@ def main(argv: list[str] | None = None) -> int:
         concurrency=args.concurrency,
         timeout=args.timeout,
         workdir=workdir,
+        progress=True,
     )
     for line in report.lines():
         print(line, flush=True)

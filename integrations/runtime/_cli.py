@@ -382,11 +382,12 @@ def serve(
             service.start()
             uri = f"http://localhost:{port}"
             signed = identity_keys or identity_keys_from_env()
+            web_served = web_port is not None and port_open(web_port)  # the app has browser endpoints
             _banner(
                 [
                     f"Serving {spec.label} at {uri} (no restate-server started).",
                     *(["Only requests signed with the identity key(s) are answered."] if signed else []),
-                    *([f"Chat page and event streams: http://localhost:{web_port}"] if web_port is not None else []),
+                    *([f"Web:    http://localhost:{web_port}/chat/ and /events/<topic>"] if web_served else []),
                     "Register it with your restate-server:",
                     f"  restate deployments register {uri}",
                     f'  curl localhost:9070/deployments --json \'{{"uri": "{uri}"}}\'',
