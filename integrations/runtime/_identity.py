@@ -21,6 +21,7 @@ __all__ = [
     "IDENTITY_KEYS_ENV",
     "SIGNING_PUBLIC_KEY_ENV",
     "IdentityKeyError",
+    "check_identity_keys",
     "ensure_signing_key",
     "identity_keys_from_env",
     "public_key_of",
@@ -73,6 +74,11 @@ def _verifier(keys: Sequence[str]) -> Any:
         return PyIdentityVerifier(list(keys))
     except Exception as error:  # the SDK's core raises its own exception type for a malformed key
         raise IdentityKeyError(f"identity keys {list(keys)!r} are not usable: {error}") from error
+
+
+def check_identity_keys(keys: Sequence[str]) -> None:
+    """:class:`IdentityKeyError` naming the first key the SDK cannot use; at start-up, not per request."""
+    _verifier(keys)
 
 
 def require_identity(app: _App, keys: Iterable[str]) -> _App:

@@ -53,8 +53,9 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
-from ._identity import IDENTITY_KEYS_ENV, IdentityKeyError, _verifier, identity_keys_from_env
+from ._identity import IDENTITY_KEYS_ENV, IdentityKeyError, check_identity_keys, identity_keys_from_env
 from ._parts import exposure_problem, service_part, web_part
+from ._ports import port_open
 
 __all__ = ["SERVERS", "TargetError", "choose_server", "default_workers", "load_target", "main"]
 
@@ -494,8 +495,6 @@ def _start_web(args: argparse.Namespace) -> subprocess.Popen[bytes] | int | None
             "hypercorn",  # browsers speak HTTP/1.1; one worker keeps per-client limits exact
         ]
     )
-    from ._ports import port_open
-
     while not port_open(args.web_port):
         if web.poll() is not None:
             return web.returncode or None
@@ -512,7 +511,7 @@ def main(argv: list[str] | None = None) -> int:
     keys = list(dict.fromkeys([*args.identity_key, *identity_keys_from_env()]))
     try:
         if keys:
-            _verifier(keys)
+            check_identity_keys(keys)
     except IdentityKeyError as error:
         print(f"serve: {error}", file=sys.stderr, flush=True)
         return 2
