@@ -54,7 +54,7 @@ from pathlib import Path
 from typing import Any
 
 from ._identity import IDENTITY_KEYS_ENV, IdentityKeyError, check_identity_keys, identity_keys_from_env
-from ._parts import exposure_problem, service_part, web_part
+from ._parts import exposure_problem, is_loopback, service_part, web_part
 from ._ports import port_open
 
 __all__ = ["SERVERS", "TargetError", "choose_server", "default_workers", "load_target", "main"]
@@ -213,6 +213,11 @@ def _select_part(app: Any) -> Any:
         return web
     keys = identity_keys_from_env()
     separate = bool(plan.get("web_port"))
+    if not keys and not is_loopback(host):
+        _report_once(
+            f"warning: serving on {host} without identity keys: anyone who reaches this port can run handlers "
+            "past Restate; pass --identity-key publickeyv1_... (see docs/deploy.md)"
+        )
     if web is not None and not keys and not separate:
         problem = exposure_problem(web, host)
         if problem:
