@@ -21,6 +21,14 @@ returning), so the actions are issued in the same order on every replay. A call 
 that is not a durable future (an HTTP request outside a step, ``asyncio.gather``) keeps the baton:
 slower, still deterministic.
 
+While a call waits for its own step, it also waits on the steps its parked siblings wait for. A
+step's body runs in a task of its own, and its result is journaled only once the server confirms it.
+On a server that ends the attempt as soon as the handler waits (a suspension), the first call whose
+body finished would otherwise suspend the whole attempt while a sibling's body was still running;
+that body is cancelled mid-way and runs again on the next attempt, although it may already have
+acted. Waiting on every sibling's step keeps the attempt alive until each running body has handed
+its result over (the SDK suspends only when none of the awaited steps is still executing).
+
 Only calls the SDK is sure to invoke can be expected (no approval, no tool input guardrails, no
 concurrency limit); a turn with any other call is *strict*: its calls run one at a time, to the
 end, in the order they reach the tool.
@@ -36,7 +44,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from restate import server_context as _server_context
+from restate import server_context as _server_context, wait_completed
 
 __all__ = ["ToolTurn", "install_baton"]
 
@@ -46,6 +54,7 @@ class _Participant:
     call_id: str
     task: asyncio.Task[Any]
     go: asyncio.Event = field(default_factory=asyncio.Event)
+    waits_for: Any = None  # the durable future it is parked on
 
 
 class ToolTurn:
@@ -109,10 +118,15 @@ class ToolTurn:
             return await _Unparked(future)
         self._holder = None
         me.go.clear()
+        me.waits_for = future
         self._parked.append(me)
         self._dispatch()
         try:
-            result = await _Unparked(future)
+            try:
+                await self._alongside_siblings(me, future)
+                result = await _Unparked(future)
+            finally:
+                me.waits_for = None
         except Exception:  # journaled failures (TerminalError) come back in order too
             await self._resume(me)
             raise
@@ -121,6 +135,30 @@ class ToolTurn:
             raise
         await self._resume(me)
         return result
+
+    async def _alongside_siblings(self, me: _Participant, future: Any) -> None:
+        """Wait until ``future`` completes, waiting on the siblings' durable futures too, so the SDK
+        does not suspend the attempt while one of their step bodies is still running (see the module
+        docstring). Issues no journal command: which future completes first changes nothing."""
+        for _ in range(_SETTLE_STEPS):  # let the calls the baton went to reach their own durable await
+            if self._settled():
+                break
+            await asyncio.sleep(0)
+        while not future.is_completed():
+            siblings = [
+                p.waits_for
+                for p in self._arrived.values()
+                if p is not me and p.waits_for is not None and not p.waits_for.is_completed()
+            ]
+            if not siblings:
+                return
+            await wait_completed(future, *siblings)
+
+    def _settled(self) -> bool:
+        """Whether no call of the turn is on its way to a durable await: the baton is free, or its
+        holder is itself waiting on a durable future."""
+        holder = self._holder
+        return holder is None or (isinstance(holder, _Participant) and holder.waits_for is not None)
 
     async def _resume(self, me: _Participant) -> None:
         try:
@@ -152,6 +190,10 @@ class ToolTurn:
             self._holder = nxt
             nxt.go.set()
 
+
+_SETTLE_STEPS = 100
+"""How many event-loop turns a parking call waits at most for its siblings to park too, before it
+waits on the futures parked so far (a sibling busy in a non-durable await does not settle)."""
 
 _PARTICIPANTS: weakref.WeakKeyDictionary[asyncio.Task[Any], tuple[ToolTurn, _Participant]] = weakref.WeakKeyDictionary()
 """Tasks running a tool call under a turn's baton; their durable awaits park."""
