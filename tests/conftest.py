@@ -128,7 +128,7 @@ StackFactory = Callable[..., Stack]
 
 @pytest.fixture
 def serve(tmp_path: Path, effects: Effects) -> Iterator[StackFactory]:
-    """``serve(server, "tests/apps/x.py:app", model=model_server, env={...})`` -> a started Stack."""
+    """``serve(server, "tests/apps/x.py:app", model=model_server, env={...}, workers=1)`` -> a started Stack."""
     stacks: list[Stack] = []
 
     def factory(
@@ -137,6 +137,7 @@ def serve(tmp_path: Path, effects: Effects) -> Iterator[StackFactory]:
         *,
         model: ScriptedModelServer | None = None,
         env: dict[str, str | None] | None = None,
+        workers: int | None = 1,
     ) -> Stack:
         all_env: dict[str, str | None] = {
             # A stray call without a scripted model hits a closed loopback port, never a provider.
@@ -151,7 +152,7 @@ def serve(tmp_path: Path, effects: Effects) -> Iterator[StackFactory]:
         if model is not None:
             all_env.update(model.client_env())
         all_env.update(env or {})
-        stack = Stack(server, targets, env=all_env, log_dir=tmp_path / "logs").start()
+        stack = Stack(server, targets, env=all_env, log_dir=tmp_path / "logs", workers=workers).start()
         stacks.append(stack)
         return stack
 

@@ -21,6 +21,7 @@ from .._journal import journal_limited
 from ..budget import TokenBudget
 from ..retry import StepRetry, run_step
 from ..tracing._steps import journal_step
+from ._live import StreamingModel
 from ._scope import in_step, invocation_scope
 from ._serde import ModelResponseSerde
 from ._stream import replay_as_stream
@@ -144,7 +145,7 @@ class DurableModel(Model):
             install_baton()
             make_tools_durable(tools)
         live = self.events.model_step(ctx, self.name, input) if self.events is not None else None  # opt-in: live events
-        model = live.streaming(self.model) if live is not None else self.model
+        model = StreamingModel(self.model, live) if live is not None else self.model
 
         async def call_model() -> ModelResponse:
             with _no_inner_retries(True):
@@ -167,7 +168,7 @@ class DurableModel(Model):
         if scope is not None:
             scope.new_turn(_function_calls(response, tools, handoffs))
         if live is not None:
-            live.journaled(response)
+            live.journaled(response.output)
         if self.token_budget is not None:
             self.token_budget.charge(response)
         return response

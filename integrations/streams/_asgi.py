@@ -39,7 +39,8 @@ import httpx
 from ..awakeables import ingress_url
 from ._access import Access, Action, Target, WebLimits, WebRequest, _Window
 from ._events import AgentEvent, EventPage, PullRequest
-from ._ingress import IngressCallError, call_object, hints, ingress_client, object_url
+from ._hints import hints
+from ._ingress import IngressCallError, call_object, ingress_client, object_url
 from ._topic import EVENTS_OBJECT
 
 __all__ = ["ChatPage", "EventsApp", "WebApp", "web_app", "with_events"]
@@ -54,7 +55,8 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 PAGE = Path(__file__).with_name("static") / "chat.html"
 _QUICK_POLLS = (0.02, 0.05, 0.1, 0.2, 0.4)
-"""After a wake-up hint, re-read this soon if nothing new showed yet (the write may still be committing)."""
+"""After a wake-up hint, re-read this soon if nothing new showed yet: the topic object sends its hint
+while its write may still be committing."""
 KEEPALIVE = 15.0
 
 
@@ -143,10 +145,12 @@ def with_events(
 ) -> EventsApp:
     """Serve ``/events/<topic>`` (SSE) and ``/chat/`` (the page) next to ``restate_app``.
 
-    ``object_name`` is the registered topic object (``events_object(name)``); ``poll_interval`` is
-    how often an idle SSE reader looks for events published by another process. ``access`` is the
-    authorization hook every browser request passes (required to serve on a non-loopback address),
-    ``limits`` the browser-path limits.
+    ``object_name`` is the registered topic object (``events_object(name)``). Readers are woken when
+    a process on this host stores an event (see ``_hints``: Unix datagrams between the workers and
+    service processes of one ingress); ``poll_interval`` is how often an idle reader looks anyway,
+    which is how it learns of events stored on another host. ``access`` is the authorization hook
+    every browser request passes (required to serve on a non-loopback address), ``limits`` the
+    browser-path limits.
     """
     web = web_app(chats=chats, object_name=object_name, poll_interval=poll_interval, access=access, limits=limits)
     return EventsApp(restate_app, web)
@@ -366,11 +370,16 @@ class _Routes:
         body = await self.read_body(receive)
         if awakeable not in await self.pending_approvals(chat, target.key):
             raise _Refused(404, f"no pending approval {awakeable} in {chat.service}/{target.key}")
-        reason = body.decode("utf-8", errors="replace").strip() if not approve else ""
-        if reason.startswith("{"):
-            with contextlib.suppress(ValueError, AttributeError):
-                reason = str(json.loads(reason).get("message") or "")
-        answer = {"approved": approve, "by": principal, "message": reason[:1000]}
+        text = body.decode("utf-8", errors="replace").strip()
+        said: dict[str, Any] = {}
+        if text.startswith("{"):
+            with contextlib.suppress(ValueError):
+                loaded = json.loads(text)
+                said = loaded if isinstance(loaded, dict) else {}
+        reason = "" if approve else str(said.get("message") or said.get("reason") or ("" if said else text))
+        # with a hook, who answered is the principal it found; without one (local), what the page says
+        by = principal if self.access is not None else str(said.get("by") or principal)
+        answer = {"approved": approve, "by": by[:200], "message": reason[:500]}
         url = f"{ingress_url()}/restate/awakeables/{quote(awakeable, safe='')}/resolve"
         response = await ingress_client().post(url, json=answer)
         await _forward(send, response)
@@ -452,7 +461,12 @@ class _Routes:
                         after = event.seq
                     more = page.last > after
                     if page.events:
-                        quick, quiet_since = 0, loop.time()
+                        quiet_since = loop.time()
+                        # More may follow at once. Without cross-process wake-ups look again soon,
+                        # then less and less often. With them, only the few looks after a hint:
+                        # the topic object's hint may come before its write is visible.
+                        if not hints.listening():
+                            quick = 0
                     page = None
                     if more:
                         continue

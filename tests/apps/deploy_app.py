@@ -47,7 +47,7 @@ desk = restate.VirtualObject("Desk")
 async def message(ctx: restate.ObjectContext, request: DeskMessage) -> str:
     if request.message == "ping":
         return "pong"
-    approved = await await_approval(ctx, TopicPublisher(f"Desk:{ctx.key()}"), f"Do {request.message}?")
+    approved = await await_approval(ctx, f"Do {request.message}?", events=TopicPublisher(f"Desk:{ctx.key()}"))
     return f"{request.message}: {'approved' if approved else 'declined'}"
 
 

@@ -30,7 +30,7 @@ async def transfer(wrapper: RunContextWrapper[restate.ObjectContext], amount: in
     runs = os.environ.get("SCALE_RUNS_FILE")
     if runs:
         _append(runs, f"{os.getpid()} {ctx.key()}\n")
-    approved = await await_approval(ctx, TopicPublisher(f"Session:{ctx.key()}"), f"Transfer {amount}?")
+    approved = await await_approval(ctx, f"Transfer {amount}?", events=TopicPublisher(f"Session:{ctx.key()}"))
     return f"transferred {amount}" if approved else "declined"
 
 

@@ -146,7 +146,9 @@ def test_a_user_cannot_read_post_to_or_answer_for_another_users_chat(deployment:
     mine = SseReader(f"{deployment.web}/events/Desk:alice?after=0", headers={"x-user": "alice"}).start()
     try:
         assert mine.status == 200
-        resolved = deployment.api("POST", f"alice/approvals/{awakeable}/resolve", "alice")
+        # the page may claim anyone as the decider: the hook's principal is what is recorded
+        claim = {"approved": True, "by": "mallory"}
+        resolved = deployment.api("POST", f"alice/approvals/{awakeable}/resolve", "alice", json=claim)
         assert resolved.status_code == 202, resolved.text  # the ingress accepted the answer
         asking.join(30)
         assert answer["post"].status_code == 200 and answer["post"].json() == "pay: approved"
