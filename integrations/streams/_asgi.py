@@ -354,7 +354,7 @@ class _Routes:
         pending: dict[str, dict[str, Any]] = {}
         after = 0
         while True:
-            page = await self.pull(topic, after)
+            page = await self.pull(topic, after, limit=1000)  # the whole retained topic, in few calls
             for event in page.events:
                 _track_approval(pending, event)
                 after = event.seq
@@ -386,8 +386,8 @@ class _Routes:
 
     # -- Server-Sent Events -----------------------------------------------------------------------
 
-    async def pull(self, topic: str, after: int) -> EventPage:
-        answer = await call_object(self.object_name, topic, "pull", PullRequest(after=after, limit=100))
+    async def pull(self, topic: str, after: int, limit: int = 100) -> EventPage:
+        answer = await call_object(self.object_name, topic, "pull", PullRequest(after=after, limit=limit))
         return EventPage.model_validate(answer)
 
     async def events(self, scope: Scope, receive: Receive, send: Send, topic: str) -> None:
