@@ -63,6 +63,8 @@ class ReviewRequest:
     reviewer: Literal["moderator", "escalation"]
     content: str
     awakeable_id: str
+    invocation_id: str = ""
+    """The waiting invocation: printed with the service, so two pending reviews are told apart."""
 
 
 Notify = Callable[[ReviewRequest], None]
@@ -77,10 +79,11 @@ def print_review_request(request: ReviewRequest) -> None:
     :func:`integrations.awakeables.resolve_command`. It runs inside the journaled notify step, so it
     prints once per review request, not on every replay.
     """
+    who = f"[{request.service} {request.invocation_id}]" if request.invocation_id else f"[{request.service}]"
     announce(
-        f"[{request.service}] {request.reviewer} review needed for {request.content!r}\n"
-        f"  approve: {resolve_command(request.awakeable_id, 'approved')}\n"
-        f"  reject:  {resolve_command(request.awakeable_id, 'rejected')}"
+        f"{who} {request.reviewer} review needed for {request.content!r}\n"
+        f"{who}   approve: {resolve_command(request.awakeable_id, 'approved')}\n"
+        f"{who}   reject:  {resolve_command(request.awakeable_id, 'rejected')}"
     )
 
 
@@ -102,7 +105,13 @@ def _ask(
 ) -> tuple[restate.RestateDurableFuture[str], restate.RestateDurableFuture[str]]:
     """Create the awakeable and notify the reviewer; returns (decision future, notify step)."""
     awakeable_id, decision = ctx.awakeable(type_hint=str)
-    request = ReviewRequest(service=service, reviewer=reviewer, content=content, awakeable_id=awakeable_id)
+    request = ReviewRequest(
+        service=service,
+        reviewer=reviewer,
+        content=content,
+        awakeable_id=awakeable_id,
+        invocation_id=ctx.request().id,
+    )
     notified = ctx.run_typed(f"notify {reviewer}", _notify_step, restate.RunOptions(), notify=notify, request=request)
     return decision, notified
 

@@ -42,7 +42,7 @@ from google.adk.tools.tool_context import ToolContext
 from google.genai import types
 
 from .._context import running_context
-from ..awakeables import announce, reject_command, resolve_command
+from ..awakeables import announce, reject_command, resolve_command, waiting_label
 from ..retry import StepRetry
 from ._model import durable_llm_of
 from ._platform import use_restate_platform
@@ -180,13 +180,16 @@ class DurablePlugin(BasePlugin):
         awakeable_id, decision = ctx.awakeable(type_hint=object)
         arguments = json.dumps(tool_args, sort_keys=True, default=str)
 
-        def notify() -> None:
+        who = waiting_label(ctx)  # service and invocation id: two pending approvals are told apart
+
+        def notify() -> str:
             announce(
-                f"[approval] {tool.name}({arguments}) waits for a decision:\n"
-                f"  approve: {resolve_command(awakeable_id, True)}\n"
-                f"  reject: {resolve_command(awakeable_id, False)}\n"
-                f"  (or: {reject_command(awakeable_id, 'reason')})"
+                f"{who} approval: {tool.name}({arguments}) waits for a decision:\n"
+                f"{who}   approve: {resolve_command(awakeable_id, True)}\n"
+                f"{who}   reject: {resolve_command(awakeable_id, False)}\n"
+                f"{who}   (or: {reject_command(awakeable_id, 'reason')})"
             )
+            return awakeable_id  # journaled: `durable-agents up` and `pending` list the wait at once
 
         await ctx.run_typed(f"Approval request: {tool.name}", notify)
         try:

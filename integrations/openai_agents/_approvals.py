@@ -29,7 +29,7 @@ from agents.run_state import RunState
 from pydantic import BaseModel
 from restate.exceptions import TerminalError
 
-from ..awakeables import announce, resolve_command
+from ..awakeables import announce, resolve_command, waiting_label
 
 if TYPE_CHECKING:
     from ..streams import TopicPublisher
@@ -58,6 +58,9 @@ class ApprovalRequest(BaseModel):
     """The arguments as the model sent them (a JSON string)."""
     call_id: str | None = None
     agent: str
+    waiting: str = ""
+    """Who waits: ``[Service/handler inv_...]`` (see :func:`integrations.awakeables.waiting_label`), so two
+    pending approvals are told apart; ``durable-agents up`` prints its lines about it with the same prefix."""
 
     @property
     def approve_command(self) -> str:
@@ -125,9 +128,10 @@ async def pending_approvals(
     return PendingApprovals(requests=[ApprovalRequest.model_validate(entry) for entry in stored])
 
 
-def _request(item: ToolApprovalItem, awakeable_id: str) -> ApprovalRequest:
+def _request(item: ToolApprovalItem, awakeable_id: str, waiting: str) -> ApprovalRequest:
     agent = getattr(item, "agent", None)
     return ApprovalRequest(
+        waiting=waiting,
         awakeable_id=awakeable_id,
         tool_name=item.qualified_name or item.name or "tool",
         arguments=item.arguments or "{}",
@@ -137,11 +141,19 @@ def _request(item: ToolApprovalItem, awakeable_id: str) -> ApprovalRequest:
 
 
 def _announcement(request: ApprovalRequest) -> str:
+    prefix = f"{request.waiting} " if request.waiting else ""
     return (
-        f"Tool call waiting for approval: {request.tool_name}({request.arguments}) by agent {request.agent!r}\n"
-        f"  approve: {request.approve_command}\n"
-        f"  reject:  {request.reject_command}"
+        f"{prefix}Tool call waiting for approval: {request.tool_name}({request.arguments}) by agent {request.agent!r}\n"
+        f"{prefix}  approve: {request.approve_command}\n"
+        f"{prefix}  reject:  {request.reject_command}"
     )
+
+
+def _announce(text: str, awakeable_id: str) -> str:
+    """Print the request; the step's journaled result is the awakeable id, which ``durable-agents up``
+    and ``durable-agents pending`` read to list the wait before the invocation suspends."""
+    announce(text)
+    return awakeable_id
 
 
 def _decision(request: ApprovalRequest, payload: Any) -> ApprovalDecision:
@@ -198,10 +210,11 @@ async def resolve_approvals(
     state = result.to_state()
     items = list(result.interruptions)
     waiting: list[tuple[ToolApprovalItem, ApprovalRequest, restate.RestateDurableFuture[Any]]] = []
+    label = waiting_label(ctx)
     for item in items:
         awakeable: tuple[str, restate.RestateDurableFuture[Any]] = ctx.awakeable()
         awakeable_id, promise = awakeable
-        waiting.append((item, _request(item, awakeable_id), promise))
+        waiting.append((item, _request(item, awakeable_id, label), promise))
 
     stateful = _stateful(ctx)
     if stateful is not None:  # listed before anyone hears of them, so a notified person finds them listed
@@ -211,7 +224,12 @@ async def resolve_approvals(
         events.send(ctx, [_approval_event(request) for _, request, _ in waiting])
     for _, request, _ in waiting:
         if policy.announce:
-            await ctx.run_typed(f"Announce approval: {request.tool_name}", announce, text=_announcement(request))
+            await ctx.run_typed(
+                f"Announce approval: {request.tool_name}",
+                _announce,
+                text=_announcement(request),
+                awakeable_id=request.awakeable_id,
+            )
         if policy.notify is not None:
             await ctx.run_typed(
                 f"Notify approval: {request.tool_name}", _call_notify, notify=policy.notify, request=request

@@ -5,6 +5,9 @@
                              [--web-port N] [--no-identity]
     durable-agents serve TARGET [--port 9080] [--workers N] [--server auto|granian|hypercorn]
                                 [--host 127.0.0.1] [--identity-key publickeyv1_...] [--web-port N]
+    durable-agents output ID [--ingress-port 8080] [--wait]
+    durable-agents pending [--ingress-port 8080] [--admin-port 9070]
+    durable-agents docs [TOPIC] [--path]
 
 ``up`` starts restate-server (or uses the one already answering on the ingress and admin ports),
 serves TARGET in its own process, registers it, prints how to call it and where the UI is, and stays
@@ -14,8 +17,11 @@ app name (see :mod:`integrations.runtime._launch_spec`), resolved from the curre
 The app is served by ``--workers`` processes (default: one per CPU) on one port, over HTTP/2 by
 granian (``--server hypercorn`` for the pure-Python fallback); see :mod:`integrations.runtime.serve`.
 
-Without ``OPENAI_API_KEY``, an app whose ``launch.toml`` names an ``offline_responder`` is answered by
-a scripted offline model (announced in a banner). ``./dev up|serve NAME`` run this same code.
+Without ``OPENAI_API_KEY``, ``up`` answers with a scripted offline model (the app's
+``offline_responder``, else the generic one; announced in a banner). While it runs, ``up`` prints
+every wait of a request (:mod:`integrations.runtime._watch`). ``durable-agents output ID`` prints the
+answer of a request whose caller is gone, ``pending`` lists open approvals, ``docs`` prints the
+shipped guides. ``./dev up|serve NAME`` run this same code.
 """
 
 from __future__ import annotations
@@ -32,14 +38,18 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+import httpx
+
 from ..awakeables import INGRESS_URL_ENV
 from ._client import Ingress, IngressError
+from ._docs import DocsError, guide, guides
 from ._identity import SERVER_KEY_FILE_ENV, ensure_signing_key, identity_keys_from_env
 from ._launch_spec import LaunchError, LaunchSpec, resolve_target
 from ._new import TEMPLATES, NewProjectError, new_project
 from ._ports import free_port, port_open
 from ._server import RestateServer
 from ._service import ServiceProcess
+from ._watch import InvocationWatcher, fetch_output, find_open_approvals
 from .serve import SERVERS
 
 __all__ = ["main", "serve", "up"]
@@ -54,7 +64,9 @@ _MAX_HINTS = 20
 
 
 def _print(line: str = "") -> None:
-    print(line, flush=True)
+    """One write per line, flushed: the watcher and the service's echo print from other threads."""
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
 
 
 def _banner(lines: list[str]) -> None:
@@ -255,6 +267,7 @@ def up(
         )
     with _offline_model(spec) as offline_env:
         registered_id: str | None = None
+        watcher: InvocationWatcher | None = None
         service = ServiceProcess(
             spec.target,
             port=service_port,
@@ -301,11 +314,25 @@ def up(
                     f"Logs:   {logs}",
                 ]
             )
+            watcher = InvocationWatcher(
+                server.admin_url,
+                server.ingress_url,
+                [s["name"] for s in registered.get("services", [])],
+                _print,
+                ingress=_user_ingress(ingress_port),
+                output_hint=_output_command(ingress_port),
+            ).start()
             if demo:
                 return _demo(spec, ingress_port)
-            _print("Serving. Press Ctrl-C to stop (the journal in the data dir survives restarts).")
+            _print(
+                "Serving. Press Ctrl-C to stop (the journal in the data dir survives restarts). Waits, retries and "
+                "answers of requests show here, prefixed [Service/handler invocation-id]."
+            )
             return _wait_while_running(service)
         finally:
+            if watcher is not None:
+                watcher.stop()
+                _say_in_flight(watcher, ingress_port)
             service.stop()
             if not reuse:
                 server.stop()
@@ -315,6 +342,28 @@ def up(
                     "invocations still in flight resume when you serve the app again; to remove it: "
                     f"curl -X DELETE 'localhost:{admin_port}/deployments/{registered_id}?force=true'"
                 )
+
+
+def _user_ingress(ingress_port: int) -> str:
+    """The ingress as the user (and the commands we print) reach it."""
+    return os.environ.get(INGRESS_URL_ENV, f"http://localhost:{ingress_port}")
+
+
+def _output_command(ingress_port: int) -> str:
+    return "durable-agents output" + ("" if ingress_port == 8080 else f" --ingress-port {ingress_port}")
+
+
+def _say_in_flight(watcher: InvocationWatcher, ingress_port: int) -> None:
+    """What stopping leaves unfinished, and how to get its answer later."""
+    waiting = watcher.in_flight()
+    if not waiting:
+        return
+    _print(
+        f"{len(waiting)} request(s) still in flight: they resume when the app is served again "
+        f"(a caller's connection may be cut); then `{_output_command(ingress_port)} ID` prints the answer:"
+    )
+    for invocation, status in waiting[:_MAX_HINTS]:
+        _print(f"  {invocation} ({status})")
 
 
 def _demo(spec: LaunchSpec, ingress_port: int) -> int:
@@ -407,13 +456,18 @@ Serve a Restate agent app, with or without starting restate-server.
   durable-agents up TARGET      start restate-server (or use the one already running), serve TARGET,
                                 register it, print how to call it, stay in the foreground until Ctrl-C
   durable-agents serve TARGET   serve TARGET only, for a restate-server you run yourself
+  durable-agents output ID      print the answer of a request (its connection was cut, or it was a /send)
+  durable-agents pending        list the approvals requests wait for, with the commands to resolve/reject
+  durable-agents docs [TOPIC]   print a guide shipped with the toolkit (without TOPIC: the list)
 
 TARGET is path/to/file.py:app (path/to/file.py alone: its `app`), package.module:app, a folder
 holding a launch.toml, or an app name, resolved from the current directory.
 
-Without OPENAI_API_KEY, an app whose launch.toml names an offline_responder is answered by a
-scripted offline model (the banner says so). Bad request bodies get a 4xx before any handler code
-runs (DURABLE_AGENTS_GUARD_INPUTS=0 turns that off).
+Without OPENAI_API_KEY, `up` answers with a scripted offline model: the app's offline_responder
+(launch.toml), else a generic one that calls the agent's tools (the banner says so). `up` prints
+every wait of a request, one line each prefixed [Service/handler invocation-id]: retries, approvals
+(with the resolve and reject commands), completions, failures. Bad request bodies get a 4xx before
+any handler code runs (DURABLE_AGENTS_GUARD_INPUTS=0 turns that off).
 
 up signs its restate-server's requests and the service answers only signed ones (--no-identity:
 off); serve does so with --identity-key or RESTATE_IDENTITY_KEYS. The chat page and event streams
@@ -425,7 +479,7 @@ def build_parser(prog: str = "durable-agents") -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=prog, description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{new,up,serve}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{new,up,serve,output,pending,docs}")
     new_parser = commands.add_parser("new", help="create a project folder: a runnable agent, its launch.toml, a test")
     new_parser.add_argument("name", metavar="NAME", help="the folder to create (my-agent: service MyAgent)")
     new_parser.add_argument(
@@ -460,6 +514,18 @@ def build_parser(prog: str = "durable-agents") -> argparse.ArgumentParser:
         metavar="publickeyv1_...",
         help="answer only requests restate-server signed with this key (repeatable; or $RESTATE_IDENTITY_KEYS)",
     )
+    output_parser = commands.add_parser(
+        "output", help="print the answer of a request by its invocation id (after a cut connection, a /send)"
+    )
+    output_parser.add_argument("invocation_id", metavar="ID", help="inv_..., as up prints it or /send returned it")
+    output_parser.add_argument("--ingress-port", type=int, default=8080)
+    output_parser.add_argument("--wait", action="store_true", help="wait until it completes")
+    docs_parser = commands.add_parser("docs", help="list the shipped guides, or print one (docs patterns)")
+    docs_parser.add_argument("topic", metavar="TOPIC", nargs="?", help="patterns, errors, replay, limits, ...")
+    docs_parser.add_argument("--path", action="store_true", help="print where the guide is instead of its text")
+    pending_parser = commands.add_parser("pending", help="list the approvals (awakeables) requests wait for")
+    pending_parser.add_argument("--ingress-port", type=int, default=8080)
+    pending_parser.add_argument("--admin-port", type=int, default=9070)
     for command in (up_parser, serve_parser):
         command.add_argument(
             "--web-port",
@@ -495,6 +561,82 @@ def _new(name: str, template: str) -> int:
     return 0
 
 
+def _output(invocation_id: str, ingress_port: int, *, wait: bool) -> int:
+    """Print the answer of an invocation whose caller is gone (a cut connection, a ``/send``)."""
+    url = f"http://127.0.0.1:{ingress_port}"
+    try:
+        response = fetch_output(url, invocation_id, wait=wait, timeout=None if wait else 30)
+    except httpx.HTTPError:
+        return _fail(
+            f"no restate-server answers on port {ingress_port}; start it (durable-agents up) or pass --ingress-port"
+        )
+    if response.status_code < 300:
+        try:
+            answer = response.json()
+        except ValueError:
+            answer = response.text
+        _print(answer if isinstance(answer, str) else json.dumps(answer, ensure_ascii=False, indent=2))
+        return 0
+    message = IngressError(response.status_code, response.text).message
+    if response.status_code == 470:
+        return _fail(
+            f"{invocation_id} has not completed yet; `durable-agents output {invocation_id} --wait` waits for it"
+        )
+    if response.headers.get("x-restate-error-source") == "invocation":
+        return _fail(f"{invocation_id} failed: [{response.status_code}] {message}")
+    if response.status_code == 404:
+        return _fail(
+            f"no invocation {invocation_id} on the restate-server at port {ingress_port} "
+            "(answers are kept for a day by default)"
+        )
+    return _fail(f"{invocation_id}: {message}")
+
+
+def _pending(ingress_port: int, admin_port: int) -> int:
+    """List every awakeable an invocation waits for, with the commands that answer it."""
+    client = httpx.Client(timeout=15)
+
+    def query(sql: str) -> list[dict[str, Any]]:
+        response = client.post(
+            f"http://127.0.0.1:{admin_port}/query", json={"query": sql}, headers={"accept": "application/json"}
+        )
+        response.raise_for_status()
+        return list(response.json()["rows"])
+
+    try:
+        approvals = find_open_approvals(query, _user_ingress(ingress_port))
+    except httpx.HTTPError:
+        return _fail(f"no restate-server admin API answers on port {admin_port}; pass --admin-port")
+    finally:
+        client.close()
+    if not approvals:
+        _print("no open approvals")
+        return 0
+    for approval in approvals:
+        for line in approval.lines(f"[{approval.label} {approval.invocation_id}]"):
+            _print(line)
+    return 0
+
+
+def _docs(topic: str | None, *, path_only: bool) -> int:
+    if topic is None:
+        _print("Guides shipped with the toolkit (durable-agents docs TOPIC prints one, --path says where it is):")
+        for name, title in guides().items():
+            _print(f"  {name:<14} {title}")
+        return 0
+    try:
+        entry = guide(topic)
+    except DocsError as err:
+        return _fail(str(err))
+    _print(str(entry) if path_only else entry.read_text(encoding="utf-8"))
+    return 0
+
+
+def _fail(message: str) -> int:
+    print(f"durable-agents: {message}", file=sys.stderr, flush=True)
+    return 1
+
+
 def _positive(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -509,6 +651,12 @@ def main(argv: list[str] | None = None) -> int:
         os.environ.setdefault(name, value)
     if args.command == "new":
         return _new(args.name, args.template)
+    if args.command == "docs":
+        return _docs(args.topic, path_only=args.path)
+    if args.command == "output":
+        return _output(args.invocation_id, args.ingress_port, wait=args.wait)
+    if args.command == "pending":
+        return _pending(args.ingress_port, args.admin_port)
     try:
         spec = resolve_target(args.target)
         if args.command == "up":

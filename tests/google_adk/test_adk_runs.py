@@ -132,6 +132,7 @@ def test_tool_confirmation_waits_for_the_printed_command_across_a_restart(rig) -
     assert rig.stack.ingress.attach(invocation) == "Transferred"
     assert rig.effects.count("transfer:4242") == 1
     assert rig.service_log().count('transfer_money({"amount": 4242}) waits') == 1  # printed once, not on replay
+    assert f" {invocation}] approval: transfer_money(" in rig.service_log()  # who waits: service and invocation
     assert "transferred 4242" in rig.model.requests[1].tool_outputs()[0]
 
 

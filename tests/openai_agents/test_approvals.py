@@ -68,6 +68,9 @@ def test_approved_call_waits_suspended_survives_a_kill_and_runs_once(
     stack.kill_service()
     stack.start_service()
     [command] = printed_command(tmp_path, awakeable_id, "true")  # printed once, not again on replay
+    # who waits is on every line, so two pending approvals are told apart
+    assert f"[bank/run {invocation}] Tool call waiting for approval: transfer(" in service_log(tmp_path)
+    assert f"[bank/run {invocation}]   reject:  curl " in service_log(tmp_path)
     run_printed(command)
     assert stack.ingress.attach(invocation) == "sent it"
 

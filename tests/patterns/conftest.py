@@ -63,8 +63,8 @@ def review_awakeable(stack: Stack, content: str, service: str = "HumanInTheLoopS
     log = stack.services[0].log_path
     assert log is not None
     pattern = (
-        rf"^\[{re.escape(service)}\] moderator review needed for {re.escape(repr(content))}\n"
-        r"  approve: curl \S+/restate/awakeables/(\S+)/resolve --json '\"approved\"'$"
+        rf"^\[{re.escape(service)} inv_\w+\] moderator review needed for {re.escape(repr(content))}\n"
+        rf"\[{re.escape(service)} inv_\w+\]   approve: curl \S+/restate/awakeables/(\S+)/resolve --json '\"approved\"'$"
     )
     match = re.search(pattern, Path(log).read_text(errors="replace")[since:], re.MULTILINE)
     return match.group(1) if match else None

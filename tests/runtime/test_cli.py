@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import socket
 import textwrap
 from collections.abc import Iterator
@@ -11,8 +12,10 @@ import httpx
 import pytest
 
 from integrations.runtime import Ingress, RestateServer, free_port, wait_until
+from integrations.runtime._cli import build_parser
 from integrations.runtime._ports import port_open
 
+from ..conftest import REPO_ROOT
 from ._launcher import Launcher
 
 ECHO_APP = """
@@ -280,6 +283,7 @@ def test_serve_only_prints_how_to_register_and_serves_a_module_from_the_cwd(
     launcher.wait_for("greeting Grace")
     assert launcher.interrupt() == 0
     assert not port_open(port)
+    assert "RuntimeWarning" not in launcher.errors and "Traceback" not in launcher.errors
 
 
 def test_unknown_target_is_a_clear_error(project: Path, launchers: list[Launcher]) -> None:
@@ -347,3 +351,63 @@ def test_demo_without_a_demo_says_so_before_starting_anything(project: Path, lau
     assert launcher.finish() == 2
     assert "has no [demo]" in launcher.errors
     assert "starting" not in launcher.output
+
+
+@pytest.mark.parametrize(
+    ("command", "flag"),
+    [
+        (["serve", "plain.py"], "--port"),
+        (["up", "plain.py", "--ingress-port", "0", "--admin-port", "0"], "--service-port"),
+    ],
+)
+def test_a_busy_port_is_one_line_naming_the_port_and_the_flag(
+    project: Path, launchers: list[Launcher], command: list[str], flag: str
+) -> None:
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        taken = squatter.getsockname()[1]
+        args = [str(free_port()) if arg == "0" else arg for arg in command]
+        launcher = Launcher([*args, "--port" if command[0] == "serve" else "--service-port", str(taken)], cwd=project)
+        launchers.append(launcher)
+        assert launcher.finish() == 2
+    what = " (service)" if command[0] == "up" else ""
+    assert launcher.error_lines == [
+        f"durable-agents: port {taken}{what} is already in use; stop what holds it or pass {flag}"
+    ]
+    assert "starting" not in launcher.output
+
+
+def test_docs_lists_prints_and_locates_the_shipped_guides(project: Path, launchers: list[Launcher]) -> None:
+    listing = Launcher(["docs"], cwd=project)
+    launchers.append(listing)
+    assert listing.finish() == 0
+    assert any(line.split()[:1] == ["patterns"] for line in listing.lines), listing.output
+    assert any(line.split()[:1] == ["errors"] for line in listing.lines)
+
+    page = Launcher(["docs", "docs/patterns.md"], cwd=project)  # as a banner names it
+    launchers.append(page)
+    assert page.finish() == 0
+    assert page.output.strip() == (REPO_ROOT / "docs" / "patterns.md").read_text().strip()
+
+    where = Launcher(["docs", "errors", "--path"], cwd=project)
+    launchers.append(where)
+    assert where.finish() == 0
+    assert Path(where.output.strip()).read_text() == (REPO_ROOT / "docs" / "errors.md").read_text()
+
+    unknown = Launcher(["docs", "nonsense"], cwd=project)
+    launchers.append(unknown)
+    assert unknown.finish() == 1
+    assert (
+        unknown.errors.startswith("durable-agents: no guide 'nonsense'; there are: ") and "patterns" in unknown.errors
+    )
+
+
+def test_help_is_plain_text_with_public_names_only() -> None:
+    parser = build_parser()
+    subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    pages = [parser.format_help(), *(command.format_help() for command in subparsers.choices.values())]
+    assert set(subparsers.choices) == {"new", "up", "serve", "output", "pending", "docs"}
+    for page in pages:
+        for markup in ("``", ":mod:", ":func:", ":class:", "integrations.runtime._", "_cli", "_launch_spec"):
+            assert markup not in page, (markup, page)

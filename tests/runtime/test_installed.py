@@ -120,6 +120,8 @@ def test_the_wheel_ships_the_toolkit_and_its_command_but_not_the_repos_agents(wh
     names = zipfile.ZipFile(wheel).namelist()
     assert "integrations/runtime/_cli.py" in names and "integrations/openai_agents/__init__.py" in names
     assert "patterns/app.py" in names and "patterns/launch.toml" in names
+    # the guides the banners name (docs/*.md), for `durable-agents docs TOPIC`
+    assert {f"integrations/runtime/guides/{p.name}" for p in (REPO_ROOT / "docs").glob("*.md")} <= set(names)
     assert not [n for n in names if n.startswith(("agents/", "tests/", "node_modules/"))]
     entry_points = (
         zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith(".dist-info/entry_points.txt"))).decode()
@@ -251,3 +253,9 @@ def test_a_new_project_runs_offline_and_its_tests_pass(venv: Path, tmp_path: Pat
     )  # fmt: skip
     assert tests.returncode == 0, tests.stdout + tests.stderr
     assert "2 passed" in tests.stdout
+
+    guide = subprocess.run(
+        [str(venv / "bin" / "durable-agents"), "docs", "patterns"],
+        cwd=project, env=run_env, capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+    assert guide.stdout.strip() == (REPO_ROOT / "docs" / "patterns.md").read_text().strip()
