@@ -79,10 +79,10 @@ async def test_durable_model_outside_restate_fails_clearly() -> None:
     from agents import ModelSettings
     from agents.models.interface import ModelTracing
 
-    from bench.apps import SimulatedModel
     from integrations.openai_agents import DurableModel
+    from integrations.testing import ScriptedModel
 
-    model = DurableModel(SimulatedModel())
+    model = DurableModel(ScriptedModel())
     with pytest.raises(RuntimeError, match="outside a Restate handler"):
         await model.get_response(
             None,
@@ -134,15 +134,15 @@ def test_tell_model_on_exhaustion_needs_attempts_that_can_run_out(options: dict,
 def test_durable_model_calls_takes_max_retries_or_a_step_retry() -> None:
     from datetime import timedelta
 
-    from bench.apps import SimulatedModel
     from integrations.openai_agents import DurableModelCalls, StepRetry
+    from integrations.testing import ScriptedModel
 
     ctx = object()
     assert DurableModelCalls(ctx).retry == StepRetry(max_attempts=3)  # type: ignore[arg-type]
     assert DurableModelCalls(ctx, max_retries=5).retry.max_attempts == 5  # type: ignore[arg-type]
     retry = StepRetry(max_attempts=2, attempt_timeout=timedelta(seconds=20))
     provider = DurableModelCalls(ctx, retry=retry)  # type: ignore[arg-type]
-    assert provider.wrap(SimulatedModel()).retry is retry  # type: ignore[attr-defined]
+    assert provider.wrap(ScriptedModel()).retry is retry  # type: ignore[attr-defined]
     with pytest.raises(ValueError, match="not both"):
         DurableModelCalls(ctx, 5, retry=retry)  # type: ignore[arg-type]
 
