@@ -15,9 +15,20 @@ import os
 import warnings
 from dataclasses import dataclass
 
-__all__ = ["SETTINGS", "Setting", "always_replay", "settings_table"]
+__all__ = [
+    "DEFAULT_MAX_ATTEMPTS",
+    "SETTINGS",
+    "Setting",
+    "always_replay",
+    "max_attempts_outside_restate",
+    "settings_table",
+]
 
 PREFIX = "DURABLE_AGENTS_"
+
+DEFAULT_MAX_ATTEMPTS = 3
+"""Attempts per model call unless told otherwise (every attempt costs money): the one default of
+``StepRetry``, the patterns' model steps and ``llm_call`` outside Restate."""
 
 
 @dataclass(frozen=True)
@@ -46,6 +57,14 @@ class Setting:
         value = self.raw()
         return value.strip() if value is not None and value.strip() else self.default
 
+    def integer(self) -> int:
+        """A whole-number setting; a value that is not one names the variable."""
+        value = self.text()
+        try:
+            return int(value)
+        except ValueError:
+            raise ValueError(f"{self.name} must be a whole number, got {value!r}") from None
+
     def flag(self) -> bool:
         """A yes/no setting: ``1``, ``true``, ``yes``, ``on`` (any case) are yes."""
         return self.text().lower() in ("1", "true", "yes", "on")
@@ -59,8 +78,21 @@ ALWAYS_REPLAY = Setting(
     ("RESTATE_ALWAYS_REPLAY",),
 )
 
-SETTINGS: tuple[Setting, ...] = (ALWAYS_REPLAY,)
+MAX_ATTEMPTS = Setting(
+    f"{PREFIX}MAX_ATTEMPTS",
+    str(DEFAULT_MAX_ATTEMPTS),
+    "Attempts of `llm_call` outside Restate (tenacity) when `max_attempts=` is not given; inside a "
+    "handler the step's `StepRetry` decides.",
+    ("LLM_MAX_ATTEMPTS",),
+)
+
+SETTINGS: tuple[Setting, ...] = (MAX_ATTEMPTS, ALWAYS_REPLAY)
 """Every setting, in the order the docs list them."""
+
+
+def max_attempts_outside_restate() -> int:
+    """Attempts of a model call made outside Restate."""
+    return MAX_ATTEMPTS.integer()
 
 
 def always_replay() -> bool:

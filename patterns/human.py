@@ -22,8 +22,10 @@ from integrations.testing import ModelRequest, Reply
 
 from ._llm import chat, llm_step, text_of
 from ._offline import answer, instructed, offers, tool_call
+from ._pattern import Pattern
 
 __all__ = [
+    "PATTERN",
     "ModerationInput",
     "ModerationResult",
     "Notify",
@@ -185,3 +187,13 @@ def offline_script(request: ModelRequest) -> Reply | None:
     if _UNSURE.search(request.last_user_text):
         return tool_call(HUMAN_REVIEW_TOOL_NAME)
     return answer("approved: nothing in this content violates the policy.")
+
+
+PATTERN = Pattern(
+    defaults=lambda: {
+        "human_in_the_loop": human_in_the_loop_service(),
+        "human_in_the_loop_with_timeout": human_in_the_loop_with_timeout_service(),
+    },
+    offline_script=offline_script,
+)
+"""The default instances ``patterns.app`` serves, by name, and the offline script that plays them."""

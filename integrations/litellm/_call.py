@@ -65,8 +65,8 @@ async def llm_call(
     Inside Restate the client's own retries are off and provider errors are translated by
     ``integrations.errors`` (terminal ones fail the step at once; retryable ones are retried by
     Restate, after the provider's Retry-After). Outside Restate, retryable errors are retried up to
-    ``max_attempts`` times (default ``$LLM_MAX_ATTEMPTS`` or 4); inside, ``max_attempts`` is ignored:
-    the step's options decide.
+    ``max_attempts`` times (default ``$DURABLE_AGENTS_MAX_ATTEMPTS``, else 3, the toolkit's one default);
+    inside, ``max_attempts`` is ignored: the step's options decide.
 
     ``messages`` is a prompt string or a list of chat messages (dicts or earlier responses).
     ``response_format`` is a pydantic class (or a raw OpenAI ``response_format`` dict); the answer is
