@@ -305,7 +305,7 @@ RULES: tuple[Rule, ...] = (
         honours_retry_after=False,
         test=lambda f: isinstance(f.exc, _openai("OpenAIError")) and f.says(_UNKNOWN_PROVIDER_MARKERS),
         fix="LiteLLM cannot tell the provider from the model name: name it provider/model, e.g. openai/gpt-4o "
-        "($LLM_MODEL or model=)",
+        "($DURABLE_AGENTS_LLM_MODEL or model=)",
     ),
     Rule(
         matches="Agents SDK `UserError` mentioning `unknown prefix` "

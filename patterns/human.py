@@ -75,7 +75,7 @@ def print_review_request(request: ReviewRequest) -> None:
     """The default notification: the ready-to-run approve and reject commands, printed to the
     service's stdout (the launcher shows it in the terminal).
 
-    The ingress address comes from ``RESTATE_INGRESS_URL`` (default ``localhost:8080``), see
+    The ingress address comes from ``DURABLE_AGENTS_INGRESS_URL`` (default ``localhost:8080``), see
     :func:`integrations.awakeables.resolve_command`. It runs inside the journaled notify step, so it
     prints once per review request, not on every replay.
     """

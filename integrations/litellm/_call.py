@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 import litellm
 from pydantic import BaseModel, ValidationError
 
+from .. import settings
 from .._journal import journal_sized
 from ._messages import Message, normalise_messages
 from ._response import FunctionCall, LLMResponse, ToolCall, Usage
@@ -17,11 +17,11 @@ from ._retry import call_with_retries, in_restate_step
 
 __all__ = ["DEFAULT_MODEL", "MODEL_ENV_VAR", "StructuredOutputError", "default_model", "llm_call"]
 
-MODEL_ENV_VAR = "LLM_MODEL"
+MODEL_ENV_VAR = settings.LLM_MODEL.name
 """Environment variable naming the model when ``llm_call`` gets none (a LiteLLM model string)."""
 
-DEFAULT_MODEL = "openai/gpt-4o"
-"""Used when neither ``model=`` nor ``$LLM_MODEL`` is set. ``openai/`` models honour
+DEFAULT_MODEL = settings.LLM_MODEL.default  # "openai/gpt-4o"
+"""Used when neither ``model=`` nor ``$DURABLE_AGENTS_LLM_MODEL`` is set. ``openai/`` models honour
 ``$OPENAI_BASE_URL`` / ``$OPENAI_API_BASE``, so any OpenAI-compatible endpoint works."""
 
 ResponseFormat = type[BaseModel] | Mapping[str, Any]
@@ -33,8 +33,8 @@ class StructuredOutputError(ValueError):
 
 
 def default_model() -> str:
-    """``$LLM_MODEL`` if set, else :data:`DEFAULT_MODEL`; read per call so the environment can change."""
-    return os.environ.get(MODEL_ENV_VAR) or DEFAULT_MODEL
+    """``$DURABLE_AGENTS_LLM_MODEL`` if set, else :data:`DEFAULT_MODEL`; read per call so the environment can change."""
+    return settings.LLM_MODEL.raw() or DEFAULT_MODEL
 
 
 async def llm_call(

@@ -30,6 +30,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from .. import settings
 from ..awakeables import INGRESS_URL_ENV
 from ._client import Ingress, IngressError
 from ._launch_spec import LaunchError, LaunchSpec, resolve_target
@@ -130,7 +131,7 @@ _USER_SETTINGS = ("LITELLM_LOCAL_MODEL_COST_MAP", "OPENAI_AGENTS_DISABLE_TRACING
 def _service_env(spec: LaunchSpec, offline_env: dict[str, str], ingress_port: int) -> dict[str, str]:
     return {
         "OPENAI_AGENTS_DISABLE_TRACING": os.environ.get("OPENAI_AGENTS_DISABLE_TRACING", "1"),
-        INGRESS_URL_ENV: os.environ.get(INGRESS_URL_ENV, f"http://localhost:{ingress_port}"),
+        INGRESS_URL_ENV: settings.INGRESS_URL.raw() or f"http://localhost:{ingress_port}",
         **spec.env,
         **offline_env,
     }

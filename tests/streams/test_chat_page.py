@@ -69,7 +69,7 @@ def test_the_tour_chat_page_streams_the_answer_in_and_shows_the_history_after_a_
 ) -> None:
     model_server.reset(load_target(f"{TOUR / 'offline_model.py'}:responder"))
     model_server.stream_pace = Pace(hold_after=4, gate="page")  # the answer stops after its 4th word
-    env = {"RESTATE_INGRESS_URL": restate_server.ingress_url, "WEATHER_OFFLINE": "1"}
+    env = {"DURABLE_AGENTS_INGRESS_URL": restate_server.ingress_url, "WEATHER_OFFLINE": "1"}
     stack = serve(restate_server, f"{TOUR / 'app.py'}:app", model=model_server, env=env)
     key = f"page-{uuid.uuid4().hex[:8]}"
 
@@ -115,7 +115,7 @@ def test_a_pending_approval_gets_buttons_and_the_answer_follows_the_click(
         restate_server,
         "tests/streams/streams_app.py:app",
         model=model_server,
-        env={"RESTATE_INGRESS_URL": restate_server.ingress_url},
+        env={"DURABLE_AGENTS_INGRESS_URL": restate_server.ingress_url},
     )
     page.goto(page_url(stack, f"service=ApprovalChat&key=bank-{uuid.uuid4().hex[:8]}"))
     expect(page.locator("#status")).to_have_text("live")
