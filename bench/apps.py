@@ -6,14 +6,12 @@ import asyncio
 
 import restate
 from agents.items import ModelResponse
-from agents.model_settings import ModelSettings
-from agents.models.interface import ModelTracing
 from agents.usage import Usage
 from openai.types.responses import ResponseOutputMessage, ResponseOutputText
 
 from integrations.openai_agents import Compaction, CompactionPolicy, DropOldest, DurableModel, RestateSession
 from integrations.openai_agents._serde import dump_response
-from integrations.testing import Reply, ScriptedModel
+from integrations.testing import ModelCall, Reply, ScriptedModel
 
 SIMULATED_LATENCY = 0.2  # seconds: a typical fast model call
 ANSWER = "The weather in Detroit is overcast, 3°C. " * 5
@@ -72,18 +70,7 @@ async def bare(ctx: restate.Context, calls: int) -> int:
 @bench.handler()
 async def adapter(ctx: restate.Context, calls: int) -> int:
     for _ in range(calls):
-        await durable.get_response(
-            "Be brief.",
-            "What is the weather?",
-            ModelSettings(),
-            [],
-            None,
-            [],
-            ModelTracing.DISABLED,
-            previous_response_id=None,
-            conversation_id=None,
-            prompt=None,
-        )
+        await ModelCall.plain("What is the weather?", system_instructions="Be brief.").get_response(durable)
     return calls
 
 

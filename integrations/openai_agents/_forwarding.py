@@ -41,6 +41,12 @@ class ModelCall:
     conversation_id: str | None = None
     prompt: ResponsePromptParam | None = None
 
+    @classmethod
+    def plain(cls, input: str | list[TResponseInputItem], *, system_instructions: str | None = None) -> ModelCall:
+        """A call with nothing but instructions and input (no tools, no settings, tracing off), as a
+        test or a benchmark makes one: ``await ModelCall.plain("hi").get_response(model)``."""
+        return cls(system_instructions, input, ModelSettings(), [], None, [], ModelTracing.DISABLED)
+
     async def get_response(self, model: Model) -> ModelResponse:
         """The same call on ``model`` (the wrapped one)."""
         return await model.get_response(
