@@ -20,6 +20,12 @@
    ``Runner.run``, our ``DurableRunner`` at its defaults and with ``sequential_tools=True``, plus the
    peer agent's ours and plain for reference, all interleaved in the same rounds. Target: ours at
    defaults <= 1.15x plain.
+6. Streams (``bench/streams.py``): how soon SSE readers on two workers see an event after its
+   publication, p50/p99, with the cross-process wake-ups and with them off (readers poll).
+   Target: p99 <= 100 ms.
+7. ADK (``bench/adk.py``): one 3-tool Google ADK agent through ``integrations.google_adk``,
+   ``restate.ext.adk`` and plain ADK: sequential latency, journal per run, model requests per run.
+   Targets: ours <= 1.15x plain ADK, ours <= 1.05x restate.ext.adk.
 
 ``--parts`` picks what runs (default: all, a few minutes on 2 cores).
 """
@@ -33,12 +39,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import peer, serving, tools
+from bench import adk, peer, serving, streams, tools
 from bench._proc import load
 from integrations.runtime import RestateServer, Stack
 from integrations.runtime.serve import SERVERS
 
-PARTS = "calls,sessions,steps,peer,tools"
+PARTS = "calls,sessions,steps,peer,tools,streams,adk"
 LAYOUTS = "list,append,compacted,compacted+lazy,drop,drop+lazy"
 TARGETS = {"list": 1.5, "append": 1.5}  # everything else: 1.2
 GATE = "compacted+lazy"  # the figure the exit code holds to its 1.2x target (see docs/benchmark.md)
@@ -171,6 +177,15 @@ def main(argv: list[str] | None = None) -> int:
     comparison.add_argument("--log-dir", type=Path, default=None, help="service and server logs (default: a temp dir)")
     tool_part = parser.add_argument_group("tools: a turn with 3 parallel tool calls of 0.3 s")
     tool_part.add_argument("--tool-rounds", type=int, default=12, help="sequential runs per variant")
+    stream_part = parser.add_argument_group("streams: SSE delivery latency with several workers")
+    stream_part.add_argument("--stream-workers", type=int, default=2)
+    stream_part.add_argument("--readers", type=int, default=4, help="SSE connections on the topic")
+    stream_part.add_argument("--events", type=int, default=200, help="events published, one at a time")
+    stream_part.add_argument("--gap", type=float, default=0.02, help="seconds between two events of a burst")
+    stream_part.add_argument("--burst", type=int, default=10, help="events per burst (one answer)")
+    stream_part.add_argument("--idle", type=float, default=1.2, help="seconds between two bursts")
+    adk_part = parser.add_argument_group("adk: ours vs restate.ext.adk vs plain ADK")
+    adk_part.add_argument("--adk-rounds", type=int, default=10, help="sequential runs per variant")
     args = parser.parse_args(argv)
     parts = {part for part in args.parts.split(",") if part}
     unknown = parts - set(PARTS.split(","))
@@ -197,6 +212,20 @@ def main(argv: list[str] | None = None) -> int:
     if "tools" in parts:
         measured = tools.run(rounds=args.tool_rounds, log_dir=log_dir, server_kind=args.server, workers=args.workers)
         met = tools.report(measured, server_kind=args.server, workers=args.workers) and met
+    if "streams" in parts:
+        latency = streams.run(
+            workers=args.stream_workers,
+            readers=args.readers,
+            events=args.events,
+            gap=args.gap,
+            burst=args.burst,
+            idle=args.idle,
+            log_dir=log_dir,
+        )
+        met = streams.report(latency, workers=args.stream_workers, readers=args.readers) and met
+    if "adk" in parts:
+        measured_adk = adk.run(rounds=args.adk_rounds, log_dir=log_dir, server_kind=args.server, workers=args.workers)
+        met = adk.report(measured_adk, server_kind=args.server, workers=args.workers) and met
     print(f"done; {load()}; logs in {log_dir}", flush=True)
     return 0 if met else 1
 

@@ -9,17 +9,16 @@ import sys
 
 from .conftest import REPO_ROOT
 
-EXTRA_PACKAGES = ("openai", "agents", "litellm", "mcp", "opentelemetry", "httpx2")
-"""What the extras (openai-agents, litellm) and the tracing setup bring; absent on a core install."""
+EXTRA_PACKAGES = ("openai", "agents", "litellm", "mcp", "opentelemetry", "httpx2", "google")
+"""What the extras (openai-agents, litellm, google-adk) and the tracing setup bring; absent on a core install."""
 
 NEEDS_AN_EXTRA = {
     "integrations.litellm": "litellm",
+    "integrations.google_adk": "google-adk",
     "integrations.openai_agents": "openai-agents",
     "integrations.testing._scripted_model": "openai-agents (ScriptedModel is an Agents SDK Model)",
     "integrations.tracing._processor": "openai-agents (bridges the SDK's traces)",
     "integrations.tracing._setup": "openai-agents and opentelemetry",
-    # issue #20 moves the Agents SDK streaming model out of the streams package; until then it needs the SDK
-    "integrations.streams": "openai-agents (until issue #20)",
 }
 
 WALK = f"""

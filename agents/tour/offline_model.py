@@ -7,7 +7,8 @@ without tools, their instructions. Each chapter then shows its point: the weathe
 for every city in the question (so Denver retries), approvals are requested (so a resolve
 command is printed and the run waits), the orthopedic claim is handed to the MedicalSpecialist,
 the coordinator calls its remote agents, the booking agent books the hotel and then the flight
-(which fails and is rolled back), and the manual loop asks for the weather in both cities.
+(which fails and is rolled back), the manual loop asks for the weather in both cities, and the
+chat emails its poem (``send_email``, which waits for an approval) when asked to email someone.
 Every text answer starts with ``[offline model]`` so nobody mistakes it for a real one.
 """
 
@@ -229,9 +230,25 @@ def _book(request: ModelRequest) -> Reply:
     return text(f"{PREFIX} Your trip is booked: " + " | ".join(request.tool_outputs()))
 
 
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+
+
+def _email(request: ModelRequest, last: str, address: str) -> Reply:
+    """Asked to email someone: one ``send_email`` call, then report its result."""
+    outputs = request.tool_outputs()
+    if outputs:
+        return text(f"{PREFIX} {outputs[-1]}")
+    answers = [ModelRequest._text_of(i.get("content")) for i in request.items if i.get("role") == "assistant"]
+    body = answers[-1] if answers else last
+    return tool_call("send_email", {"to": address, "subject": "From the durable chat", "body": body})
+
+
 def _chat(request: ModelRequest) -> Reply:
     said = request.user_texts()
     last = said[-1] if said else ""
+    address = _EMAIL.search(last)
+    if address and "send_email" in request.tool_names() and re.search(r"\b(e-?mail|send)\b", last, re.IGNORECASE):
+        return _email(request, last, address.group(0))
     if "poem" in last.lower():
         answer = "A poem: Steps are journaled, one by one; / a crash mid-way? Replay: it's done."
     elif "shorten" in last.lower() or "shorter" in last.lower():

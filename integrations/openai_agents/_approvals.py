@@ -15,11 +15,12 @@ reaches the model exactly as the SDK words it (or with the given message).
 
 from __future__ import annotations
 
+import datetime
 import inspect
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import restate
 from agents.items import ToolApprovalItem
@@ -29,6 +30,9 @@ from pydantic import BaseModel
 from restate.exceptions import TerminalError
 
 from ..awakeables import announce, resolve_command
+
+if TYPE_CHECKING:
+    from ..streams import TopicPublisher
 
 __all__ = [
     "PENDING_APPROVALS_KEY",
@@ -71,13 +75,15 @@ class PendingApprovals(BaseModel):
 
 
 class ApprovalDecision(BaseModel):
-    """The resolved value: ``true``/``false`` or ``{"approved": bool, "message": str}``.
+    """The resolved value: ``true``/``false`` or ``{"approved": bool, "message": str, "by": str}``.
 
-    ``message`` is sent to the model in place of the SDK's default rejection text.
+    ``message`` is sent to the model in place of the SDK's default rejection text; ``by`` names who
+    decided (shown on the run's event topic, e.g. by the chat page).
     """
 
     approved: bool
     message: str | None = None
+    by: str | None = None
 
 
 Notify = Callable[[ApprovalRequest], Awaitable[None] | None]
@@ -145,12 +151,13 @@ def _decision(request: ApprovalRequest, payload: Any) -> ApprovalDecision:
         isinstance(payload, dict)
         and isinstance(payload.get("approved"), bool)
         and isinstance(payload.get("message"), (str, type(None)))
-        and set(payload) <= {"approved", "message"}
+        and isinstance(payload.get("by"), (str, type(None)))
+        and set(payload) <= {"approved", "message", "by"}
     ):
         return ApprovalDecision.model_validate(payload)
     raise TerminalError(
         f"approval of {request.tool_name} (awakeable {request.awakeable_id}) must be resolved with true, false "
-        f'or {{"approved": true|false, "message": "..."}}; got {payload!r}',
+        f'or {{"approved": true|false, "message": "...", "by": "<who>"}}; got {payload!r}',
         400,
     )
 
@@ -177,11 +184,16 @@ async def _store(ctx: restate.ObjectContext, key: str, add: list[ApprovalRequest
         ctx.clear(key)
 
 
-async def resolve_approvals(ctx: restate.Context, result: RunResult, policy: ApprovalPolicy) -> RunState[Any]:
+async def resolve_approvals(
+    ctx: restate.Context, result: RunResult, policy: ApprovalPolicy, events: TopicPublisher | None = None
+) -> RunState[Any]:
     """Wait durably for a decision on every pending call of ``result``; return the state to resume.
 
     All requests of one interruption are announced together and share one timeout. Rejecting the
-    awakeable itself (``/reject``) counts as a rejection with its reason as the message.
+    awakeable itself (``/reject``) counts as a rejection with its reason as the message. With
+    ``events`` (the run's publisher) each request is also announced on the run's topic
+    (``approval``) and its decision published (``approval_done``: who, when), so a chat page shows
+    and answers it.
     """
     state = result.to_state()
     items = list(result.interruptions)
@@ -195,6 +207,8 @@ async def resolve_approvals(ctx: restate.Context, result: RunResult, policy: App
     if stateful is not None:  # listed before anyone hears of them, so a notified person finds them listed
         await _store(stateful, policy.state_key, [request for _, request, _ in waiting], set())
 
+    if events is not None:
+        events.send(ctx, [_approval_event(request) for _, request, _ in waiting])
     for _, request, _ in waiting:
         if policy.announce:
             await ctx.run_typed(f"Announce approval: {request.tool_name}", announce, text=_announcement(request))
@@ -208,6 +222,8 @@ async def resolve_approvals(ctx: restate.Context, result: RunResult, policy: App
     try:
         for item, request, promise in waiting:
             decision = await _wait(request, promise, timer, policy)
+            if events is not None:
+                events.send(ctx, [await _decision_event(ctx, request, decision)])
             if decision.approved:
                 state.approve(item)
             else:
@@ -219,6 +235,26 @@ async def resolve_approvals(ctx: restate.Context, result: RunResult, policy: App
     if stateful is not None:
         await _store(stateful, policy.state_key, [], decided)
     return state
+
+
+def _approval_event(request: ApprovalRequest) -> tuple[Any, str, dict[str, Any]]:
+    question = f"{request.tool_name}({request.arguments})"
+    data = {"awakeable_id": request.awakeable_id, "question": question, "tool": request.tool_name}
+    return "approval", f"approval {request.awakeable_id}", {**data, "arguments": request.arguments}
+
+
+async def _decision_event(
+    ctx: restate.Context, request: ApprovalRequest, decision: ApprovalDecision
+) -> tuple[Any, str, dict[str, Any]]:
+    at = datetime.datetime.fromtimestamp(await ctx.time(), datetime.UTC).isoformat(timespec="seconds")
+    data = {
+        "awakeable_id": request.awakeable_id,
+        "approved": decision.approved,
+        "reason": decision.message or "",
+        "by": decision.by or "",
+        "at": at,
+    }
+    return "approval_done", f"approval {request.awakeable_id}", data
 
 
 async def _call_notify(notify: Notify, request: ApprovalRequest) -> None:

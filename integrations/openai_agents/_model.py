@@ -19,6 +19,7 @@ from ..budget import TokenBudget
 from ..retry import StepRetry, run_step
 from ..tracing._steps import journal_step
 from ._forwarding import ForwardingModel, ModelCall
+from ._live import StreamingModel
 from ._scope import in_step, invocation_scope
 from ._serde import ModelResponseSerde
 from ._stream import replay_as_stream
@@ -118,7 +119,7 @@ class DurableModel(ForwardingModel):
             install_baton()
             make_tools_durable(call.tools)
         live = self.events.model_step(ctx, self.name, call.input) if self.events is not None else None  # opt-in
-        model = live.streaming(self.model) if live is not None else self.model
+        model = StreamingModel(self.model, live) if live is not None else self.model
 
         async def call_model() -> ModelResponse:
             with _no_inner_retries(True):
@@ -130,7 +131,7 @@ class DurableModel(ForwardingModel):
         if scope is not None:
             scope.new_turn(_function_calls(response, call.tools, call.handoffs))
         if live is not None:
-            live.journaled(response)
+            live.journaled(response.output)
         if self.token_budget is not None:
             self.token_budget.charge(response)
         return response

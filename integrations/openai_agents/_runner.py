@@ -9,7 +9,7 @@ import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import restate
 from agents import Agent, RunConfig, Runner
@@ -49,6 +49,9 @@ from ._reachable import reachable_agents
 from ._scope import in_step, invocation_scope
 from ._tool_errors import AgentTerminalError, terminal_sdk_error
 from ._tool_journal import classify_guardrail, journaled_guardrail
+
+if TYPE_CHECKING:
+    from ..streams import TopicPublisher
 
 T = TypeVar("T")
 
@@ -158,6 +161,7 @@ def durable_run_config(
     retry: StepRetry | None = None,
     sequential_tools: bool = False,
     token_budget: TokenBudget | None = None,
+    events: TopicPublisher | None = None,
 ) -> RunConfig:
     """A copy of ``run_config`` whose every model call is journaled.
 
@@ -169,12 +173,18 @@ def durable_run_config(
     - a model turn's function tools run concurrently, as in the SDK, with a journal order that does not
       depend on which finished first (see ``_turns.ToolTurn``); ``sequential_tools=True`` runs them
       one at a time, in the order the model listed them;
-    - the config's own guardrails run one at a time, input guardrails before the model call.
+    - the config's own guardrails run one at a time, input guardrails before the model call;
+    - ``events`` (a ``TopicPublisher``) streams every model call live to its topic, exactly as
+      ``DurableModelCalls(ctx, events=...)`` does.
     """
     config = run_config or RunConfig()
     provider = config.model_provider
     if not isinstance(provider, DurableModelCalls):
-        provider = DurableModelCalls(ctx, retry=retry, provider=provider, token_budget=token_budget)
+        provider = DurableModelCalls(ctx, retry=retry, provider=provider, token_budget=token_budget, events=events)
+    elif events is not None and provider.events is not events:
+        raise ValueError(
+            "events= and the run config's DurableModelCalls(events=...) name two publishers: pass one of them"
+        )
     model = config.model
     if isinstance(model, Model) and not isinstance(model, DurableModel):
         model = provider.wrap(model)
@@ -210,22 +220,32 @@ def _prepare(
     retry: StepRetry | None,
     sequential_tools: bool,
     token_budget: TokenBudget | None,
+    events: TopicPublisher | None,
 ) -> RunConfig:
     """What both DurableRunner entry points do first: reject bad input, journal MCP servers, hooks
-    and guardrail order, build the durable config."""
+    and guardrail order, build the durable config, make ``events`` the invocation's publisher."""
     _check_input(input)
     for agent in (starting_agent, input._current_agent if isinstance(input, RunState) else None):
         if agent is not None:
             make_agents_durable(agent)
     install_nested_runner()
     config = durable_run_config(
-        context, run_config, retry=retry, sequential_tools=sequential_tools, token_budget=token_budget
+        context, run_config, retry=retry, sequential_tools=sequential_tools, token_budget=token_budget, events=events
     )
+    publisher = _publisher_of(config)
+    if publisher is not None:
+        publisher.attach(context)  # tools find it: current_publisher(ctx), await_approval(ctx, question)
     scope = invocation_scope(context)
     if scope is not None:
         tool_execution = config.tool_execution
         scope.concurrency_limit = tool_execution.max_function_tool_concurrency if tool_execution else None
     return config
+
+
+def _publisher_of(config: RunConfig) -> TopicPublisher | None:
+    """The run's event publisher: ``events=`` or the config's ``DurableModelCalls(events=...)``."""
+    provider = config.model_provider
+    return provider.events if isinstance(provider, DurableModelCalls) else None
 
 
 def _restate_context(context: object) -> restate.Context:
@@ -333,6 +353,10 @@ class DurableRunner:
       ``approvals`` (see ``ApprovalPolicy``): the invocation suspends until a human resolves the
       printed awakeable, then the run resumes with the SDK's ``RunState.approve``/``reject``. Pass
       ``approvals=None`` to get the interrupted result back instead, as from ``Runner.run``.
+    - ``events=TopicPublisher(topic)`` streams the run live to a topic (text deltas, tool calls and
+      results, approvals, the answer; see docs/chat.md), the same events as
+      ``DurableModelCalls(ctx, events=...)``. Inside the run a tool reaches it with
+      ``integrations.streams.current_publisher(ctx)``; ``await_approval(ctx, question)`` uses it.
     - A guardrail tripwire, ``MaxTurnsExceeded``, ``ModelRefusalError`` or ``ModelBehaviorError`` is
       raised as the SDK's own exception class (``except InputGuardrailTripwireTriggered`` works as
       documented); the instance is also a ``TerminalError``, so uncaught it ends the invocation
@@ -360,13 +384,15 @@ class DurableRunner:
         sequential_tools: bool = False,
         token_budget: TokenBudget | None = None,
         approvals: ApprovalPolicy | None = DEFAULT_APPROVALS,
+        events: TopicPublisher | None = None,
     ) -> RunResult:
         _check_input(input)
         ctx = _restate_context(context)
         scope = invocation_scope(ctx)
         in_order = scope.top_level_run() if scope is not None and not running_durably() else _unordered()
         async with in_order:  # takes the run's place in line before its first await
-            config = _prepare(starting_agent, input, ctx, run_config, retry, sequential_tools, token_budget)
+            config = _prepare(starting_agent, input, ctx, run_config, retry, sequential_tools, token_budget, events)
+            publisher = _publisher_of(config)
             journaled = journaled_hooks(hooks)
             with durable_run(ActiveRun(ctx, retry, sequential_tools, token_budget)):
                 result = await _terminal_on_stop(
@@ -385,7 +411,7 @@ class DurableRunner:
                     )
                 )
                 while approvals is not None and result.interruptions:
-                    state = await resolve_approvals(ctx, result, approvals)
+                    state = await resolve_approvals(ctx, result, approvals, publisher)
                     # The state carries the conversation settings and max_turns of the interrupted run.
                     result = await _terminal_on_stop(
                         Runner.run(
@@ -417,6 +443,7 @@ class DurableRunner:
         retry: StepRetry | None = None,
         sequential_tools: bool = False,
         token_budget: TokenBudget | None = None,
+        events: TopicPublisher | None = None,
     ) -> RunResultStreaming:
         """Streamed run: each model response is journaled whole, then replayed as stream events.
 
@@ -429,7 +456,7 @@ class DurableRunner:
         """
         _check_input(input)
         ctx = _restate_context(context)
-        config = _prepare(starting_agent, input, ctx, run_config, retry, sequential_tools, token_budget)
+        config = _prepare(starting_agent, input, ctx, run_config, retry, sequential_tools, token_budget, events)
         token = _GUARDRAIL_TURN.set(asyncio.Lock())  # the streaming task copies the context when it starts
         try:
             with durable_run(ActiveRun(ctx, retry, sequential_tools, token_budget)):

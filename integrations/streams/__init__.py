@@ -3,8 +3,9 @@
 ```python
 from integrations.streams import TopicPublisher, agent_events, with_events
 
-# in a handler: stream this run's model calls, tool results and answer to a topic
-run_config = RunConfig(model_provider=DurableModelCalls(ctx, events=TopicPublisher(f"Chat:{ctx.key()}")))
+# in a handler: stream this run's model calls, tool results, approvals and answer to a topic
+result = await DurableRunner.run(agent, text, context=ctx, events=TopicPublisher(f"Chat:{ctx.key()}"))
+# (or the provider form: RunConfig(model_provider=DurableModelCalls(ctx, events=TopicPublisher(...))))
 
 # the app: register the topic object, serve /events/<topic> and the /chat/ page on the same port
 app = with_events(restate.app(services=[chat, agent_events]))
@@ -14,7 +15,7 @@ While a journaled model call runs, the provider is streamed and each text delta 
 published to the topic; the journal still holds the one complete response. Events carry
 (invocation id, step, attempt, seq); a retried model call first publishes a ``reset``; a replay
 publishes nothing. Readers follow ``GET /events/<topic>`` (resume with ``Last-Event-ID``) or pull
-pages from the ``AgentEvents/<topic>/pull`` handler.
+pages from the ``AgentEvents/<topic>/pull`` handler. docs/chat.md is the contract a front end can rely on.
 """
 
 from ._approvals import await_approval
@@ -29,13 +30,14 @@ from ._events import (
     PublishResult,
     PullRequest,
 )
-from ._publisher import ModelStep, TopicPublisher
+from ._publisher import AttemptPublisher, ModelStep, TopicPublisher, current_publisher
 from ._topic import DEFAULT_RETENTION, EVENTS_OBJECT, agent_events, events_object
 
 __all__ = [
     "DEFAULT_RETENTION",
     "EVENTS_OBJECT",
     "AgentEvent",
+    "AttemptPublisher",
     "AttemptInfo",
     "AttemptStart",
     "ChatPage",
@@ -48,6 +50,7 @@ __all__ = [
     "TopicPublisher",
     "agent_events",
     "await_approval",
+    "current_publisher",
     "events_object",
     "with_events",
 ]

@@ -28,7 +28,8 @@ import httpx
 
 from ..awakeables import ingress_url
 from ._events import EventPage, PullRequest
-from ._ingress import IngressCallError, call_object, hints, ingress_client
+from ._hints import hints
+from ._ingress import IngressCallError, call_object, ingress_client
 from ._topic import EVENTS_OBJECT
 
 __all__ = ["ChatPage", "with_events"]
@@ -43,7 +44,8 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 PAGE = Path(__file__).with_name("static") / "chat.html"
 _QUICK_POLLS = (0.02, 0.05, 0.1, 0.2, 0.4)
-"""After a wake-up hint, re-read this soon if nothing new showed yet (the write may still be committing)."""
+"""After a wake-up hint, re-read this soon if nothing new showed yet: the topic object sends its hint
+while its write may still be committing."""
 KEEPALIVE = 15.0
 
 
@@ -70,8 +72,10 @@ def with_events(
 ) -> ASGIApp:
     """Serve ``/events/<topic>`` (SSE) and ``/chat/`` (the page) next to ``restate_app``.
 
-    ``object_name`` is the registered topic object (``events_object(name)``); ``poll_interval`` is
-    how often an idle SSE reader looks for events published by another process.
+    ``object_name`` is the registered topic object (``events_object(name)``). Readers are woken when
+    a process on this host stores an event (see ``_hints``: Unix datagrams between the workers and
+    service processes of one ingress); ``poll_interval`` is how often an idle reader looks anyway,
+    which is how it learns of events stored on another host.
     """
     routes = _Routes(list(chats), object_name, poll_interval)
 
@@ -253,7 +257,12 @@ class _Routes:
                         after = event.seq
                     more = page.last > after
                     if page.events:
-                        quick, quiet_since = 0, loop.time()
+                        quiet_since = loop.time()
+                        # More may follow at once. Without cross-process wake-ups look again soon,
+                        # then less and less often. With them, only the few looks after a hint:
+                        # the topic object's hint may come before its write is visible.
+                        if not hints.listening():
+                            quick = 0
                     page = None
                     if more:
                         continue

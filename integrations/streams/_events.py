@@ -15,7 +15,8 @@ EventKind = Literal[
     "reset",  # the model call ``step`` is retried (``attempt``): drop what earlier attempts streamed
     "error",  # a model call attempt failed: data.message; Restate retries it unless data.terminal
     "approval",  # the run waits for a person: data.awakeable_id, data.question
-    "approval_done",  # that wait ended: data.awakeable_id, data.approved, data.reason
+    "approval_done",  # that wait ended: data.awakeable_id, data.approved, data.reason, data.by, data.at
+    "custom",  # an event of the app's own (TopicPublisher.custom): data.name, data.data
 ]
 
 JOURNALED = 0

@@ -1,4 +1,4 @@
-"""Talking to the topic through Restate's ingress, and waking local readers when a topic grows.
+"""Talking to the topic through Restate's ingress.
 
 One pooled ``httpx.AsyncClient`` per event loop serves every publish, pull and proxied call of
 the process: a model call that streams hundreds of deltas must not open hundreds of connections.
@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 from urllib.parse import quote
 
@@ -18,7 +16,7 @@ from pydantic import BaseModel
 
 from ..awakeables import ingress_url
 
-__all__ = ["IngressCallError", "call_object", "hints", "ingress_client"]
+__all__ = ["IngressCallError", "call_object", "ingress_client"]
 
 _clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = weakref.WeakKeyDictionary()
 
@@ -72,35 +70,3 @@ async def call_object(
     if response.status_code >= 300:
         raise IngressCallError(response.status_code, response.text)
     return response.json() if response.content else None
-
-
-class _Hints:
-    """In-process wake-ups: "topic T may have new events", for the SSE readers of this process.
-
-    Only a hint: a reader always pulls the durable topic to see what is there, and polls anyway
-    when no hint comes (the writer may live in another process).
-    """
-
-    def __init__(self) -> None:
-        self._waiters: dict[str, set[tuple[asyncio.AbstractEventLoop, asyncio.Event]]] = {}
-
-    def notify(self, topic: str) -> None:
-        for loop, event in list(self._waiters.get(topic, ())):
-            if not loop.is_closed():
-                loop.call_soon_threadsafe(event.set)
-
-    @contextmanager
-    def subscribe(self, topic: str) -> Iterator[asyncio.Event]:
-        waiter = (asyncio.get_running_loop(), asyncio.Event())
-        self._waiters.setdefault(topic, set()).add(waiter)
-        try:
-            yield waiter[1]
-        finally:
-            waiting = self._waiters.get(topic)
-            if waiting is not None:
-                waiting.discard(waiter)
-                if not waiting:
-                    del self._waiters[topic]
-
-
-hints = _Hints()

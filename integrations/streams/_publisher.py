@@ -2,8 +2,9 @@
 
 Two paths, chosen by where the event is known:
 
-- **Inside the model-call step** (``ctx.run``) the provider is called with its streaming API and
-  every text delta and tool call is sent to the topic over the ingress as it arrives. The step
+- **Inside the model-call step** (``ctx.run``) the model adapter calls the provider's streaming API
+  and emits every text delta and tool call to an ``AttemptPublisher``, which sends them to the
+  topic over the ingress as they arrive. The step
   still returns one complete ``ModelResponse``: the journal holds one entry per model call. On a
   replay the step's result comes from the journal and this code never runs, so nothing is
   republished. A retried attempt asks the topic to number it first (``begin_attempt``), which
@@ -19,36 +20,20 @@ import asyncio
 import logging
 import uuid
 import weakref
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 import restate
-from agents.agent_output import AgentOutputSchemaBase
-from agents.handoffs import Handoff
-from agents.items import ModelResponse, TResponseInputItem, TResponseStreamEvent
-from agents.model_settings import ModelSettings
-from agents.models.interface import Model, ModelTracing
-from agents.tool import Tool
-from agents.usage import Usage
-from openai.types.responses import (
-    Response,
-    ResponseCompletedEvent,
-    ResponseFunctionToolCall,
-    ResponseOutputItem,
-    ResponseOutputItemDoneEvent,
-    ResponseTextDeltaEvent,
-)
-from openai.types.responses.response_prompt_param import ResponsePromptParam
-from restate.exceptions import TerminalError
 
-from ..errors import to_restate_error
+from .._context import running_context
 from ._events import JOURNALED, AgentEvent, AttemptStart, EventKind, PublishRequest
-from ._ingress import IngressCallError, call_object, hints
+from ._hints import hints
+from ._ingress import IngressCallError, call_object
 from ._topic import EVENTS_OBJECT
 
-__all__ = ["ModelStep", "TopicPublisher"]
+__all__ = ["AttemptPublisher", "ModelStep", "TopicPublisher", "current_publisher"]
 
 log = logging.getLogger(__name__)
 
@@ -57,28 +42,6 @@ MAX_TEXT = 20_000
 """Longer tool outputs are cut in their event (the model and the journal still get all of it)."""
 _RETRY_DELAYS = (0.05, 0.25, 1.0)
 _ANSWER_ITEMS = frozenset({"message", "reasoning"})
-
-_sdk_usage: Callable[[Any], Usage] | None
-try:  # the SDK's own conversion keeps usage details identical to a non-streamed call
-    from agents.usage import _response_usage_to_usage as _sdk_usage
-except ImportError:  # pragma: no cover - an SDK without it
-    _sdk_usage = None
-
-
-def _usage_of(response: Response) -> Usage:
-    if response.usage is None:
-        return Usage()
-    if _sdk_usage is not None:
-        return _sdk_usage(response.usage)
-    usage = response.usage
-    return Usage(
-        requests=1,
-        input_tokens=usage.input_tokens,
-        output_tokens=usage.output_tokens,
-        total_tokens=usage.total_tokens,
-        input_tokens_details=usage.input_tokens_details,
-        output_tokens_details=usage.output_tokens_details,
-    )
 
 
 def _text_of(content: Any) -> str:
@@ -96,7 +59,7 @@ def _item(item: Any) -> dict[str, Any]:
     return dump(mode="json", exclude_unset=True) if callable(dump) else {}
 
 
-def _since_last_user(input: str | list[TResponseInputItem]) -> tuple[str | None, list[dict[str, Any]]]:
+def _since_last_user(input: str | Sequence[Any]) -> tuple[str | None, list[dict[str, Any]]]:
     """The newest user message of a model input and the items after it (this turn's tool results)."""
     if isinstance(input, str):
         return input, []
@@ -113,13 +76,31 @@ class _Run:
     results_sent: set[str] = field(default_factory=set)
 
 
+_CURRENT: weakref.WeakKeyDictionary[restate.Context, TopicPublisher] = weakref.WeakKeyDictionary()
+"""The publisher of the run in each invocation: tools reach it through ``current_publisher``."""
+
+
+def current_publisher(ctx: restate.Context | None = None) -> TopicPublisher | None:
+    """The ``TopicPublisher`` the current invocation's agent run publishes to, if it has one.
+
+    A tool calls it to announce an approval or a custom event on the run's own topic, instead of
+    building a second publisher with a topic name it would have to repeat. ``ctx`` defaults to the
+    running handler's context. A publisher is the invocation's once a durable run uses it
+    (``DurableRunner.run(..., events=...)``) or its first model call went through it.
+    """
+    ctx = ctx if ctx is not None else running_context()
+    return _CURRENT.get(ctx) if ctx is not None else None
+
+
 class TopicPublisher:
     """Publishes the events of agent runs to a topic of the ``AgentEvents`` object.
 
-    Pass it to the durable model path, e.g. ``DurableModelCalls(ctx, events=TopicPublisher("Chat:42"))``:
-    each model call then streams from the provider while it runs, and the run's tool results and
-    answer follow from the journal. ``topic=None`` publishes each invocation to its own topic, the
+    Pass it to the run, ``DurableRunner.run(agent, input, context=ctx, events=TopicPublisher("Chat:42"))``,
+    or to the durable model path, ``DurableModelCalls(ctx, events=TopicPublisher("Chat:42"))``: each
+    model call then streams from the provider while it runs, and the run's tool results and answer
+    follow from the journal. ``topic=None`` publishes each invocation to its own topic, the
     invocation id. ``object_name`` is the topic object's name as registered (see ``events_object``).
+    Inside the run, ``current_publisher(ctx)`` returns it (for ``await_approval`` and ``custom``).
 
     Publishing never fails a model call: a topic that cannot be reached is logged and skipped, and
     ``flush_timeout`` bounds how long a finished model call waits for its events to be stored.
@@ -149,6 +130,20 @@ class TopicPublisher:
             run = self._runs[ctx] = _Run()
         return run
 
+    def attach(self, ctx: restate.Context) -> None:
+        """Make this the invocation's publisher (what ``current_publisher(ctx)`` returns)."""
+        _CURRENT[ctx] = self
+
+    def custom(self, ctx: restate.Context, name: str, data: dict[str, Any] | None = None) -> None:
+        """Publish an event of your own, ``kind: "custom"`` with ``data = {"name": name, "data": data}``.
+
+        Journaled like every handler-code event (sent once, not again on replay); call it from handler
+        or tool code, not inside ``ctx.run``. Readers that do not know ``name`` skip it.
+        """
+        if not name:
+            raise ValueError("a custom event needs a name")
+        self.send(ctx, [("custom", f"custom {name}", {"name": name, "data": data or {}})])
+
     # -- handler code: journaled, exactly once ------------------------------------------------------
 
     def send(self, ctx: restate.Context, events: list[tuple[EventKind, str, dict[str, Any]]]) -> None:
@@ -168,12 +163,15 @@ class TopicPublisher:
         )
         ctx.generic_send(self.object_name, "publish", request.model_dump_json().encode(), key=self.topic_of(ctx))
 
-    def model_step(self, ctx: restate.Context, model_name: str, input: str | list[TResponseInputItem]) -> ModelStep:
-        """Called by the durable model before it journals a model call (in handler code).
+    def model_step(self, ctx: restate.Context, model_name: str, input: str | Sequence[Any]) -> ModelStep:
+        """Called by a durable model adapter before it journals a model call (in handler code).
 
-        Publishes what the run learned since the previous call (its input, tool results) and returns
-        the step, whose ``streaming(model)`` is what the journaled step calls.
+        ``input`` is the call's input: a string or Responses-style items (dicts or pydantic models
+        with ``role``/``type``). Publishes what the run learned since the previous call (its input,
+        tool results) and returns the step: inside the journaled call the adapter streams through
+        ``step.attempt()``, after it reports the journaled output with ``step.journaled(...)``.
         """
+        self.attach(ctx)
         run = self._run(ctx)
         run.model_calls += 1
         step = f"model {run.model_calls}: {model_name}"
@@ -196,7 +194,11 @@ class TopicPublisher:
 
 
 class ModelStep:
-    """One model call of a run: streams inside the journaled step, reports the answer after it."""
+    """One model call of a run: streams inside the journaled step, reports the answer after it.
+
+    Model-SDK free: the adapter that owns the model (``integrations.openai_agents``) turns the
+    provider's stream into ``text_delta``/``tool_call``/``error`` events of an ``attempt()``.
+    """
 
     def __init__(self, publisher: TopicPublisher, ctx: restate.Context, step: str) -> None:
         self.publisher = publisher
@@ -205,20 +207,28 @@ class ModelStep:
         self.topic = publisher.topic_of(ctx)
         self.invocation_id = ctx.request().id
 
-    def streaming(self, model: Model) -> Model:
-        """``model`` as the journaled step should call it: streamed, publishing as it goes."""
-        return _StreamingModel(model, self)
+    @property
+    def flush_timeout(self) -> float:
+        return self.publisher.flush_timeout
 
-    def journaled(self, response: ModelResponse) -> None:
-        """After the step is journaled (handler code): a response without tool calls is the answer."""
-        items = [_item(i) for i in response.output]
+    def attempt(self) -> AttemptPublisher:
+        """Inside the journaled step: a publisher for this attempt's events (one per execution)."""
+        return AttemptPublisher(self)
+
+    def journaled(self, output: Sequence[Any]) -> None:
+        """After the step is journaled (handler code): output items without tool calls are the answer."""
+        items = [_item(i) for i in output]
         if items and all(i.get("type") in _ANSWER_ITEMS for i in items):
             text = "".join(_text_of(i.get("content")) for i in items if i.get("type") == "message")
             self.publisher.send(self.ctx, [("answer", self.step, {"text": text})])
 
 
-class _AttemptPublisher:
-    """Sends one attempt's events in order, batching whatever piles up while a call is in flight."""
+class AttemptPublisher:
+    """Sends one attempt's events in order, batching whatever piles up while a call is in flight.
+
+    Made by ``ModelStep.attempt()`` inside the journaled model call: ``emit`` each event as the
+    provider streams it, then ``close`` (waits until they are stored) or ``abort`` (cancelled).
+    """
 
     def __init__(self, step: ModelStep) -> None:
         self.step = step
@@ -231,6 +241,7 @@ class _AttemptPublisher:
         self._task = asyncio.create_task(self._run(), name=f"publish {step.topic} {step.step}")
 
     def emit(self, kind: EventKind, data: dict[str, Any]) -> None:
+        """Queue one event of this attempt; it is sent in order with whatever else piled up."""
         self._pending.append((kind, data))
         self._wake.set()
 
@@ -250,6 +261,7 @@ class _AttemptPublisher:
             self._task.cancel()
 
     def abort(self) -> None:
+        """The call was cancelled: stop sending (what was sent stays; a retry resets the step)."""
         self._task.cancel()
 
     async def _call(self, handler: str, payload: Any, idempotency_key: str) -> Any:
@@ -305,124 +317,3 @@ class _AttemptPublisher:
             raise
         except Exception as exc:
             log.warning("events of %s on topic %s not published: %s", step.step, step.topic, exc)
-
-
-async def _consume(
-    events: AsyncIterator[TResponseStreamEvent], each: Callable[[TResponseStreamEvent], Awaitable[None] | None]
-) -> None:
-    """Feed every event to ``each``, then close the provider's stream even when ``each`` raised."""
-    try:
-        async for event in events:
-            result = each(event)
-            if result is not None:
-                await result
-    finally:
-        aclose = getattr(events, "aclose", None)
-        if callable(aclose):
-            await aclose()
-
-
-class _StreamingModel(Model):
-    """Inside the journaled step: ``get_response`` via the wrapped model's ``stream_response``."""
-
-    def __init__(self, model: Model, step: ModelStep) -> None:
-        self.model = model
-        self.step = step
-
-    async def get_response(
-        self,
-        system_instructions: str | None,
-        input: str | list[TResponseInputItem],
-        model_settings: ModelSettings,
-        tools: list[Tool],
-        output_schema: AgentOutputSchemaBase | None,
-        handoffs: list[Handoff],
-        tracing: ModelTracing,
-        *,
-        previous_response_id: str | None,
-        conversation_id: str | None,
-        prompt: ResponsePromptParam | None,
-    ) -> ModelResponse:
-        publisher = _AttemptPublisher(self.step)
-        completed: list[Response] = []
-        done_items: list[ResponseOutputItem] = []
-
-        def on_event(event: TResponseStreamEvent) -> None:
-            kind = getattr(event, "type", "")
-            if isinstance(event, ResponseTextDeltaEvent):
-                publisher.emit("text_delta", {"delta": event.delta, "item_id": event.item_id})
-            elif isinstance(event, ResponseOutputItemDoneEvent):
-                item = event.item
-                done_items.append(item)
-                if isinstance(item, ResponseFunctionToolCall):
-                    publisher.emit(
-                        "tool_call", {"name": item.name, "call_id": item.call_id, "arguments": item.arguments}
-                    )
-            elif isinstance(event, ResponseCompletedEvent):
-                completed.append(event.response)
-            elif kind in ("response.failed", "response.incomplete", "error", "response.error"):
-                detail = getattr(getattr(event, "response", None), "error", None) or getattr(event, "message", "")
-                raise RuntimeError(f"the model stream ended with {kind}: {detail}")
-
-        try:
-            stream = self.model.stream_response(
-                system_instructions,
-                input,
-                model_settings,
-                tools,
-                output_schema,
-                handoffs,
-                tracing,
-                previous_response_id=previous_response_id,
-                conversation_id=conversation_id,
-                prompt=prompt,
-            )
-            await _consume(stream, on_event)
-            if not completed:
-                raise RuntimeError("the model stream ended without a response.completed event")
-        except asyncio.CancelledError:
-            publisher.abort()
-            raise
-        except Exception as exc:
-            mapped = to_restate_error(exc)
-            publisher.emit("error", {"message": str(exc)[:500], "terminal": isinstance(mapped, TerminalError)})
-            await publisher.close(self.step.publisher.flush_timeout)
-            raise
-        await publisher.close(self.step.publisher.flush_timeout)
-        response = completed[-1]
-        return ModelResponse(
-            output=list(response.output) or done_items,
-            usage=_usage_of(response),
-            response_id=response.id,
-            request_id=getattr(response, "_request_id", None),
-        )
-
-    def stream_response(
-        self,
-        system_instructions: str | None,
-        input: str | list[TResponseInputItem],
-        model_settings: ModelSettings,
-        tools: list[Tool],
-        output_schema: AgentOutputSchemaBase | None,
-        handoffs: list[Handoff],
-        tracing: ModelTracing,
-        *,
-        previous_response_id: str | None,
-        conversation_id: str | None,
-        prompt: ResponsePromptParam | None,
-    ) -> AsyncIterator[TResponseStreamEvent]:
-        return self.model.stream_response(
-            system_instructions,
-            input,
-            model_settings,
-            tools,
-            output_schema,
-            handoffs,
-            tracing,
-            previous_response_id=previous_response_id,
-            conversation_id=conversation_id,
-            prompt=prompt,
-        )
-
-    async def close(self) -> None:
-        await self.model.close()

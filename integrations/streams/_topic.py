@@ -28,7 +28,7 @@ from ._events import (
     PublishResult,
     PullRequest,
 )
-from ._ingress import hints
+from ._hints import hints
 
 __all__ = ["DEFAULT_RETENTION", "EVENTS_OBJECT", "agent_events", "events_object"]
 

@@ -31,7 +31,7 @@ from ._server import ScriptedModelServer
 __all__ = ["ServeFactory"]
 
 ServeFactory = Callable[..., Stack]
-"""``serve(server, targets, *, model=None, env=None) -> Stack``, started and registered."""
+"""``serve(server, targets, *, model=None, env=None, workers=1) -> Stack``, started and registered."""
 
 _NO_PROVIDER = "http://127.0.0.1:9/v1"
 """Where a served app without a scripted model sends model calls: a closed port, never a provider."""
@@ -85,7 +85,8 @@ def serve_env() -> dict[str, str | None]:
 
 @pytest.fixture
 def serve(tmp_path: Path, serve_env: dict[str, str | None]) -> Iterator[ServeFactory]:
-    """``serve(server, "agent.py:app", model=model_server, env={...})`` -> a started ``Stack``."""
+    """``serve(server, "agent.py:app", model=model_server, env={...}, workers=1)`` -> a started ``Stack``
+    (one service process per target by default: a kill hits "the service", whichever worker Restate used)."""
     stacks: list[Stack] = []
 
     def factory(
@@ -94,6 +95,7 @@ def serve(tmp_path: Path, serve_env: dict[str, str | None]) -> Iterator[ServeFac
         *,
         model: ScriptedModelServer | None = None,
         env: dict[str, str | None] | None = None,
+        workers: int | None = 1,
     ) -> Stack:
         all_env: dict[str, str | None] = {
             "OPENAI_BASE_URL": _NO_PROVIDER,
@@ -106,7 +108,7 @@ def serve(tmp_path: Path, serve_env: dict[str, str | None]) -> Iterator[ServeFac
             all_env.update(model.client_env())
         all_env.update(serve_env)
         all_env.update(env or {})
-        stack = Stack(server, targets, env=all_env, log_dir=tmp_path / "logs").start()
+        stack = Stack(server, targets, env=all_env, log_dir=tmp_path / "logs", workers=workers).start()
         stacks.append(stack)
         return stack
 

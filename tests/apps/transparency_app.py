@@ -192,4 +192,32 @@ async def travel(ctx: restate.Context, message: str) -> str:
     return str(result.final_output)
 
 
+@function_tool
+async def prompt_bus(city: str) -> str:
+    """Find a bus (answers as soon as the test's gate opens)."""
+    record_effect(f"bus-start:{city}")
+    await wait_for_gate("race")
+    record_effect(f"bus-done:{city}")
+    return f"bus to {city}"
+
+
+@function_tool
+async def late_ferry(city: str) -> str:
+    """Find a ferry (its API has acted when the gate opens; its reply is still on the way)."""
+    record_effect(f"ferry-start:{city}")
+    await wait_for_gate("race")
+    record_effect(f"ferry-done:{city}")
+    await asyncio.sleep(0.3)
+    return f"ferry to {city}"
+
+
+racing_agent = Agent(name="Racing", instructions="Use both tools.", tools=[prompt_bus, late_ferry])
+
+
+@service.handler()
+async def racing(ctx: restate.Context, message: str) -> str:
+    result = await DurableRunner.run(racing_agent, message, context=ctx)
+    return str(result.final_output)
+
+
 app = restate.app([service])

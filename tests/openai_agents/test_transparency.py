@@ -103,3 +103,21 @@ def test_a_kill_mid_parallel_turn_reruns_only_the_unfinished_tool(restate_server
     assert effects.count("train-done:Oslo") == 1
     assert model_server.requests[1].tool_outputs() == ["flight to Oslo", "hotel in Oslo", "train to Oslo"]
     assert len(model_server.requests) == 2
+
+
+def test_a_tool_finishing_while_the_server_suspends_does_not_lose_a_sibling(
+    replay_server, serve, model_server, effects
+) -> None:
+    """On a server that suspends at once, the first tool to finish ends the attempt; a sibling whose body
+    has acted meanwhile must still get its result journaled, not be cancelled and run again."""
+    model_server.enqueue(tool_calls(("prompt_bus", {"city": "Bergen"}), ("late_ferry", {"city": "Bergen"})), text("go"))
+    stack = serve(replay_server, APP, model=model_server)
+    invocation = stack.ingress.send("transparency", "racing", "plan Bergen")
+    effects.wait_for("bus-start:Bergen")
+    effects.wait_for("ferry-start:Bergen")
+    effects.open_gate("race")
+    assert stack.ingress.attach(invocation) == "go"
+    assert effects.count("bus-done:Bergen") == 1
+    assert effects.count("ferry-done:Bergen") == 1
+    assert model_server.requests[1].tool_outputs() == ["bus to Bergen", "ferry to Bergen"]
+    assert len(model_server.requests) == 2

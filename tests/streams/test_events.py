@@ -6,6 +6,7 @@ at a half-streamed model call, or kill the service while the provider is streami
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 from urllib.parse import quote
@@ -230,6 +231,60 @@ def test_tool_calls_results_and_the_answer_are_published_once_even_when_every_st
     assert len({(e["step"], e["attempt"], e["index"], e["kind"]) for e in events}) == len(events)
     assert len(model_steps(any_server, invocation)) == 2 == len(model_server.requests)
     assert all(r.body.get("stream") is True for r in model_server.requests)
+
+
+def _shape(events: list[dict[str, Any]]) -> list[tuple[str, str, int, int, str]]:
+    """What a reader learns from events, without the parts that differ per invocation."""
+
+    def data(event: dict[str, Any]) -> str:
+        return json.dumps({k: v for k, v in event["data"].items() if k != "item_id"}, sort_keys=True)  # the model's id
+
+    return [(e["kind"], e["step"], e["attempt"], e["index"], data(e)) for e in events]
+
+
+def test_durable_runner_events_publish_what_the_provider_form_publishes_and_tools_reach_the_publisher(
+    any_stack, any_server, model_server
+) -> None:
+    shapes = []
+    for api in ("responses", "runner", "streamed"):
+        topic = unique(f"form-{api}")
+        model_server.enqueue(tool_call("get_weather", {"city": "Oslo"}, call_id="call_oslo"), text(ANSWER))
+        ask = {"topic": topic, "message": "Oslo?", "api": api, "noted": True}
+        assert any_stack.ingress.call("StreamingAgent", "run", ask) == ANSWER
+        wait_until(lambda t=topic: "answer" in kinds(pull(any_server, t)["events"]), timeout=30, what="the answer")
+        shapes.append(_shape(pull(any_server, topic)["events"]))
+    provider_form, runner_form, streamed_form = shapes
+    assert runner_form == provider_form == streamed_form
+    # The tool published on the run's own topic through current_publisher(ctx), once despite replays.
+    custom = [shape for shape in runner_form if shape[0] == "custom"]
+    assert custom == [("custom", "custom lookup", 0, 0, '{"data": {"city": "Oslo"}, "name": "lookup"}')]
+    assert [shape[0] for shape in runner_form].index("custom") < [shape[0] for shape in runner_form].index(
+        "tool_result"
+    )
+
+
+def test_a_needs_approval_tool_is_announced_on_the_topic_and_its_decision_says_who_and_when(
+    stack, restate_server, model_server
+) -> None:
+    topic = unique("wire")
+    model_server.enqueue(tool_call("wire_money", {"amount": 100}, call_id="call_wire"), text("Wired."))
+    invocation = stack.ingress.send("WireAgent", "wire", {"topic": topic, "message": "Wire 100 EUR"})
+    wait_until(lambda: of(pull(restate_server, topic)["events"], "approval"), timeout=30, what="the approval event")
+    (approval,) = of(pull(restate_server, topic)["events"], "approval")
+    assert approval["data"]["tool"] == "wire_money" and approval["data"]["question"].startswith("wire_money(")
+    awakeable = approval["data"]["awakeable_id"]
+    resolved = httpx.post(
+        f"{restate_server.ingress_url}/restate/awakeables/{awakeable}/resolve",
+        json={"approved": True, "by": "Ada"},
+        timeout=30,
+    )
+    assert resolved.status_code < 300, resolved.text
+    assert stack.ingress.attach(invocation) == "Wired."
+    wait_until(lambda: of(pull(restate_server, topic)["events"], "answer"), timeout=30, what="the answer")
+    (done,) = of(pull(restate_server, topic)["events"], "approval_done")
+    assert (done["data"]["awakeable_id"], done["data"]["approved"], done["data"]["by"]) == (awakeable, True, "Ada")
+    assert done["data"]["at"].endswith("+00:00")
+    assert model_server.requests[-1].tool_outputs() == ["wired 100 EUR"]
 
 
 # -- the topic object --------------------------------------------------------------------------------

@@ -1,0 +1,201 @@
+"""``DurablePlugin``: one ADK plugin makes a whole agent tree durable inside a Restate handler.
+
+ADK's plugins see every agent, model call and tool call of a ``Runner``, sub-agents and
+``AgentTool`` children included (an ``AgentTool`` hands its parent's plugins to its own runner).
+The plugin:
+
+- makes every ``LlmAgent``'s model a :class:`DurableLlm` when the agent starts (once; agents that
+  inherit their parent's model inherit its durable one): each model call is a journaled step and
+  the tools it offers are journaled by default;
+- points ADK's id, clock and random providers at the invocation (``_platform``), so the events a
+  replay rebuilds are equal to the first ones;
+- moves the tool calls of one model response through a baton (``integrations._tool_turns``): they
+  run concurrently, and their durable actions reach the journal in the model's order on every replay;
+- resolves ADK's tool confirmation (``FunctionTool(require_confirmation=...)``) with a Restate
+  awakeable: the ready-to-run resolve command is printed once, the handler suspends until a person
+  runs it (or ``approval_timeout`` passes: rejected), and the decision is journaled;
+- leaves tool errors to ADK's own handling: a ``TerminalError`` (or a journaled tool's
+  ``ToolFailed``) that no ``on_tool_error_callback`` answers is re-raised by ADK and ends the run.
+  (The plugin cannot re-raise it itself: ADK wraps an exception raised in a plugin callback in a
+  ``RuntimeError``, which Restate would retry.) Suspensions are no ``Exception`` and pass every
+  callback untouched.
+
+Put it first in the plugin list: ADK asks plugins in order and stops at the first that answers.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+import restate
+from google.adk.agents.base_agent import BaseAgent
+from google.adk.agents.callback_context import CallbackContext
+from google.adk.agents.invocation_context import InvocationContext
+from google.adk.agents.llm_agent import LlmAgent
+from google.adk.plugins.base_plugin import BasePlugin
+from google.adk.tools.agent_tool import AgentTool
+from google.adk.tools.base_tool import BaseTool
+from google.adk.tools.tool_confirmation import ToolConfirmation
+from google.adk.tools.tool_context import ToolContext
+from google.genai import types
+
+from .._context import running_context
+from ..awakeables import announce, reject_command, resolve_command
+from ..retry import StepRetry
+from ._model import durable_llm_of
+from ._platform import use_restate_platform
+from ._scope import invocation_scope
+
+__all__ = ["APPROVAL_TIMED_OUT", "DurablePlugin", "confirmation_of"]
+
+APPROVAL_TIMED_OUT = "no decision within the approval timeout"
+"""The hint of the rejection an approval that timed out gets."""
+
+_APPROVE_WORDS = frozenset({"true", "yes", "y", "approve", "approved", "ok"})
+
+
+def confirmation_of(decision: Any) -> ToolConfirmation:
+    """A resolved awakeable's payload as ADK's ``ToolConfirmation``.
+
+    ``true`` / ``false``, a word (``"approve"``, ``"yes"``; anything else rejects), or an object with
+    ``confirmed`` and optionally ``payload`` / ``hint``.
+    """
+    if isinstance(decision, bool):
+        return ToolConfirmation(confirmed=decision)
+    if isinstance(decision, str):
+        return ToolConfirmation(confirmed=decision.strip().lower() in _APPROVE_WORDS, hint=decision)
+    if isinstance(decision, dict) and "confirmed" in decision:
+        return ToolConfirmation.model_validate(decision)
+    raise restate.TerminalError(
+        f"approval decision {decision!r} is neither true/false, a word, nor an object with 'confirmed'", 400
+    )
+
+
+class DurablePlugin(BasePlugin):
+    """Make every agent of a ``Runner`` durable (see the module docstring).
+
+    ``retry`` is the model steps' ``StepRetry``; ``tool_retry`` the journaled tools' (retryable
+    errors only); ``max_tokens`` a token budget per invocation (``TokenBudgetExceeded`` past it);
+    ``approval_timeout`` rejects a confirmation nobody decided in time.
+    """
+
+    def __init__(
+        self,
+        *,
+        retry: StepRetry | None = None,
+        tool_retry: StepRetry | None = None,
+        max_tokens: int | None = None,
+        approval_timeout: timedelta | None = None,
+        name: str = "durable_agents",
+    ) -> None:
+        super().__init__(name=name)
+        self.retry = retry
+        self.tool_retry = tool_retry
+        self.max_tokens = max_tokens
+        self.approval_timeout = approval_timeout
+
+    # -- run and agents ------------------------------------------------------------------------
+
+    async def before_run_callback(self, *, invocation_context: InvocationContext) -> types.Content | None:
+        ctx = running_context()
+        if ctx is None:
+            raise restate.TerminalError(
+                "DurablePlugin runs outside a Restate handler: run the ADK Runner inside a handler", 500
+            )
+        scope = invocation_scope(ctx)
+        if scope is not None:
+            scope.plugin_active = True
+            scope.retry, scope.tool_retry, scope.max_tokens = self.retry, self.tool_retry, self.max_tokens
+        await use_restate_platform(ctx)
+        if isinstance(invocation_context.agent, BaseAgent):
+            self._make_durable(invocation_context.agent)
+        return None
+
+    def _make_durable(self, agent: BaseAgent) -> None:
+        """Wrap the models of ``agent``'s tree, agents used as tools included: ADK may run a copy of an
+        agent (wrapped again in ``before_agent_callback``) while compaction asks the original's model."""
+        if isinstance(agent, LlmAgent):
+            durable_llm_of(agent)
+            for tool in agent.tools:
+                if isinstance(tool, AgentTool):
+                    self._make_durable(tool.agent)
+        for sub_agent in agent.sub_agents:
+            self._make_durable(sub_agent)
+
+    async def before_agent_callback(
+        self, *, agent: BaseAgent, callback_context: CallbackContext
+    ) -> types.Content | None:
+        if isinstance(agent, LlmAgent):
+            durable_llm_of(agent)
+        return None
+
+    # -- tools ----------------------------------------------------------------------------------
+
+    async def before_tool_callback(
+        self, *, tool: BaseTool, tool_args: dict[str, Any], tool_context: ToolContext
+    ) -> dict[str, Any] | None:
+        ctx = running_context()
+        if ctx is None:
+            return None
+        await self._enter_turn(ctx, tool_context)
+        if tool_context.tool_confirmation is None and await tool.check_require_confirmation(tool_args, tool_context):
+            tool_context.tool_confirmation = await self._decision(ctx, tool, tool_args)
+        return None
+
+    async def after_tool_callback(
+        self, *, tool: BaseTool, tool_args: dict[str, Any], tool_context: ToolContext, result: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        await self._leave_turn(tool_context)
+        return None
+
+    async def on_tool_error_callback(
+        self, *, tool: BaseTool, tool_args: dict[str, Any], tool_context: ToolContext, error: Exception
+    ) -> dict[str, Any] | None:
+        await self._leave_turn(tool_context)
+        return None  # ADK re-raises the error when no callback answers: a TerminalError ends the run
+
+    # -- the baton of one model response's tool calls ---------------------------------------------
+
+    async def _enter_turn(self, ctx: restate.Context, tool_context: ToolContext) -> None:
+        scope = invocation_scope(ctx)
+        call_id = tool_context.function_call_id
+        if scope is None or not scope.plugin_active or not call_id:
+            return
+        participation = scope.turn_for(call_id).participate(call_id)
+        await participation.__aenter__()
+        scope.held[call_id] = participation
+
+    async def _leave_turn(self, tool_context: ToolContext) -> None:
+        ctx = running_context()
+        scope = invocation_scope(ctx) if ctx is not None else None
+        participation = scope.held.pop(tool_context.function_call_id or "", None) if scope is not None else None
+        if participation is not None:
+            await participation.__aexit__(None, None, None)
+
+    # -- approvals ------------------------------------------------------------------------------
+
+    async def _decision(self, ctx: restate.Context, tool: BaseTool, tool_args: dict[str, Any]) -> ToolConfirmation:
+        awakeable_id, decision = ctx.awakeable(type_hint=object)
+        arguments = json.dumps(tool_args, sort_keys=True, default=str)
+
+        def notify() -> None:
+            announce(
+                f"[approval] {tool.name}({arguments}) waits for a decision:\n"
+                f"  approve: {resolve_command(awakeable_id, True)}\n"
+                f"  reject: {resolve_command(awakeable_id, False)}\n"
+                f"  (or: {reject_command(awakeable_id, 'reason')})"
+            )
+
+        await ctx.run_typed(f"Approval request: {tool.name}", notify)
+        try:
+            if self.approval_timeout is None:
+                return confirmation_of(await decision)
+            match await restate.select(decision=decision, timeout=ctx.sleep(self.approval_timeout)):
+                case ["decision", value]:
+                    return confirmation_of(value)
+                case _:
+                    return ToolConfirmation(confirmed=False, hint=APPROVAL_TIMED_OUT)
+        except restate.TerminalError as rejected:  # the reject command: a rejection with its reason
+            return ToolConfirmation(confirmed=False, hint=rejected.message)

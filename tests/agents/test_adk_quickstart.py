@@ -1,0 +1,64 @@
+"""The Google ADK quickstart (agents/adk_quickstart), end to end with its offline model: the curls
+its launch.toml prints, on an always-replay server (every step replayed at every await: no model
+call paid twice, the session rebuilt from the journal), and ``./dev up adk_quickstart --demo``."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import subprocess
+import sys
+import uuid
+
+import pytest
+
+from integrations.runtime import RestateServer, free_port
+from integrations.runtime._launch_spec import load_launch_file
+from integrations.runtime.serve import load_target
+from integrations.testing import ScriptedModelServer
+
+from ..conftest import REPO_ROOT
+
+FOLDER = REPO_ROOT / "agents" / "adk_quickstart"
+offline_responder = load_target(f"{FOLDER / 'offline_model.py'}:responder")
+
+
+def test_launch_examples_answer_offline_and_the_session_remembers(replay_server: RestateServer, serve) -> None:
+    spec = load_launch_file(FOLDER / "launch.toml")
+    assert len(spec.examples) == 2
+    session = f"s{uuid.uuid4().hex[:8]}"
+    with ScriptedModelServer(offline_responder) as model:
+        stack = serve(replay_server, spec.target, model=model, env=dict(spec.offline_env))
+        answers = []
+        for example in spec.examples:
+            command = example.curl.format(ingress=replay_server.ingress_port).replace("/alice/", f"/{session}/")
+            result = subprocess.run(shlex.split(command), capture_output=True, text=True, timeout=120, check=True)
+            answers.append(json.loads(result.stdout))
+        assert "In Detroit it is 3°C and overcast" in answers[0] and "offline sample data" in answers[0]
+        assert "In Paris it is 11°C" in answers[1]
+        assert len(model.requests) == 4  # model, tool, model per question: none paid twice, though replayed
+        assert model.requests[2].user_texts() == ["What is the weather in Detroit?", "And in Paris?"]
+        assert stack.ingress.call("AdkWeather", "run", "What is the weather in Tokyo?", key=session).startswith(
+            "[offline model] In Tokyo"
+        )
+
+
+@pytest.mark.server
+def test_dev_up_adk_quickstart_demo_answers_offline(tmp_path) -> None:
+    ports = [str(free_port()) for _ in range(3)]
+    env = {k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"}
+    flags = ["--ingress-port", ports[0], "--admin-port", ports[1], "--service-port", ports[2]]
+    flags += ["--data-dir", str(tmp_path / "data")]
+    result = subprocess.run(
+        [sys.executable, "-m", "integrations.runtime.launch", "adk_quickstart", "--demo", *flags],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "OFFLINE MODE" in result.stdout
+    assert f"curl localhost:{ports[0]}/AdkWeather/alice/run" in result.stdout
+    assert "answer: [offline model] In Detroit it is 3°C" in result.stdout

@@ -1,0 +1,222 @@
+"""Google ADK agents on Restate (integrations.google_adk) against a real restate-server and the
+scripted model server: model calls and tools journaled, errors, approvals, sessions, multi-agent."""
+
+from __future__ import annotations
+
+import shlex
+import subprocess
+import uuid
+
+import pytest
+
+from integrations.runtime import IngressError, wait_until
+from integrations.testing import error, text, tool_call, tool_calls
+
+from .conftest import AdkRig
+
+
+def key() -> str:
+    return f"user-{uuid.uuid4().hex[:8]}"
+
+
+def ask(rig: AdkRig, message: str, *, session: str | None = None, **options: object) -> str:
+    answer = rig.stack.ingress.call("AdkChat", "message", {"message": message, **options}, key=session or key())
+    assert isinstance(answer, str)
+    return answer
+
+
+def test_model_and_tool_calls_are_journaled_and_a_flaky_tool_is_retried_without_a_new_model_call(rig) -> None:
+    rig.model.enqueue(tool_call("get_weather", {"city": "Flaky Detroit"}), text("Sunny in Detroit"))
+    assert ask(rig, "What is the weather in Detroit?") == "Sunny in Detroit"
+    assert rig.effects.count("weather:Flaky Detroit") == 2  # the connection error was retried in its step...
+    assert rig.effects.count("weathered:Flaky Detroit") == 1
+    assert len(rig.model.requests) == 2  # ...and the journaled model answer was not requested again
+    assert "21.5" in rig.model.requests[1].tool_outputs()[0]
+
+
+def test_kill_mid_tool_then_restart_completes_without_paying_the_model_again(rig) -> None:
+    rig.model.enqueue(tool_call("get_weather", {"city": "Slow Paris"}), text("Paris is sunny"))
+    invocation = rig.stack.ingress.send("AdkChat", "message", {"message": "Weather in Paris?"}, key=key())
+    rig.effects.wait_for("weather:Slow Paris")
+    rig.stack.kill_service()
+    rig.stack.start_service()
+    rig.effects.wait_for_count("weather:Slow Paris", 2)  # the unfinished tool step runs again after the crash
+    rig.effects.open_gate("Slow Paris")
+    assert rig.stack.ingress.attach(invocation) == "Paris is sunny"
+    assert len(rig.model.requests) == 2
+    assert rig.effects.count("weathered:Slow Paris") == 1
+
+
+def test_parallel_tool_calls_run_concurrently_and_each_body_runs_once(rig) -> None:
+    rig.model.enqueue(
+        tool_calls(("get_weather", {"city": "Slow Rome"}), ("get_weather", {"city": "Oslo"})), text("Both fine")
+    )
+    invocation = rig.stack.ingress.send("AdkChat", "message", {"message": "Rome and Oslo?"}, key=key())
+    rig.effects.wait_for("weather:Slow Rome")
+    rig.effects.wait_for("weathered:Oslo")  # Oslo ran while Rome's tool was still blocked: concurrent
+    rig.effects.open_gate("Slow Rome")
+    assert rig.stack.ingress.attach(invocation) == "Both fine"
+    outputs = rig.model.requests[1].tool_outputs()
+    assert len(outputs) == 2 and "Slow Rome" in outputs[0] and "Oslo" in outputs[1]  # the model's order
+    assert rig.effects.count("weathered:Slow Rome") == 1 and rig.effects.count("weathered:Oslo") == 1
+
+
+def test_a_tool_with_its_own_steps_is_not_journaled_whole(rig) -> None:
+    rig.model.enqueue(tool_call("book_trip", {"city": "Lima"}), text("Booked"))
+    assert ask(rig, "Book Lima") == "Booked"
+    assert rig.effects.count("book:flight:Lima") == 1 and rig.effects.count("book:hotel:Lima") == 1
+    assert "flight-Lima+hotel-Lima" in rig.model.requests[1].tool_outputs()[0]
+
+
+def test_terminal_error_in_a_tool_ends_the_run_and_is_not_sent_to_the_model(rig) -> None:
+    rig.model.enqueue(tool_call("get_weather", {"city": "Doom"}), text("never"))
+    with pytest.raises(IngressError) as failure:
+        ask(rig, "Weather in Doom?")
+    assert "unknown city Doom" in failure.value.message
+    assert rig.effects.count("handler-caught-terminal:unknown city Doom") == 1
+    assert len(rig.model.requests) == 1
+
+
+def test_a_tool_bug_is_journaled_once_and_fails_the_run_terminally(rig) -> None:
+    rig.model.enqueue(tool_call("get_weather", {"city": "Bug"}), text("never"))
+    with pytest.raises(IngressError) as failure:
+        ask(rig, "Weather in Bug?")
+    assert "ValueError: the weather API returned nonsense" in failure.value.message
+    assert rig.effects.count("weather:Bug") == 1  # journaled, not retried: a retry would fail the same way
+
+
+def test_provider_auth_error_fails_at_once_naming_the_step(rig) -> None:
+    rig.model.enqueue(error(401, "bad key"))
+    with pytest.raises(IngressError) as failure:
+        ask(rig, "hi")
+    assert "LLM call: openai/gpt-test" in failure.value.message and "authentication" in failure.value.message
+    assert len(rig.model.requests) == 1
+
+
+def test_provider_rate_limit_is_retried_by_restate(rig) -> None:
+    rig.model.enqueue(error(429, "slow down", headers={"retry-after-ms": "10"}), text("fine"))
+    assert ask(rig, "hi") == "fine"
+    assert len(rig.model.requests) == 2
+
+
+def test_token_budget_stops_the_run_after_the_call_that_crossed_it(rig) -> None:
+    rig.model.enqueue(tool_call("get_weather", {"city": "Oslo"}), text("never"))  # 15 tokens each: 30 > 20
+    with pytest.raises(IngressError) as failure:
+        ask(rig, "Weather in Oslo?", app="budget")
+    assert "token budget" in failure.value.message
+    assert len(rig.model.requests) == 2
+
+
+def test_streaming_mode_journals_the_complete_response(rig) -> None:
+    rig.model.enqueue(tool_call("get_weather", {"city": "Kyiv"}), text("Streamed answer"))
+    assert ask(rig, "Weather in Kyiv?", stream=True) == "Streamed answer"
+    assert rig.model.requests[0].body.get("stream") is True
+    assert rig.effects.count("weathered:Kyiv") == 1
+
+
+def _printed(rig: AdkRig, marker: str) -> str:
+    lines = [line.split(": ", 1)[1] for line in rig.service_log().splitlines() if marker in line]
+    assert lines, f"no line with {marker!r} in the service log"
+    return lines[-1]
+
+
+def test_tool_confirmation_waits_for_the_printed_command_across_a_restart(rig) -> None:
+    rig.model.enqueue(tool_call("transfer_money", {"amount": 4242}), text("Transferred"))
+    invocation = rig.stack.ingress.send("AdkChat", "message", {"message": "send 4242"}, key=key())
+    wait_until(lambda: '{"amount": 4242}' in rig.service_log(), timeout=60, what="the approval request")
+    rig.stack.kill_service()
+    rig.stack.start_service()
+    approve = _printed(rig, "  approve: ")
+    assert approve.endswith("--json 'true'")
+    subprocess.run(shlex.split(approve), check=True, capture_output=True, timeout=30)
+    assert rig.stack.ingress.attach(invocation) == "Transferred"
+    assert rig.effects.count("transfer:4242") == 1
+    assert rig.service_log().count('transfer_money({"amount": 4242}) waits') == 1  # printed once, not on replay
+    assert "transferred 4242" in rig.model.requests[1].tool_outputs()[0]
+
+
+def test_rejected_confirmation_never_runs_the_tool(rig) -> None:
+    rig.model.enqueue(tool_call("transfer_money", {"amount": 7}), text("Not transferred"))
+    invocation = rig.stack.ingress.send("AdkChat", "message", {"message": "send 7"}, key=key())
+    wait_until(lambda: '{"amount": 7}' in rig.service_log(), timeout=60, what="the approval request")
+    reject = _printed(rig, "  reject: ")
+    subprocess.run(shlex.split(reject), check=True, capture_output=True, timeout=30)
+    assert rig.stack.ingress.attach(invocation) == "Not transferred"
+    assert rig.effects.count("transfer:7") == 0
+    assert "rejected" in rig.model.requests[1].tool_outputs()[0]
+
+
+def test_confirmation_times_out_as_a_rejection(rig) -> None:
+    rig.model.enqueue(tool_call("transfer_money", {"amount": 9}), text("Timed out"))
+    assert ask(rig, "send 9", app="approval_timeout") == "Timed out"
+    assert rig.effects.count("transfer:9") == 0
+
+
+def test_session_remembers_turns_in_object_state(rig) -> None:
+    session = key()
+    rig.model.reset(lambda request: text(f"reply to {request.last_user_text}"))
+    assert ask(rig, "hi, I am Alice", session=session) == "reply to hi, I am Alice"
+    rig.model.enqueue(tool_call("get_weather", {"city": "Bern"}), text("Bern is sunny"))
+    assert ask(rig, "weather in Bern?", session=session) == "Bern is sunny"
+    second = rig.model.requests[1]
+    assert second.user_texts()[:2] == ["hi, I am Alice", "weather in Bern?"]
+    assert any("reply to hi, I am Alice" in str(item) for item in second.items)
+    history = rig.stack.ingress.call("AdkChat", "history", key=session)
+    assert [event["author"] for event in history] == ["user", "weather", "user", "weather", "weather", "weather"]
+    assert len({event["id"] for event in history}) == len(history)
+    assert rig.stack.ingress.call("AdkChat", "state", key=session) == {"last_city": "Bern"}
+
+
+def test_sequential_pipeline_passes_output_between_agents(rig) -> None:
+    rig.model.enqueue(text("facts about tides"), text("An essay on tides"))
+    assert ask(rig, "write about tides", app="pipeline") == "facts about tides\nAn essay on tides"
+    assert "facts about tides" in rig.model.requests[1].system
+
+
+def test_parallel_agents_and_an_agent_used_as_a_tool(rig) -> None:
+    rig.model.reset(lambda request: text(f"{request.system[:5]} done"))
+    answer = ask(rig, "report", app="fan_out")
+    assert sorted(answer.splitlines()) == ["North done", "South done"]
+    rig.model.reset()
+    rig.model.enqueue(tool_call("expert", {"request": "Weather in Nice?"}), tool_call("get_weather", {"city": "Nice"}))
+    rig.model.enqueue(text("Nice is sunny"), text("The expert says: sunny"))
+    assert ask(rig, "Ask the expert about Nice", app="boss") == "The expert says: sunny"
+    assert rig.effects.count("weathered:Nice") == 1
+
+
+def test_loop_agent_stops_when_a_journaled_tool_escalates(rig) -> None:
+    rig.model.enqueue(text("draft 1"), tool_call("exit_loop"), text("never: the loop was left"))
+    assert ask(rig, "draft until done", app="loop") == "draft 1"
+    assert len(rig.model.requests) == 2  # exit_loop's escalation is journaled with its result and set on replay
+
+
+def test_a_remote_agent_is_a_durable_service_call(rig) -> None:
+    rig.model.enqueue(tool_call("ask_remote_expert", {"question": "Weather in Quito?"}), text("Quito: mild"))
+    rig.model.enqueue(text("The remote expert says Quito is mild"))
+    session = key()
+    assert ask(rig, "Ask the remote expert about Quito", session=session) == "The remote expert says Quito is mild"
+    assert "Quito: mild" in rig.model.requests[2].tool_outputs()[0]
+    server = rig.stack.server
+    parent = server.query(
+        f"SELECT id FROM sys_invocation WHERE target = 'AdkChat/{session}/message' ORDER BY created_at DESC LIMIT 1"
+    )
+    children = server.query(f"SELECT target FROM sys_invocation WHERE invoked_by_id = '{parent[0]['id']}'")
+    assert [child["target"] for child in children] == ["AdkRemote/ask"]
+
+
+def test_adk_compaction_appends_a_summary_whose_model_call_is_journaled(rig) -> None:
+    session = key()
+    rig.model.reset(lambda request: text(f"reply to {request.last_user_text}"))
+    ask(rig, "first", session=session, app="compacting")
+    rig.model.reset(
+        lambda request: text(
+            "SUMMARY"
+            if "first" in str(request.items[-1]) and "second" in str(request.items[-1])
+            else f"reply to {request.last_user_text}"
+        )
+    )
+    ask(rig, "second", session=session, app="compacting")
+    history = rig.stack.ingress.call("AdkChat", "history", key=session)
+    summaries = [event["compaction"] for event in history if event["compaction"]]
+    assert len(summaries) == 1 and "SUMMARY" in str(summaries[0])
+    assert len(rig.model.requests) == 2  # the second turn and the summary: each paid once
