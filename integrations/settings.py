@@ -134,6 +134,12 @@ RESTATE_SERVER_BIN = Setting(
     "The restate-server binary to run, before PATH, the checkout's node_modules and the per-user cache.",
     ("RESTATE_SERVER_BIN",),
 )
+HINT_DIR = Setting(
+    f"{PREFIX}HINT_DIR",
+    "",
+    "Where the event streams' wake-up sockets live (default: a folder per ingress URL under the temp "
+    "directory); `off`: no hints across processes, readers poll.",
+)
 ALWAYS_REPLAY = Setting(
     f"{PREFIX}ALWAYS_REPLAY",
     "0",
@@ -151,6 +157,7 @@ SETTINGS: tuple[Setting, ...] = (
     INGRESS_URL,
     OTEL,
     RESTATE_SERVER_BIN,
+    HINT_DIR,
     ALWAYS_REPLAY,
 )
 """Every setting, in the order the docs list them."""
