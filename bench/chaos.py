@@ -1,5 +1,7 @@
 """Chaos soak: ``./dev chaos [--runs N] [--concurrency C] [--cluster 3] [--seed S] [--timeout SECONDS]``.
 
+(``./dev chaos --cluster 3 --services 2 --sessions 1000`` is the scale load run instead: bench/scale.py.)
+
 Runs N agent runs (tests/apps/crash_app.py: a 3-tool agent on ``DurableRunner``, 4 model calls
 answered by the scripted model server after a random delay, one ``ctx.run`` side effect per tool
 that takes a random time) while the service process is SIGKILLed at random moments and restarted,
@@ -391,6 +393,11 @@ def account(stack: Stack, runs: Runs, ledger: Ledger) -> Report:
 
 
 def main(argv: list[str] | None = None) -> int:
+    given = sys.argv[1:] if argv is None else argv
+    if any(arg.split("=")[0] in ("--sessions", "--services") for arg in given):
+        from .scale import main as scale_main  # the scale load run: sessions over a cluster and N services
+
+        return scale_main(given)
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=6)

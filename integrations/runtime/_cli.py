@@ -2,7 +2,9 @@
 
     durable-agents up TARGET [--ingress-port 8080] [--admin-port 9070] [--service-port 9080]
                              [--data-dir .restate] [--demo] [--workers N] [--server auto|granian|hypercorn]
+                             [--web-port N] [--no-identity]
     durable-agents serve TARGET [--port 9080] [--workers N] [--server auto|granian|hypercorn]
+                                [--host 127.0.0.1] [--identity-key publickeyv1_...] [--web-port N]
 
 ``up`` starts restate-server (or uses the one already answering on the ingress and admin ports),
 serves TARGET in its own process, registers it, prints how to call it and where the UI is, and stays
@@ -33,9 +35,10 @@ from typing import Any
 from .. import settings
 from ..awakeables import INGRESS_URL_ENV
 from ._client import Ingress, IngressError
+from ._identity import SERVER_KEY_FILE_ENV, ensure_signing_key, identity_keys_from_env
 from ._launch_spec import LaunchError, LaunchSpec, resolve_target
 from ._new import TEMPLATES, NewProjectError, new_project
-from ._ports import port_open
+from ._ports import free_port, port_open
 from ._server import RestateServer
 from ._service import ServiceProcess
 from .serve import SERVERS
@@ -63,9 +66,13 @@ def _banner(lines: list[str]) -> None:
     _print("=" * width)
 
 
-def _fill(text: str, ingress_port: int, service_port: int = 9080) -> str:
-    """Put the ports into a launch.toml line: ``{ingress}`` and ``{service}`` (str.replace: JSON has braces)."""
-    return text.replace("{ingress}", str(ingress_port)).replace("{service}", str(service_port))
+def _fill(text: str, ingress_port: int, service_port: int = 9080, web_port: int | None = None) -> str:
+    """Put the ports into a launch.toml line: ``{ingress}``, ``{service}`` and ``{web}`` (the chat
+    page's port; the service port when the page is not served apart). str.replace: JSON has braces."""
+    web = service_port if web_port is None else web_port
+    for name, value in (("{ingress}", ingress_port), ("{service}", service_port), ("{web}", web)):
+        text = text.replace(name, str(value))
+    return text
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
@@ -211,8 +218,16 @@ def up(
     cwd: str | Path | None = None,
     workers: int | None = None,
     server_kind: str = "auto",
+    identity: bool = True,
+    web_port: int | None = None,
 ) -> int:
-    """Serve ``spec`` on a restate-server (started here, or already running), register it, wait for Ctrl-C."""
+    """Serve ``spec`` on a restate-server (started here, or already running), register it, wait for Ctrl-C.
+
+    ``identity`` (on unless ``--no-identity``): a restate-server started here signs its requests with
+    a key kept in the data dir, and the service answers only signed requests. The app's browser
+    endpoints (chat page, event streams) are served apart on ``web_port`` (default: the service
+    port + 1 if free, else any free port).
+    """
     if demo and spec.demo is None:  # said before anything starts
         print(f"durable-agents: {spec.label} has no [demo] in a launch.toml", file=sys.stderr, flush=True)
         return 2
@@ -221,11 +236,24 @@ def up(
     server = RestateServer(base_dir=data_dir, ingress_port=ingress_port, admin_port=admin_port)
     reuse = server.answering()
     problem = _port_problem(server, service_port, reuse=reuse)
+    if problem is None and web_port is not None and port_open(web_port):
+        problem = f"port {web_port} (web) is already in use; stop what holds it or pass --web-port"
     if problem:
         print(f"durable-agents: {problem}", file=sys.stderr, flush=True)
         return 2
+    if web_port is None:
+        web_port = service_port + 1 if not port_open(service_port + 1) else free_port()
     _handle_stop_signals()
     data_dir.mkdir(parents=True, exist_ok=True)
+    identity_keys: list[str] = []
+    security: list[str] = []
+    if identity and not reuse:
+        key_file = data_dir / "request-identity.pem"
+        identity_keys = [ensure_signing_key(key_file)]
+        server.extra_env[SERVER_KEY_FILE_ENV] = str(key_file)
+        security.append(
+            f"Signed: :{service_port} answers only this restate-server (key {key_file}; --no-identity: off)"
+        )
     with _offline_model(spec) as offline_env:
         registered_id: str | None = None
         service = ServiceProcess(
@@ -237,6 +265,8 @@ def up(
             echo=True,
             workers=workers,
             server=server_kind,
+            identity_keys=identity_keys,
+            web_port=web_port,
         )
         try:
             if reuse:
@@ -256,15 +286,19 @@ def up(
                 raise RuntimeError(f"{err}\n{tail}" if tail else str(err)) from err
             registered = server.register(service.uri)
             registered_id = registered.get("id")
+            if port_open(web_port):  # the app has browser endpoints: served apart, on their own port
+                web = f"Web:    http://localhost:{web_port}/chat/ and /events/<topic> (apart from :{service_port})"
+                security.insert(0, web)
             names = ", ".join(s["name"] for s in registered.get("services", []))
             examples = _example_lines(spec, ingress_port) or _call_hints(registered, ingress_port)
             logs = f"service {service.log_path}" + ("" if reuse else f", server {server.log_path}")
             _banner(
                 [
-                    *(_fill(line, ingress_port, service_port) for line in spec.banner),
+                    *(_fill(line, ingress_port, service_port, web_port) for line in spec.banner),
                     f"Registered services: {names}",
                     *examples,
                     f"UI:     http://localhost:{admin_port}",
+                    *security,
                     f"Logs:   {logs}",
                 ]
             )
@@ -310,8 +344,17 @@ def serve(
     cwd: str | Path | None = None,
     workers: int | None = None,
     server_kind: str = "auto",
+    identity_keys: list[str] | None = None,
+    web_port: int | None = None,
+    host: str = "127.0.0.1",
 ) -> int:
-    """Serve ``spec`` on ``port`` for a restate-server run by the user; print how to register it."""
+    """Serve ``spec`` on ``port`` for a restate-server run by the user; print how to register it.
+
+    ``identity_keys`` (``--identity-key``, or ``RESTATE_IDENTITY_KEYS`` in the environment): only
+    requests signed with one of them are answered. ``web_port``: the browser endpoints apart.
+    ``host``: the address to listen on; a non-loopback one needs an authorization hook for the
+    browser endpoints (the serve process refuses to start without it).
+    """
     if port_open(port):
         print(
             f"durable-agents: port {port} is already in use; stop what holds it or pass --port",
@@ -331,19 +374,26 @@ def serve(
             echo_prefix="",
             workers=workers,
             server=server_kind,
+            identity_keys=identity_keys or [],
+            web_port=web_port,
+            host=host,
         )
         try:
             _print(f"starting {spec.label} on :{port} ...")
             service.start()
             uri = f"http://localhost:{port}"
+            signed = identity_keys or identity_keys_from_env()
+            web_served = web_port is not None and port_open(web_port)  # the app has browser endpoints
             _banner(
                 [
                     f"Serving {spec.label} at {uri} (no restate-server started).",
+                    *(["Only requests signed with the identity key(s) are answered."] if signed else []),
+                    *([f"Web:    http://localhost:{web_port}/chat/ and /events/<topic>"] if web_served else []),
                     "Register it with your restate-server:",
                     f"  restate deployments register {uri}",
                     f'  curl localhost:9070/deployments --json \'{{"uri": "{uri}"}}\'',
                     *_example_lines(spec, 8080),
-                    *(_fill(line, 8080, port) for line in spec.banner),
+                    *(_fill(line, 8080, port, web_port) for line in spec.banner),
                 ]
             )
             return _wait_while_running(service)
@@ -365,6 +415,10 @@ holding a launch.toml, or an app name, resolved from the current directory.
 Without OPENAI_API_KEY, an app whose launch.toml names an offline_responder is answered by a
 scripted offline model (the banner says so). Bad request bodies get a 4xx before any handler code
 runs (DURABLE_AGENTS_GUARD_INPUTS=0 turns that off).
+
+up signs its restate-server's requests and the service answers only signed ones (--no-identity:
+off); serve does so with --identity-key or RESTATE_IDENTITY_KEYS. The chat page and event streams
+of a with_events app are served apart on --web-port. See docs/deploy.md.
 """
 
 
@@ -389,10 +443,31 @@ def build_parser(prog: str = "durable-agents") -> argparse.ArgumentParser:
     up_parser.add_argument("--service-port", type=int, default=9080)
     up_parser.add_argument("--data-dir", default=".restate", help="journal and state; survives restarts")
     up_parser.add_argument("--demo", action="store_true", help="send the app's demo request, print the answer, exit")
+    up_parser.add_argument(
+        "--no-identity",
+        action="store_true",
+        help="do not sign requests: the service port then answers anyone who can reach it",
+    )
     serve_parser = commands.add_parser("serve", help="serve TARGET only, for a restate-server you run yourself")
     serve_parser.add_argument("target", metavar="TARGET", nargs="?", default=".", help=target_help)
     serve_parser.add_argument("--port", type=int, default=9080)
+    serve_parser.add_argument(
+        "--host", default="127.0.0.1", help="listen address; a non-loopback one needs an authorization hook"
+    )
+    serve_parser.add_argument(
+        "--identity-key",
+        action="append",
+        default=[],
+        metavar="publickeyv1_...",
+        help="answer only requests restate-server signed with this key (repeatable; or $RESTATE_IDENTITY_KEYS)",
+    )
     for command in (up_parser, serve_parser):
+        command.add_argument(
+            "--web-port",
+            type=int,
+            default=None,
+            help="serve the chat page and event streams on this port, apart from the service (up: service port + 1)",
+        )
         command.add_argument(
             "--workers",
             type=_positive,
@@ -447,8 +522,18 @@ def main(argv: list[str] | None = None) -> int:
                 demo=args.demo,
                 workers=args.workers,
                 server_kind=args.server,
+                identity=not args.no_identity,
+                web_port=args.web_port,
             )
-        return serve(spec, port=args.port, workers=args.workers, server_kind=args.server)
+        return serve(
+            spec,
+            port=args.port,
+            workers=args.workers,
+            server_kind=args.server,
+            identity_keys=args.identity_key,
+            web_port=args.web_port,
+            host=args.host,
+        )
     except KeyboardInterrupt:
         return 130
     except (LaunchError, RuntimeError, TimeoutError, OSError) as err:

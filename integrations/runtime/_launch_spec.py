@@ -14,7 +14,7 @@ edit of the toolkit::
     name = "tour"                                    # ./dev up tour
     target = "app.py:app"                            # relative to this file's folder, or package.module:attr
     offline_responder = "offline_model.py:responder" # optional: used when OPENAI_API_KEY is unset
-    banner = ["extra line shown first in the banner"] # optional; {ingress} / {service}: the ports
+    banner = ["extra line shown first in the banner"] # optional; {ingress} / {service} / {web}: the ports
     [offline_env]                                    # optional env for the service in offline mode
     WEATHER_OFFLINE = "1"
     [env]                                            # optional env always set for the service

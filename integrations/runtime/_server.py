@@ -102,6 +102,11 @@ class RestateServer:
     def running(self) -> bool:
         return self._process is not None and self._process.poll() is None
 
+    @property
+    def pid(self) -> int | None:
+        """The server's process id (also its process group), while started."""
+        return self._process.pid if self._process is not None else None
+
     def version_info(self) -> dict[str, Any] | None:
         """The admin API's ``/version`` answer if a restate-server answers on ``admin_port``, else None."""
         try:

@@ -9,7 +9,7 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import IO
@@ -59,6 +59,9 @@ class ServiceProcess:
         host: str = "127.0.0.1",
         workers: int | None = None,
         server: str = "auto",
+        identity_keys: Sequence[str] = (),
+        web_port: int | None = None,
+        shares_port: bool = False,
     ) -> None:
         self.cwd = Path(cwd or Path.cwd()).resolve()
         self.target = _absolute_file_target(target, self.cwd)
@@ -70,12 +73,20 @@ class ServiceProcess:
         self.host = host
         self.workers = workers
         self.server = server
+        self.identity_keys = list(identity_keys)
+        self.web_port = web_port
+        self.shares_port = shares_port
         self._process: subprocess.Popen[bytes] | None = None
         self._pump: threading.Thread | None = None
 
     @property
     def uri(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def web_uri(self) -> str | None:
+        """Where the browser endpoints are served apart (``web_port``), else None."""
+        return f"http://127.0.0.1:{self.web_port}" if self.web_port is not None else None
 
     def environment(self) -> dict[str, str]:
         """The child's environment: ours, the defaults, ``env=`` (a ``None`` value removes the
@@ -92,6 +103,7 @@ class ServiceProcess:
         return env
 
     def start(self, timeout: float = 60.0) -> ServiceProcess:
+        others = (_listeners(self.port) or 0) if self.shares_port else 0
         log: IO[bytes] | None = open(self.log_path, "ab") if self.log_path else None  # noqa: SIM115 - the child owns it
         if self.echo:
             stdout: int | IO[bytes] = subprocess.PIPE
@@ -113,6 +125,8 @@ class ServiceProcess:
                     "--server",
                     self.server,
                     *(["--workers", str(self.workers)] if self.workers is not None else []),
+                    *[arg for key in self.identity_keys for arg in ("--identity-key", key)],
+                    *(["--web-port", str(self.web_port)] if self.web_port is not None else []),
                 ],
                 env=self.environment(),
                 cwd=self.cwd,
@@ -142,7 +156,7 @@ class ServiceProcess:
             # every worker binds the port itself once it has imported the app: wait for all of them,
             # or Restate's first (long-lived, reused) connections would all go to the first one
             listening = _listeners(self.port)
-            return port_open(self.port) and (listening is None or listening >= workers)
+            return port_open(self.port) and (listening is None or listening >= others + workers)
 
         workers = self.workers if self.workers is not None else default_workers()
         try:
@@ -199,7 +213,8 @@ class ServiceProcess:
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
-            wait_until(lambda: not port_open(self.port), timeout=15, what=f"port {self.port} to close")
+            if not self.shares_port:
+                wait_until(lambda: not port_open(self.port), timeout=15, what=f"port {self.port} to close")
         if pump is not None:
             pump.join(timeout=5)  # the last lines the service printed are echoed before we return
 

@@ -19,6 +19,13 @@ app itself: one Python process is CPU-bound long before the machine is. Every wo
 SIGINT; they stop accepting, let Restate's SDK end in-flight attempts, and exit. When one worker dies on
 its own the others are stopped and this process exits with that worker's exit code, as a single-process
 service would.
+
+``--identity-key publickeyv1_...`` (repeatable; or ``RESTATE_IDENTITY_KEYS``, ``RESTATE_SIGNING_PUBLIC_KEY``)
+makes the port accept only requests restate-server signed with the matching private key: anything
+else gets 401 before handler code runs (``/health`` stays open). ``--web-port N`` serves an app's
+browser endpoints (``with_events``: the chat page, ``/events/<topic>``, the page's ingress proxy) on
+their own port, in a child process of this one; the service port then serves Restate's endpoint only.
+See docs/deploy.md.
 """
 
 from __future__ import annotations
@@ -26,21 +33,29 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import hashlib
 import importlib
 import importlib.util
+import json
 import logging
 import multiprocessing
 import os
 import shutil
 import signal
 import socket
+import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from multiprocessing.connection import wait as wait_for_sentinels
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
+
+from ._identity import IDENTITY_KEYS_ENV, IdentityKeyError, check_identity_keys, identity_keys_from_env
+from ._parts import exposure_problem, is_loopback, service_part, web_part
+from ._ports import port_open
 
 __all__ = ["SERVERS", "TargetError", "choose_server", "default_workers", "load_target", "main"]
 
@@ -168,8 +183,57 @@ def _flush_tracing() -> None:
             _tracing.shutdown()
 
 
+_PLAN_ENV = "_DURABLE_AGENTS_SERVE_PLAN"
+"""What this serve process serves (part, host, web port separate), for its workers: JSON."""
+
+
+def _plan() -> dict[str, Any]:
+    plan: dict[str, Any] = json.loads(os.environ.get(_PLAN_ENV) or "{}")
+    return plan
+
+
+def _select_part(app: Any) -> Any:
+    """The part of ``app`` this process serves (see ``_parts``); exits 3 on an unsafe exposure."""
+    plan = _plan()
+    host = str(plan.get("host", "127.0.0.1"))
+    web = web_part(app)
+    if plan.get("part") == "web":
+        problem = exposure_problem(web, host)
+        if problem:
+            _report_once(f"durable-agents serve: {problem}")
+            sys.exit(3)
+        if web is None:
+            sys.exit(0)  # nothing to serve: the parent carries on without a web port
+        if getattr(web, "access", None) is None:
+            _report_once(
+                f"note: the chat page and event streams on {host}:{plan.get('port')} let everyone read every chat "
+                "and approve every pending call (no authorization hook; allowed on loopback only)",
+                note=True,
+            )
+        return web
+    keys = identity_keys_from_env()
+    separate = bool(plan.get("web_port"))
+    if not keys and not is_loopback(host):
+        _report_once(
+            f"warning: serving on {host} without identity keys: anyone who reaches this port can run handlers "
+            "past Restate; pass --identity-key publickeyv1_... (see docs/deploy.md)"
+        )
+    if web is not None and not keys and not separate:
+        problem = exposure_problem(web, host)
+        if problem:
+            _report_once(f"durable-agents serve: {problem}")
+            sys.exit(3)
+    elif web is not None and not separate:
+        _report_once(
+            "note: with identity keys the service port answers restate-server only; "
+            "serve the chat page and event streams with --web-port",
+            note=True,
+        )
+    return service_part(app, keys=keys, separate=separate)
+
+
 def _prepare_app(target: str) -> Any:
-    """What every worker does before it serves: logging, tracing, import the app."""
+    """What every worker does before it serves: logging, tracing, import the app, pick its part."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("LiteLLM").setLevel(logging.WARNING)  # it logs every completion at INFO
     from integrations.inputs import guard_every_app
@@ -189,21 +253,23 @@ def _prepare_app(target: str) -> Any:
         # service whose retries are journaled (and whose stdout the launcher echoes) that is noise.
         # Set here, in the process the toolkit owns, not at import of the adapter.
         litellm.suppress_debug_info = True
-    return app
+    return _select_part(app)
 
 
 _RUN_DIR_ENV = "_DURABLE_AGENTS_SERVE_RUN"
 """A folder of this serve process's own, inherited by its workers (see ``_report_once``)."""
 
 
-def _report_once(message: str) -> None:
-    """Print ``message`` to stderr once per service, not once per worker: every worker imports the
-    app, so every worker meets the same error (the first to claim a marker file prints it)."""
+def _report_once(message: str, *, note: bool = False) -> None:
+    """Print ``message`` once per service, not once per worker: every worker imports the app, so
+    every worker meets the same error (the first to claim a marker file prints it). Errors go to
+    stderr; a ``note`` goes to stdout, which ``durable-agents up`` echoes to its terminal."""
+    stream = sys.stdout if note else sys.stderr
     run_dir = os.environ.get(_RUN_DIR_ENV)
     if not run_dir:
-        print(message, file=sys.stderr, flush=True)
+        print(message, file=stream, flush=True)
         return
-    marker = Path(run_dir) / "reported"
+    marker = Path(run_dir) / f"reported-{hashlib.sha1(message.encode()).hexdigest()[:12]}"
     try:
         fd = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
     except FileExistsError:
@@ -212,7 +278,7 @@ def _report_once(message: str) -> None:
         pass
     else:
         os.close(fd)
-    print(message, file=sys.stderr, flush=True)
+    print(message, file=stream, flush=True)
 
 
 def _on_sigterm(loop: asyncio.AbstractEventLoop, hook: Callable[[], None]) -> None:
@@ -399,7 +465,46 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--server", choices=SERVERS, default="auto", help="HTTP/2 server (default: granian if installed)"
     )
+    parser.add_argument(
+        "--identity-key",
+        action="append",
+        default=[],
+        metavar="publickeyv1_...",
+        help=f"accept only requests signed by restate-server with this key (repeatable; also ${IDENTITY_KEYS_ENV})",
+    )
+    parser.add_argument(
+        "--web-port", type=int, default=None, help="serve the chat page and event streams on this port, apart"
+    )
+    parser.add_argument("--part", choices=("service", "web"), default="service", help=argparse.SUPPRESS)
     return parser
+
+
+def _start_web(args: argparse.Namespace) -> subprocess.Popen[bytes] | int | None:
+    """The web part in a child process (its own server, one worker); its exit code if it failed;
+    None if the app has no browser endpoints (the child exits 0 at once)."""
+    web = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "integrations.runtime._serve_process",
+            args.target,
+            "--part",
+            "web",
+            "--host",
+            args.host,
+            "--port",
+            str(args.web_port),
+            "--workers",
+            "1",
+            "--server",
+            "hypercorn",  # browsers speak HTTP/1.1; one worker keeps per-client limits exact
+        ]
+    )
+    while not port_open(args.web_port):
+        if web.poll() is not None:
+            return web.returncode or None
+        time.sleep(0.05)
+    return web
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -408,15 +513,41 @@ def main(argv: list[str] | None = None) -> int:
     if workers < 1:
         print(f"serve: --workers must be at least 1, got {workers}", file=sys.stderr, flush=True)
         return 2
-    server = choose_server(args.server)
-    run_dir = tempfile.mkdtemp(prefix="durable-agents-serve-")
-    os.environ[_RUN_DIR_ENV] = run_dir
+    keys = list(dict.fromkeys([*args.identity_key, *identity_keys_from_env()]))
     try:
+        if keys:
+            check_identity_keys(keys)
+    except IdentityKeyError as error:
+        print(f"serve: {error}", file=sys.stderr, flush=True)
+        return 2
+    os.environ[IDENTITY_KEYS_ENV] = ",".join(keys)  # the workers read it
+    os.environ[_PLAN_ENV] = json.dumps(
+        {"part": args.part, "host": args.host, "port": args.port, "web_port": args.web_port}
+    )
+    server = choose_server(args.server)
+    run_dir = os.environ.get(_RUN_DIR_ENV) if args.part == "web" else None
+    run_dir = run_dir or tempfile.mkdtemp(prefix="durable-agents-serve-")
+    os.environ[_RUN_DIR_ENV] = run_dir
+    web: subprocess.Popen[bytes] | None = None
+    try:
+        if args.web_port is not None and args.part == "service":
+            started = _start_web(args)
+            if isinstance(started, int):
+                return started
+            web = started
         if server == "granian":
             return serve_granian(args.target, args.host, args.port, workers)
         return serve_hypercorn(args.target, args.host, args.port, workers)
     finally:
-        shutil.rmtree(run_dir, ignore_errors=True)
+        if web is not None and web.poll() is None:
+            web.terminate()
+            try:
+                web.wait(GRACEFUL_SECONDS + 5)
+            except subprocess.TimeoutExpired:
+                web.kill()
+                web.wait()
+        if args.part == "service":
+            shutil.rmtree(run_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":

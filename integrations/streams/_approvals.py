@@ -42,7 +42,9 @@ async def await_approval(
     publisher of the run this tool is part of (``current_publisher``): a tool of a run started with
     ``events=`` needs nothing else. Resolve the awakeable with ``true``/``false`` or
     ``{"approved": true, "by": "alice"}``; rejecting it (``/restate/awakeables/<id>/reject``)
-    declines, with its text as ``reason``. Both events are sent from the journal: a replay or a
+    declines, with its text as ``reason``. The chat page's proxy resolves it with the principal its
+    authorization hook found as ``by`` (a rejection too), so who answered is in the journal (the
+    awakeable's value) and on the stream. Both events are sent from the journal: a replay or a
     restart does not announce it twice, and the wait survives restarts like any awakeable. Call it
     from handler or tool code, not inside ``ctx.run``.
     """

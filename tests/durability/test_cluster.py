@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.scale import run_load
 from integrations.runtime import Ingress, wait_until
 from integrations.runtime._cluster import RestateCluster
 from tests.apps.crash_app import MODEL_CALLS, expected_answer
@@ -91,3 +92,17 @@ def test_runs_survive_the_death_of_a_node(cluster: RestateCluster, tmp_path: Pat
             back.close()
     finally:
         rig.close()
+
+
+@pytest.mark.server
+def test_chat_sessions_with_approvals_survive_a_node_and_a_service_process_dying(
+    cluster: RestateCluster, tmp_path: Path
+) -> None:
+    """The scale load run, short (``./dev chaos --cluster 3 --services 2 --sessions 1000`` is the
+    full one): 20 chat sessions, each an agent turn that waits for an approval, on this cluster and
+    two service processes sharing one port. One node dies while the sessions open, the busiest
+    service process while the approvals are answered: every session gets its answer, once."""
+    report = run_load(20, services=2, cluster=cluster, workdir=tmp_path / "scale", timeout=240, concurrency=20)
+    assert report.errors == [], report.lines()
+    assert (report.answered, report.lost, report.wrong) == (20, 0, 0), report.lines()
+    assert len(report.kills) == 2, report.kills  # a node and a service process died mid-run

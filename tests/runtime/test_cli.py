@@ -7,6 +7,7 @@ import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from integrations.runtime import Ingress, RestateServer, free_port, wait_until
@@ -144,6 +145,11 @@ def test_up_starts_a_server_serves_registers_and_echoes_service_stdout(
     assert f"""curl localhost:{ingress}/LauncherEcho/shout --json '"hello"'""" in launcher.output
     assert f"echo banner, ingress on {ingress}" in launcher.output
     assert f"UI:     http://localhost:{admin}" in launcher.output
+    # signed by default: the service answers its restate-server only, anyone else gets 401
+    assert f"Signed: :{service} answers only this restate-server" in launcher.output
+    assert (project / "data" / "request-identity.pem").exists()
+    unsigned = httpx.post(f"http://127.0.0.1:{service}/invoke/LauncherEcho/shout", content=b'"x"', timeout=10)
+    assert unsigned.status_code == 401
 
     client = Ingress(f"http://127.0.0.1:{ingress}")
     assert client.call("LauncherEcho", "shout", "hello") == "HELLO"

@@ -97,7 +97,8 @@ def test_dependencies_are_ranges_and_the_sdks_are_extras() -> None:
     assert not [d for d in core if "==" in d], core
     assert all("<" in d and ">=" in d for d in core), core
     names = {d.split("[")[0].split(">")[0].split("<")[0].strip() for d in core}
-    assert names == {"restate-sdk", "pydantic", "tenacity", "hypercorn", "granian", "httpx"}
+    # cryptography: the ed25519 request-identity key `durable-agents up` signs restate-server's requests with
+    assert names == {"restate-sdk", "pydantic", "tenacity", "hypercorn", "granian", "httpx", "cryptography"}
     extras = project["optional-dependencies"]
     assert [d.split(">")[0] for d in extras["openai-agents"]] == ["openai-agents"]
     assert [d.split(">")[0] for d in extras["litellm"]] == ["litellm"]

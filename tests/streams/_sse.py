@@ -46,9 +46,10 @@ class SseReader:
     ``ended`` is set when the connection closes, for whatever reason (e.g. the service was killed).
     """
 
-    def __init__(self, url: str, *, last_event_id: int | None = None) -> None:
+    def __init__(self, url: str, *, last_event_id: int | None = None, headers: dict[str, str] | None = None) -> None:
         self.url = url
         self.last_event_id = last_event_id
+        self.headers = dict(headers or {})
         self.messages: list[dict[str, Any]] = []
         self.status: int | None = None
         self.ended = threading.Event()
@@ -66,6 +67,7 @@ class SseReader:
         url = urlsplit(self.url)
         path = url.path + (f"?{url.query}" if url.query else "")
         resume = f"Last-Event-ID: {self.last_event_id}\r\n" if self.last_event_id is not None else ""
+        resume += "".join(f"{name}: {value}\r\n" for name, value in self.headers.items())
         try:
             sock = self._socket = socket.create_connection((url.hostname, url.port), timeout=30)
             sock.settimeout(None)
