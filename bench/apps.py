@@ -6,13 +6,12 @@ import asyncio
 
 import restate
 from agents.items import ModelResponse
-from agents.model_settings import ModelSettings
-from agents.models.interface import Model, ModelTracing
 from agents.usage import Usage
 from openai.types.responses import ResponseOutputMessage, ResponseOutputText
 
 from integrations.openai_agents import Compaction, CompactionPolicy, DropOldest, DurableModel, RestateSession
 from integrations.openai_agents._serde import dump_response
+from integrations.testing import ModelCall, Reply, ScriptedModel
 
 SIMULATED_LATENCY = 0.2  # seconds: a typical fast model call
 ANSWER = "The weather in Detroit is overcast, 3°C. " * 5
@@ -33,65 +32,21 @@ def canned_response() -> ModelResponse:
     )
 
 
-class SimulatedModel(Model):
+def simulated_model() -> ScriptedModel:
     """A model that takes SIMULATED_LATENCY and returns a fixed answer."""
-
-    async def get_response(
-        self,
-        system_instructions,
-        input,
-        model_settings,
-        tools,
-        output_schema,
-        handoffs,
-        tracing,
-        *,
-        previous_response_id,
-        conversation_id,
-        prompt,
-    ) -> ModelResponse:
-        await asyncio.sleep(SIMULATED_LATENCY)
-        return canned_response()
-
-    def stream_response(self, *args, **kwargs):  # pragma: no cover - not measured
-        raise NotImplementedError
+    answer = Reply(text=ANSWER, delay=SIMULATED_LATENCY, input_tokens=50, output_tokens=40)
+    return ScriptedModel(responder=lambda call: answer, name="simulated")
 
 
-class SummaryModel(Model):
+def summary_model() -> ScriptedModel:
     """The summariser of the compacted layout: answers at once with a summary of fixed size, so the
     figure shows the session's own cost (a real summary call is one model call per compaction)."""
-
-    async def get_response(
-        self,
-        system_instructions,
-        input,
-        model_settings,
-        tools,
-        output_schema,
-        handoffs,
-        tracing,
-        *,
-        previous_response_id,
-        conversation_id,
-        prompt,
-    ) -> ModelResponse:
-        message = ResponseOutputMessage(
-            id="msg_s",
-            type="message",
-            role="assistant",
-            status="completed",
-            content=[
-                ResponseOutputText(type="output_text", text="The user asked about the weather. " * 10, annotations=[])
-            ],
-        )
-        return ModelResponse(output=[message], usage=Usage(), response_id="resp_s")
-
-    def stream_response(self, *args, **kwargs):  # pragma: no cover - not measured
-        raise NotImplementedError
+    summary = Reply(text="The user asked about the weather. " * 10)
+    return ScriptedModel(responder=lambda call: summary, name="summary")
 
 
 POLICIES: dict[str, CompactionPolicy] = {
-    "compacted": Compaction(keep_last=20, summarize_after=60, summarizer=SummaryModel()),
+    "compacted": Compaction(keep_last=20, summarize_after=60, summarizer=summary_model()),
     "drop": DropOldest(max_items=40),
 }
 
@@ -102,7 +57,7 @@ async def simulated_call() -> dict:
 
 
 bench = restate.Service("Bench")
-durable = DurableModel(SimulatedModel(), name="simulated")
+durable = DurableModel(simulated_model(), name="simulated")
 
 
 @bench.handler()
@@ -115,18 +70,7 @@ async def bare(ctx: restate.Context, calls: int) -> int:
 @bench.handler()
 async def adapter(ctx: restate.Context, calls: int) -> int:
     for _ in range(calls):
-        await durable.get_response(
-            "Be brief.",
-            "What is the weather?",
-            ModelSettings(),
-            [],
-            None,
-            [],
-            ModelTracing.DISABLED,
-            previous_response_id=None,
-            conversation_id=None,
-            prompt=None,
-        )
+        await ModelCall.plain("What is the weather?", system_instructions="Be brief.").get_response(durable)
     return calls
 
 

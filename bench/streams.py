@@ -97,7 +97,7 @@ def measure(
         os.environ.pop(HINT_DIR_ENV, None)
     else:
         os.environ[HINT_DIR_ENV] = hint_dir
-    env: dict[str, str | None] = {"RESTATE_INGRESS_URL": server.ingress_url, HINT_DIR_ENV: hint_dir}
+    env: dict[str, str | None] = {"DURABLE_AGENTS_INGRESS_URL": server.ingress_url, HINT_DIR_ENV: hint_dir}
     stack = Stack(server, TARGET, env=env, log_dir=log_dir, workers=workers).start()
     try:
         topic = f"bench-{uuid.uuid4().hex[:8]}"
@@ -130,7 +130,7 @@ def run(
 ) -> dict[str, dict[str, float]]:
     results: dict[str, dict[str, float]] = {}
     with RestateServer(base_dir=log_dir / "restate-streams") as server:
-        os.environ["RESTATE_INGRESS_URL"] = server.ingress_url
+        os.environ["DURABLE_AGENTS_INGRESS_URL"] = server.ingress_url
         results["wake-ups"] = measure(
             server,
             workers=workers,

@@ -11,12 +11,11 @@ invoker's ``per-invocation-memory-limit`` (32 MiB) and the invocation is paused.
 
 The toolkit therefore checks the serialized output where it journals one (model responses,
 journaled tools, ``llm_call``): past :func:`max_step_bytes` the step fails with a
-``TerminalError``. Raise the limit with ``$AGENT_MAX_STEP_BYTES`` only together with the server's.
+``TerminalError``. Raise the limit with ``$DURABLE_AGENTS_MAX_STEP_BYTES`` only together with the server's.
 """
 
 from __future__ import annotations
 
-import os
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
@@ -24,6 +23,7 @@ from restate.exceptions import TerminalError
 from restate.serde import DefaultSerde, Serde
 from restate.types import extract_core_type
 
+from . import settings
 from ._context import running_context
 
 __all__ = [
@@ -47,22 +47,13 @@ RESTATE_MESSAGE_SIZE_LIMIT = 32 * MiB
 DEFAULT_MAX_STEP_BYTES = RESTATE_MESSAGE_SIZE_LIMIT - MiB
 """31 MiB: the server's limit less 1 MiB for the entry's framing, so an accepted entry also replays."""
 
-MAX_STEP_BYTES_ENV = "AGENT_MAX_STEP_BYTES"
-"""Environment variable overriding :data:`DEFAULT_MAX_STEP_BYTES` (a number of bytes)."""
+MAX_STEP_BYTES_ENV = settings.MAX_STEP_BYTES.name
+"""Environment variable overriding :data:`DEFAULT_MAX_STEP_BYTES` (a number of bytes; see ``integrations.settings``)."""
 
 
 def max_step_bytes() -> int:
     """The largest step output, in bytes, the toolkit journals (read per call from the environment)."""
-    value = os.environ.get(MAX_STEP_BYTES_ENV)
-    if not value:
-        return DEFAULT_MAX_STEP_BYTES
-    try:
-        limit = int(value)
-    except ValueError:
-        raise ValueError(f"${MAX_STEP_BYTES_ENV} must be a number of bytes, got {value!r}") from None
-    if limit <= 0:
-        raise ValueError(f"${MAX_STEP_BYTES_ENV} must be positive, got {limit}")
-    return limit
+    return settings.MAX_STEP_BYTES.integer(positive=True, unit="a number of bytes")
 
 
 def _size(n: int) -> str:

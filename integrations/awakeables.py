@@ -2,24 +2,25 @@
 
 Restate resolves an awakeable over plain HTTP (``POST /restate/awakeables/<id>/resolve``). Agents
 that wait for a person print that command; the launcher tells the service its ingress address in
-``RESTATE_INGRESS_URL`` so the command works when the ingress is not on the default port.
+``DURABLE_AGENTS_INGRESS_URL`` so the command works when the ingress is not on the default port.
 Call :func:`announce` inside a journaled step (``ctx.run``) so it prints once, not on every replay.
 """
 
 from __future__ import annotations
 
 import json
-import os
+
+from . import settings
 
 __all__ = ["INGRESS_URL_ENV", "announce", "ingress_url", "reject_command", "resolve_command", "waiting_label"]
 
-INGRESS_URL_ENV = "RESTATE_INGRESS_URL"
+INGRESS_URL_ENV = settings.INGRESS_URL.name
 """Environment variable the launcher sets for served apps: the ingress as the user reaches it."""
 
 
 def ingress_url() -> str:
     """The ingress address a user should call, ``http://localhost:8080`` unless told otherwise."""
-    return os.environ.get(INGRESS_URL_ENV, "http://localhost:8080").rstrip("/")
+    return settings.INGRESS_URL.text().rstrip("/")
 
 
 def _address(ingress: str | None) -> str:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextvars
 import email.utils
 import re
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -31,7 +32,6 @@ from enum import StrEnum
 from typing import Any
 
 import httpx
-import openai
 from restate.exceptions import RetryableError, SdkInternalBaseException, TerminalError
 
 __all__ = [
@@ -94,15 +94,29 @@ _BAD_URL_ERRORS = ("UnsupportedProtocol", "InvalidURL", "InvalidUrlClientError",
 """httpx/httpx2/httpcore and aiohttp (LiteLLM's transport) errors for a URL that cannot be requested."""
 _MAX_CHAIN = 8
 
-_TIMEOUT_ERRORS: tuple[type[BaseException], ...] = (openai.APITimeoutError, TimeoutError, httpx.TimeoutException)
-_TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (openai.APIConnectionError, httpx.TransportError)
-try:  # openai >= 3 talks HTTP through ``httpx2``, whose classes are not httpx's
-    import httpx2
-except ImportError:  # pragma: no cover - older openai releases use httpx itself
-    pass
-else:
-    _TIMEOUT_ERRORS += (httpx2.TimeoutException,)
-    _TRANSPORT_ERRORS += (httpx2.TransportError,)
+
+def _loaded(module: str, *names: str) -> tuple[type[BaseException], ...]:
+    """The exception classes ``names`` of ``module``, if something imported it.
+
+    The openai-specific rules look the classes up when they run, not at import: an error of a library
+    nobody imported cannot exist, and ``integrations.errors`` imports on a core install without the
+    ``openai`` package. (``openai`` >= 3 talks HTTP through ``httpx2``, whose classes are not httpx's.)
+    """
+    loaded = sys.modules.get(module)
+    found = (getattr(loaded, name, None) for name in names) if loaded is not None else ()
+    return tuple(cls for cls in found if isinstance(cls, type) and issubclass(cls, BaseException))
+
+
+def _openai(*names: str) -> tuple[type[BaseException], ...]:
+    return _loaded("openai", *names)
+
+
+def _timeout_errors() -> tuple[type[BaseException], ...]:
+    return (TimeoutError, httpx.TimeoutException, *_openai("APITimeoutError"), *_loaded("httpx2", "TimeoutException"))
+
+
+def _transport_errors() -> tuple[type[BaseException], ...]:
+    return (httpx.TransportError, *_openai("APIConnectionError"), *_loaded("httpx2", "TransportError"))
 
 
 def _response_of(exc: BaseException) -> Any:
@@ -240,10 +254,6 @@ def _jsonrpc_code(exc: BaseException) -> int | None:
     return nested if isinstance(nested, int) else None
 
 
-def _is_instance(*classes: type[BaseException]) -> Callable[[ErrorFacts], bool]:
-    return lambda facts: isinstance(facts.exc, classes)
-
-
 _OPENAI_KEY_FIX = (
     "OPENAI_API_KEY is not set: set it (for another OpenAI-compatible endpoint also set OPENAI_BASE_URL; "
     "any non-empty key if that endpoint needs none)"
@@ -261,7 +271,7 @@ RULES: tuple[Rule, ...] = (
         terminal=True,
         honours_retry_after=False,
         test=lambda f: (
-            isinstance(f.exc, openai.OpenAIError)
+            isinstance(f.exc, _openai("OpenAIError"))
             and f.says(_MISSING_KEY_MARKERS)
             and _OPENAI_KEY_NAME.search(f.text) is not None
         ),
@@ -274,7 +284,7 @@ RULES: tuple[Rule, ...] = (
         kind=ErrorKind.CONFIGURATION,
         terminal=True,
         honours_retry_after=False,
-        test=lambda f: isinstance(f.exc, openai.OpenAIError) and f.says(_MISSING_KEY_MARKERS),
+        test=lambda f: isinstance(f.exc, _openai("OpenAIError")) and f.says(_MISSING_KEY_MARKERS),
         fix="the provider's API key is not set: set the environment variable the client names, or pass api_key",
     ),
     Rule(
@@ -293,9 +303,9 @@ RULES: tuple[Rule, ...] = (
         kind=ErrorKind.CONFIGURATION,
         terminal=True,
         honours_retry_after=False,
-        test=lambda f: isinstance(f.exc, openai.OpenAIError) and f.says(_UNKNOWN_PROVIDER_MARKERS),
+        test=lambda f: isinstance(f.exc, _openai("OpenAIError")) and f.says(_UNKNOWN_PROVIDER_MARKERS),
         fix="LiteLLM cannot tell the provider from the model name: name it provider/model, e.g. openai/gpt-4o "
-        "($LLM_MODEL or model=)",
+        "($DURABLE_AGENTS_LLM_MODEL or model=)",
     ),
     Rule(
         matches="Agents SDK `UserError` mentioning `unknown prefix` "
@@ -372,14 +382,14 @@ RULES: tuple[Rule, ...] = (
         kind=ErrorKind.TIMEOUT,
         terminal=False,
         honours_retry_after=False,
-        test=_is_instance(*_TIMEOUT_ERRORS),
+        test=lambda f: isinstance(f.exc, _timeout_errors()),
     ),
     Rule(
         matches="`APIConnectionError`, httpx/httpx2 transport errors",
         kind=ErrorKind.CONNECTION,
         terminal=False,
         honours_retry_after=False,
-        test=_is_instance(*_TRANSPORT_ERRORS),
+        test=lambda f: isinstance(f.exc, _transport_errors()),
     ),
     Rule(
         matches="500 mentioning " + _quoted(_CONNECTION_MARKERS) + " (how LiteLLM reports a refused connection)",
@@ -393,7 +403,7 @@ RULES: tuple[Rule, ...] = (
         kind=ErrorKind.SERVER_ERROR,
         terminal=False,
         honours_retry_after=False,
-        test=lambda f: f.status is None and isinstance(f.exc, openai.APIError),
+        test=lambda f: f.status is None and isinstance(f.exc, _openai("APIError")),
     ),
     Rule(
         matches="401",

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import functools
 import inspect
-import os
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeVar
 
@@ -40,6 +39,8 @@ from restate.exceptions import TerminalError
 from restate.handler import Handler
 from restate.serde import DefaultSerde, JsonSerde, Serde, is_pydantic
 from restate.types import extract_core_type
+
+from . import settings
 
 __all__ = [
     "DEFAULT_MAX_INPUT_BYTES",
@@ -55,26 +56,17 @@ S = TypeVar("S", bound="restate.Service | restate.VirtualObject | restate.Workfl
 DEFAULT_MAX_INPUT_BYTES = 1024 * 1024
 """1 MiB, about 250k tokens of text: more than most models' context windows, far below the journal's limits."""
 
-MAX_INPUT_BYTES_ENV = "AGENT_MAX_INPUT_BYTES"
+MAX_INPUT_BYTES_ENV = settings.MAX_INPUT_BYTES.name
 """Environment variable overriding :data:`DEFAULT_MAX_INPUT_BYTES` (a number of bytes)."""
 
 
-GUARD_INPUTS_ENV = "DURABLE_AGENTS_GUARD_INPUTS"
+GUARD_INPUTS_ENV = settings.GUARD_INPUTS.name
 """``0`` (or ``false``/``no``/``off``): the serve command leaves apps' inputs unguarded."""
 
 
 def max_input_bytes() -> int:
-    """``$AGENT_MAX_INPUT_BYTES`` if set, else :data:`DEFAULT_MAX_INPUT_BYTES`."""
-    value = os.environ.get(MAX_INPUT_BYTES_ENV)
-    if not value:
-        return DEFAULT_MAX_INPUT_BYTES
-    try:
-        limit = int(value)
-    except ValueError:
-        raise ValueError(f"${MAX_INPUT_BYTES_ENV} must be a number of bytes, got {value!r}") from None
-    if limit <= 0:
-        raise ValueError(f"${MAX_INPUT_BYTES_ENV} must be positive, got {limit}")
-    return limit
+    """``$DURABLE_AGENTS_MAX_INPUT_BYTES`` if set, else :data:`DEFAULT_MAX_INPUT_BYTES`."""
+    return settings.MAX_INPUT_BYTES.integer(positive=True, unit="a number of bytes")
 
 
 class _RawBody(Serde[Any]):
@@ -204,7 +196,7 @@ def guard_every_app() -> bool:
     calls ``guard_inputs`` itself. It hooks ``Endpoint.bind``, which ``restate.app`` calls for each
     service.
     """
-    if os.environ.get(GUARD_INPUTS_ENV, "").strip().lower() in ("0", "false", "no", "off"):
+    if settings.GUARD_INPUTS.off():
         return False
     limit = max_input_bytes()
     endpoint_class: Any = Endpoint

@@ -24,14 +24,12 @@ import restate
 from restate.serde import Serde
 
 from .errors import naming_step, provider_errors_as_restate
+from .settings import DEFAULT_MAX_ATTEMPTS
 
 __all__ = ["DEFAULT_MAX_ATTEMPTS", "AttemptTimeout", "StepRetry", "model_step", "run_attempt", "run_step"]
 
 P = ParamSpec("P")
 T = TypeVar("T")
-
-DEFAULT_MAX_ATTEMPTS = 3
-"""Attempts per model call unless told otherwise (every attempt costs money)."""
 
 
 def _seconds(value: timedelta) -> str:

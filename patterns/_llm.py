@@ -9,9 +9,7 @@ import restate
 from pydantic import BaseModel
 
 from integrations.litellm import LLMResponse, llm_call
-
-LLM_ATTEMPTS = 3
-"""Attempts per model call; after the last one the step fails with a TerminalError."""
+from integrations.retry import StepRetry, model_step
 
 
 def llm_step(
@@ -22,18 +20,22 @@ def llm_step(
     model: str | None,
     tools: list[dict[str, Any]] | None = None,
     response_format: type[BaseModel] | None = None,
+    retry: StepRetry | None = None,
 ) -> restate.RestateDurableFuture[LLMResponse]:
     """Start a model call as the journaled step ``label`` and return its durable future.
 
     Returning the future (not awaiting it) lets callers run several calls concurrently and wait
     with ``restate.gather``/``restate.wait_completed``. On replay the journaled response is
-    returned without calling the model again.
+    returned without calling the model again. The step retries as ``retry`` says (default
+    ``StepRetry()``: the toolkit's one default attempt count), like every model step of both adapters.
     """
-    return ctx.run_typed(
+    prompt: str | list[Any] = messages if isinstance(messages, str) else list(messages)
+    return model_step(
+        ctx,
         label,
         llm_call,
-        restate.RunOptions(max_attempts=LLM_ATTEMPTS),
-        messages=list(messages) if not isinstance(messages, str) else messages,
+        retry,
+        messages=prompt,
         tools=tools,
         response_format=response_format,
         model=model,

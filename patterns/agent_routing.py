@@ -20,9 +20,11 @@ from integrations.testing import ModelRequest, Reply
 
 from ._llm import chat, llm_step, text_of
 from ._offline import answer as offline_answer, instructed, tool_call
+from ._pattern import Pattern
 from ._validation import unique_by_name
 
 __all__ = [
+    "PATTERN",
     "DEFAULT_SPECIALISTS",
     "RoutingInput",
     "Specialist",
@@ -192,3 +194,14 @@ def offline_script(request: ModelRequest) -> Reply | None:
             role = specialist.instructions.split(".")[0]
             return offline_answer(f"({role}) answering: {request.last_user_text[:80]}")
     return None
+
+
+PATTERN = Pattern(
+    defaults=lambda: {
+        "agent_router": agent_router_service(),
+        "remote_agent_router": remote_agent_router_service(),
+        "remote_specialists": specialist_services(),
+    },
+    offline_script=offline_script,
+)
+"""The default instances ``patterns.app`` serves, by name, and the offline script that plays them."""

@@ -1,84 +1,50 @@
 """Every pattern's default service, built here and only here, served as one Restate app.
 
 ``hypercorn patterns.app:app`` or ``python -m integrations.runtime.serve patterns.app:app --port 9080``,
-then register ``http://localhost:9080`` with the Restate server. The pattern modules only define
-builders; the instances below are what ``./dev up patterns`` serves, with the docs' names.
+then register ``http://localhost:9080`` with the Restate server. The defaults are the ones each
+pattern module declares (``PATTERN = Pattern(defaults=...)``), found by ``pattern_modules``: a new
+pattern module is served without touching this file. Each default is also a name of this module,
+with the docs' name (``patterns.app.tool_router``).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import restate
 
 from integrations.inputs import guard_inputs
 
-from .agent_routing import agent_router_service, remote_agent_router_service, specialist_services
-from .chaining import chaining_service
-from .chat import chat_object
-from .evaluator import evaluator_optimizer_service
-from .human import human_in_the_loop_service, human_in_the_loop_with_timeout_service
-from .manual_loop import manual_loop_service
-from .orchestrator import orchestrator_service
-from .parallel import parallel_agents_service, parallel_tools_service
-from .racing import racing_service
-from .saga import saga_service
-from .tool_routing import support_tickets_service, tool_router_service
+from ._pattern import Default, pattern_modules
 
-__all__ = [
-    "DEFAULT_SERVICES",
-    "agent_router",
-    "app",
-    "booking_with_rollback_agent",
-    "call_chaining_service",
-    "chat_session",
-    "evaluator_optimizer",
-    "human_in_the_loop",
-    "human_in_the_loop_with_timeout",
-    "manual_loop_agent",
-    "orchestrator",
-    "parallel_agents",
-    "parallel_tool_agent",
-    "racing_agent",
-    "remote_agent_router",
-    "remote_specialists",
-    "support_tickets",
-    "tool_router",
-]
+DEFAULTS: dict[str, Default] = {}
+"""Every default instance by its name, pattern by pattern (modules in name order)."""
+for _module in pattern_modules():
+    for _name, _default in _module.PATTERN.defaults().items():
+        if _name in DEFAULTS:
+            raise ValueError(f"two patterns declare a default named {_name!r} (the second: {_module.__name__})")
+        DEFAULTS[_name] = _default
 
-call_chaining_service = chaining_service()
-tool_router = tool_router_service()
-support_tickets = support_tickets_service()
-agent_router = agent_router_service()
-remote_agent_router = remote_agent_router_service()
-remote_specialists = specialist_services()
-parallel_tool_agent = parallel_tools_service()
-parallel_agents = parallel_agents_service()
-racing_agent = racing_service()
-human_in_the_loop = human_in_the_loop_service()
-human_in_the_loop_with_timeout = human_in_the_loop_with_timeout_service()
-chat_session = chat_object()
-booking_with_rollback_agent = saga_service()
-evaluator_optimizer = evaluator_optimizer_service()
-orchestrator = orchestrator_service()
-manual_loop_agent = manual_loop_service()
 
-DEFAULT_SERVICES: tuple[restate.Service | restate.VirtualObject, ...] = (
-    call_chaining_service,
-    tool_router,
-    support_tickets,
-    agent_router,
-    remote_agent_router,
-    *remote_specialists,
-    parallel_tool_agent,
-    parallel_agents,
-    racing_agent,
-    human_in_the_loop,
-    human_in_the_loop_with_timeout,
-    chat_session,
-    booking_with_rollback_agent,
-    evaluator_optimizer,
-    orchestrator,
-    manual_loop_agent,
+def _services(default: Default) -> tuple[restate.Service | restate.VirtualObject, ...]:
+    if isinstance(default, restate.Service | restate.VirtualObject):
+        return (default,)
+    return tuple(default)
+
+
+DEFAULT_SERVICES: tuple[restate.Service | restate.VirtualObject, ...] = tuple(
+    service for default in DEFAULTS.values() for service in _services(default)
 )
 """Every default instance, in the order ``app`` serves them."""
 
 app = restate.app(services=guard_inputs(DEFAULT_SERVICES))
+
+__all__ = ["DEFAULTS", "DEFAULT_SERVICES", "app", *DEFAULTS]
+
+
+def __getattr__(name: str) -> Any:
+    """``patterns.app.tool_router`` and the other defaults, by the name their pattern gave them."""
+    try:
+        return DEFAULTS[name]
+    except KeyError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None

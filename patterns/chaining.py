@@ -17,8 +17,9 @@ from integrations.testing import ModelRequest, Reply
 
 from ._llm import llm_step, text_of
 from ._offline import text
+from ._pattern import Pattern
 
-__all__ = ["ChainInput", "ChainStep", "DEFAULT_CHAIN", "chaining_service", "offline_script"]
+__all__ = ["PATTERN", "ChainInput", "ChainStep", "DEFAULT_CHAIN", "chaining_service", "offline_script"]
 
 EXAMPLE_REPORT = (
     "Q3 performance summary: customer satisfaction rose to 92 points, revenue grew 45% year over "
@@ -128,3 +129,7 @@ def offline_script(request: ModelRequest) -> Reply | None:
         if prompt.startswith(lead):
             return text(play(prompt[len(lead) :]))
     return None
+
+
+PATTERN = Pattern(defaults=lambda: {"call_chaining_service": chaining_service()}, offline_script=offline_script)
+"""The default instances ``patterns.app`` serves, by name, and the offline script that plays them."""

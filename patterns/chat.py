@@ -16,8 +16,9 @@ from integrations.testing import ModelRequest, Reply
 
 from ._llm import llm_step, text_of
 from ._offline import answer, schema_fields
+from ._pattern import Pattern
 
-__all__ = ["ChatMessage", "MEMORY_KEY", "chat_object", "offline_script"]
+__all__ = ["PATTERN", "ChatMessage", "MEMORY_KEY", "chat_object", "offline_script"]
 
 MEMORY_KEY = "memory"
 """The state key that holds the conversation (a list of chat messages)."""
@@ -90,3 +91,7 @@ def offline_script(request: ModelRequest) -> Reply | None:
         return None
     turns = len(request.user_texts())
     return answer(f"(turn {turns} of this conversation) you said: {request.last_user_text[:80]}")
+
+
+PATTERN = Pattern(defaults=lambda: {"chat_session": chat_object()}, offline_script=offline_script, catch_all=True)
+"""The default instances ``patterns.app`` serves, by name, and the offline script that plays them."""

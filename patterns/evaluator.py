@@ -15,8 +15,16 @@ from integrations.testing import ModelRequest, Reply
 
 from ._llm import chat, llm_step, text_of
 from ._offline import answer, instructed, structured
+from ._pattern import Pattern
 
-__all__ = ["Evaluation", "EvaluatorInput", "ImprovementResult", "evaluator_optimizer_service", "offline_script"]
+__all__ = [
+    "PATTERN",
+    "Evaluation",
+    "EvaluatorInput",
+    "ImprovementResult",
+    "evaluator_optimizer_service",
+    "offline_script",
+]
 
 GENERATOR_PROMPT = "Solve the task. If earlier attempts and feedback are given, fix every issue raised."
 EVALUATOR_PROMPT = (
@@ -108,3 +116,9 @@ def offline_script(request: ModelRequest) -> Reply | None:
             f"(attempt {attempt}) def longest_palindrome(s: str) -> str: expand around each centre, O(n^2) time."
         )
     return None
+
+
+PATTERN = Pattern(
+    defaults=lambda: {"evaluator_optimizer": evaluator_optimizer_service()}, offline_script=offline_script
+)
+"""The default instances ``patterns.app`` serves, by name, and the offline script that plays them."""

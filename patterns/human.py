@@ -22,8 +22,10 @@ from integrations.testing import ModelRequest, Reply
 
 from ._llm import chat, llm_step, text_of
 from ._offline import answer, instructed, offers, tool_call
+from ._pattern import Pattern
 
 __all__ = [
+    "PATTERN",
     "ModerationInput",
     "ModerationResult",
     "Notify",
@@ -75,7 +77,7 @@ def print_review_request(request: ReviewRequest) -> None:
     """The default notification: the ready-to-run approve and reject commands, printed to the
     service's stdout (the launcher shows it in the terminal).
 
-    The ingress address comes from ``RESTATE_INGRESS_URL`` (default ``localhost:8080``), see
+    The ingress address comes from ``DURABLE_AGENTS_INGRESS_URL`` (default ``localhost:8080``), see
     :func:`integrations.awakeables.resolve_command`. It runs inside the journaled notify step, so it
     prints once per review request, not on every replay.
     """
@@ -194,3 +196,13 @@ def offline_script(request: ModelRequest) -> Reply | None:
     if _UNSURE.search(request.last_user_text):
         return tool_call(HUMAN_REVIEW_TOOL_NAME)
     return answer("approved: nothing in this content violates the policy.")
+
+
+PATTERN = Pattern(
+    defaults=lambda: {
+        "human_in_the_loop": human_in_the_loop_service(),
+        "human_in_the_loop_with_timeout": human_in_the_loop_with_timeout_service(),
+    },
+    offline_script=offline_script,
+)
+"""The default instances ``patterns.app`` serves, by name, and the offline script that plays them."""

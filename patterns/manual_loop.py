@@ -17,10 +17,11 @@ from ._examples import DEFAULT_WEATHER_TOOLS, WeatherQuestion, weather_reply
 from ._llm import chat
 from ._loop import DEFAULT_MAX_TURNS, run_agent_loop
 from ._offline import instructed
+from ._pattern import Pattern
 from ._tools import Tool
 from ._validation import unique_by_name
 
-__all__ = ["DEFAULT_LOOP_TOOLS", "LOOP_PROMPT", "manual_loop_service", "offline_script"]
+__all__ = ["PATTERN", "DEFAULT_LOOP_TOOLS", "LOOP_PROMPT", "manual_loop_service", "offline_script"]
 
 DEFAULT_LOOP_TOOLS: tuple[Tool, ...] = DEFAULT_WEATHER_TOOLS
 
@@ -31,12 +32,12 @@ def manual_loop_service(
     tools: Sequence[Tool] = DEFAULT_LOOP_TOOLS,
     *,
     name: str = "ManualLoopAgent",
-    instructions: str = LOOP_PROMPT,
+    instructions: str | None = LOOP_PROMPT,
     model: str | None = None,
     max_turns: int = DEFAULT_MAX_TURNS,
 ) -> restate.Service:
     """A service whose ``run`` handler is the shared agent loop with ``instructions`` as system
-    prompt: all tool calls of one turn run concurrently, unknown tools and invalid arguments are
+    prompt (``None``: none): all tool calls of one turn run concurrently, unknown tools and invalid arguments are
     answered to the model, and ``max_turns`` turns without an answer fail the invocation."""
     chosen = unique_by_name(tools, "tool")
     service = restate.Service(name)
@@ -58,3 +59,7 @@ def offline_script(request: ModelRequest) -> Reply | None:
     if not instructed(request, LOOP_PROMPT):
         return None
     return weather_reply(request)
+
+
+PATTERN = Pattern(defaults=lambda: {"manual_loop_agent": manual_loop_service()}, offline_script=offline_script)
+"""The default instances ``patterns.app`` serves, by name, and the offline script that plays them."""

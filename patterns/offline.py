@@ -3,11 +3,10 @@ the offline script of the pattern that sent it.
 
 ``responder`` is loaded by file path (``patterns/offline.py:responder``) and served through
 ``integrations.testing.ScriptedModelServer`` when ``OPENAI_API_KEY`` is not set. The scripts live
-next to their builders (``offline_script`` in each pattern module); each recognises its own
-requests by the default service's identity (instructions, tool names, structured-output schema)
-and ignores the rest. They are asked in :data:`SCRIPTS` order, which matters only for requests
-without a system prompt: the chain's steps are recognised by their prompts before the chat,
-which takes any other plain conversation.
+next to their builders (each pattern module's ``PATTERN.offline_script``, found by
+``pattern_modules``); each recognises its own requests by the default service's identity
+(instructions, tool names, structured-output schema) and ignores the rest. A ``catch_all`` script
+(the chat, which takes any plain conversation) is asked after the others.
 """
 
 from __future__ import annotations
@@ -15,37 +14,16 @@ from __future__ import annotations
 import json
 
 from integrations.testing import ModelRequest, Reply
-from patterns import (
-    agent_routing,
-    chaining,
-    chat,
-    evaluator,
-    human,
-    manual_loop,
-    orchestrator,
-    parallel,
-    racing,
-    saga,
-    tool_routing,
-)
 from patterns._offline import PREFIX, OfflineScript, schema_fields, text
+from patterns._pattern import pattern_modules
 
 __all__ = ["SCRIPTS", "responder"]
 
-SCRIPTS: tuple[OfflineScript, ...] = (
-    chaining.offline_script,
-    tool_routing.offline_script,
-    agent_routing.offline_script,
-    parallel.offline_script,
-    manual_loop.offline_script,
-    racing.offline_script,
-    human.offline_script,
-    saga.offline_script,
-    evaluator.offline_script,
-    orchestrator.offline_script,
-    chat.offline_script,
+_PATTERNS = [module.PATTERN for module in pattern_modules()]
+SCRIPTS: tuple[OfflineScript, ...] = tuple(
+    p.offline_script for p in sorted(_PATTERNS, key=lambda pattern: pattern.catch_all)
 )
-"""Every pattern's offline script, asked in this order; the first reply wins."""
+"""Every pattern's offline script, in the order they are asked; the first reply wins."""
 
 
 def responder(request: ModelRequest) -> Reply:

@@ -16,8 +16,10 @@ from integrations.testing import ModelRequest, Reply
 
 from ._llm import chat, llm_step, text_of
 from ._offline import answer, instructed, structured
+from ._pattern import Pattern
 
 __all__ = [
+    "PATTERN",
     "OrchestratorInput",
     "OrchestratorResult",
     "Task",
@@ -136,3 +138,7 @@ def offline_script(request: ModelRequest) -> Reply | None:
     if worker is None:
         return None
     return answer(f"({worker.group(1)} worker) done: {request.last_user_text.splitlines()[0][:80]}")
+
+
+PATTERN = Pattern(defaults=lambda: {"orchestrator": orchestrator_service()}, offline_script=offline_script)
+"""The default instances ``patterns.app`` serves, by name, and the offline script that plays them."""

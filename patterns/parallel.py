@@ -18,12 +18,15 @@ from integrations.testing import ModelRequest, Reply
 
 from ._examples import DEFAULT_WEATHER_TOOLS, WEATHER_TOOL, WeatherQuestion, weather_reply
 from ._llm import chat, llm_step, text_of
-from ._loop import DEFAULT_MAX_TURNS, run_agent_loop
+from ._loop import DEFAULT_MAX_TURNS
 from ._offline import answer, instructed, offers
+from ._pattern import Pattern
 from ._tools import Tool
 from ._validation import unique_by_name
+from .manual_loop import manual_loop_service
 
 __all__ = [
+    "PATTERN",
     "Analysis",
     "DEFAULT_ANALYSES",
     "DEFAULT_WEATHER_TOOLS",
@@ -47,19 +50,9 @@ def parallel_tools_service(
     max_turns: int = DEFAULT_MAX_TURNS,
 ) -> restate.Service:
     """A service whose ``run`` handler is an agent loop that executes all tool calls of one
-    model turn concurrently (each a journaled step or durable call) before the next turn."""
-    chosen = unique_by_name(tools, "tool")
-    service = restate.Service(name)
-
-    @service.handler()
-    async def run(ctx: restate.Context, question: WeatherQuestion) -> str:
-        """Answer the question, running each turn's tool calls in parallel."""
-        messages = chat(instructions, question.message)
-        return await run_agent_loop(
-            ctx, messages, chosen, request=question, model=model, parallel=True, max_turns=max_turns
-        )
-
-    return service
+    model turn concurrently (each a journaled step or durable call) before the next turn: the
+    manual loop (``manual_loop_service``) under this pattern's name and without a system prompt."""
+    return manual_loop_service(tools, name=name, instructions=instructions, model=model, max_turns=max_turns)
 
 
 # -- parallel agents -----------------------------------------------------------------------------
@@ -135,3 +128,10 @@ def offline_script(request: ModelRequest) -> Reply | None:
         if instructed(request, analysis.instructions):
             return answer(f"({analysis.name}) {_analyse(analysis, request.last_user_text)}")
     return None
+
+
+PATTERN = Pattern(
+    defaults=lambda: {"parallel_tool_agent": parallel_tools_service(), "parallel_agents": parallel_agents_service()},
+    offline_script=offline_script,
+)
+"""The default instances ``patterns.app`` serves, by name, and the offline script that plays them."""

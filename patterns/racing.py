@@ -15,8 +15,9 @@ from integrations.testing import ModelRequest, Reply
 
 from ._llm import chat, llm_step, text_of
 from ._offline import answer, instructed
+from ._pattern import Pattern
 
-__all__ = ["RaceInput", "offline_script", "racing_service"]
+__all__ = ["PATTERN", "RaceInput", "offline_script", "racing_service"]
 
 THINK_LONGER_PROMPT = "Think step by step and analyse the question thoroughly before answering."
 RESPOND_QUICKLY_PROMPT = "Answer immediately in one or two sentences."
@@ -103,3 +104,7 @@ def offline_script(request: ModelRequest) -> Reply | None:
     if instructed(request, RESPOND_QUICKLY_PROMPT):
         return answer(f"(quick answer) answering: {question}")
     return None
+
+
+PATTERN = Pattern(defaults=lambda: {"racing_agent": racing_service()}, offline_script=offline_script)
+"""The default instances ``patterns.app`` serves, by name, and the offline script that plays them."""

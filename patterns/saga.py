@@ -22,10 +22,12 @@ from integrations.testing import ModelRequest, Reply
 from ._llm import chat
 from ._loop import DEFAULT_MAX_TURNS, run_agent_loop
 from ._offline import answer, instructed, tool_call
+from ._pattern import Pattern
 from ._tools import TOOL_ATTEMPTS, LocalTool, PendingToolResult, ToolFunction, ToolInput, resolve
 from ._validation import unique_by_name
 
 __all__ = [
+    "PATTERN",
     "BookingRequest",
     "CarBooking",
     "CompensatedTool",
@@ -192,3 +194,7 @@ def offline_script(request: ModelRequest) -> Reply | None:
         name, arguments = steps[len(outputs)]
         return tool_call(name, arguments)
     return answer("Booked: " + "; ".join(outputs))
+
+
+PATTERN = Pattern(defaults=lambda: {"booking_with_rollback_agent": saga_service()}, offline_script=offline_script)
+"""The default instances ``patterns.app`` serves, by name, and the offline script that plays them."""

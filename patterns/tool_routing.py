@@ -18,10 +18,12 @@ from ._examples import SupportTicket, fetch_service_status, query_user_database
 from ._llm import chat
 from ._loop import DEFAULT_MAX_TURNS, run_agent_loop
 from ._offline import answer, instructed, tool_calls
+from ._pattern import Pattern
 from ._tools import LocalTool, RemoteTool, Tool
 from ._validation import unique_by_name
 
 __all__ = [
+    "PATTERN",
     "DEFAULT_SUPPORT_TOOLS",
     "SupportQuestion",
     "offline_script",
@@ -104,3 +106,10 @@ def offline_script(request: ModelRequest) -> Reply | None:
     if not outputs:
         return tool_calls(("query_user_database", {}), ("fetch_service_status", {}))
     return answer("I checked your account and the service status: " + " | ".join(outputs))
+
+
+PATTERN = Pattern(
+    defaults=lambda: {"tool_router": tool_router_service(), "support_tickets": support_tickets_service()},
+    offline_script=offline_script,
+)
+"""The default instances ``patterns.app`` serves, by name, and the offline script that plays them."""

@@ -1,19 +1,20 @@
-"""Fixtures: a real restate-server (normal and always-replay), a scripted model server, and
-helpers to serve a test app in a killable process and register it."""
+"""The suite's own fixtures on top of the public test kit (``integrations.testing.pytest_plugin``,
+loaded through its ``pytest11`` entry point: ``restate_server``, ``replay_server``, ``any_server``,
+``model_server``, ``serve``): the ``server`` marker, the guard against real providers, and the
+side-effect log served test apps write to."""
 
 from __future__ import annotations
 
 import ipaddress
 import os
 import socket
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from integrations.runtime import RestateServer, Stack, wait_until
-from integrations.testing import ScriptedModelServer
+from integrations.runtime import wait_until
+from integrations.testing.pytest_plugin import ServeFactory
 
 os.environ.setdefault("OPENAI_AGENTS_DISABLE_TRACING", "1")
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
@@ -64,36 +65,6 @@ def no_real_providers(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(socket, "getaddrinfo", guarded)
 
 
-ALWAYS_REPLAY = os.environ.get("RESTATE_ALWAYS_REPLAY") == "1"
-"""RESTATE_ALWAYS_REPLAY=1 runs the whole suite on an always-replay server (``./dev test-replay``)."""
-
-
-@pytest.fixture(scope="session")
-def restate_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RestateServer]:
-    with RestateServer(base_dir=tmp_path_factory.mktemp("restate"), always_replay=ALWAYS_REPLAY) as server:
-        yield server
-
-
-@pytest.fixture(scope="session")
-def replay_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RestateServer]:
-    """Suspends at every await: every journaled step is replayed on the next attempt."""
-    with RestateServer(base_dir=tmp_path_factory.mktemp("restate-replay"), always_replay=True) as server:
-        yield server
-
-
-@pytest.fixture(scope="session", params=["normal", "always-replay"])
-def any_server(request: pytest.FixtureRequest) -> RestateServer:
-    """Run the test once on each server mode."""
-    name = "restate_server" if request.param == "normal" else "replay_server"
-    return request.getfixturevalue(name)
-
-
-@pytest.fixture
-def model_server() -> Iterator[ScriptedModelServer]:
-    with ScriptedModelServer() as server:
-        yield server
-
-
 class Effects:
     """Side effects recorded by served apps in a file, so they survive service restarts."""
 
@@ -123,39 +94,11 @@ def effects(tmp_path: Path) -> Effects:
     return Effects(tmp_path / "effects.log")
 
 
-StackFactory = Callable[..., Stack]
+StackFactory = ServeFactory
 
 
 @pytest.fixture
-def serve(tmp_path: Path, effects: Effects) -> Iterator[StackFactory]:
-    """``serve(server, "tests/apps/x.py:app", model=model_server, env={...}, workers=1)`` -> a started Stack."""
-    stacks: list[Stack] = []
-
-    def factory(
-        server: RestateServer,
-        targets: str | list[str],
-        *,
-        model: ScriptedModelServer | None = None,
-        env: dict[str, str | None] | None = None,
-        workers: int | None = 1,
-    ) -> Stack:
-        all_env: dict[str, str | None] = {
-            # A stray call without a scripted model hits a closed loopback port, never a provider.
-            "OPENAI_BASE_URL": "http://127.0.0.1:9/v1",
-            "OPENAI_API_BASE": "http://127.0.0.1:9/v1",
-            "OPENAI_API_KEY": "sk-test-no-real-provider",
-            "EFFECTS_FILE": str(effects.path),
-            "GATE_DIR": str(tmp_path),
-            "OPENAI_AGENTS_DISABLE_TRACING": "1",
-            "LITELLM_LOCAL_MODEL_COST_MAP": "True",
-        }
-        if model is not None:
-            all_env.update(model.client_env())
-        all_env.update(env or {})
-        stack = Stack(server, targets, env=all_env, log_dir=tmp_path / "logs", workers=workers).start()
-        stacks.append(stack)
-        return stack
-
-    yield factory
-    for stack in stacks:
-        stack.stop()
+def serve_env(tmp_path: Path, effects: Effects) -> dict[str, str | None]:
+    """Every app the kit's ``serve`` starts logs its side effects to ``effects`` and finds its gates
+    beside it."""
+    return {"EFFECTS_FILE": str(effects.path), "GATE_DIR": str(tmp_path)}

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 import litellm
 from pydantic import BaseModel, ValidationError
 
+from .. import settings
 from .._journal import journal_sized
 from ._messages import Message, normalise_messages
 from ._response import FunctionCall, LLMResponse, ToolCall, Usage
@@ -17,11 +17,11 @@ from ._retry import call_with_retries, in_restate_step
 
 __all__ = ["DEFAULT_MODEL", "MODEL_ENV_VAR", "StructuredOutputError", "default_model", "llm_call"]
 
-MODEL_ENV_VAR = "LLM_MODEL"
+MODEL_ENV_VAR = settings.LLM_MODEL.name
 """Environment variable naming the model when ``llm_call`` gets none (a LiteLLM model string)."""
 
-DEFAULT_MODEL = "openai/gpt-4o"
-"""Used when neither ``model=`` nor ``$LLM_MODEL`` is set. ``openai/`` models honour
+DEFAULT_MODEL = settings.LLM_MODEL.default  # "openai/gpt-4o"
+"""Used when neither ``model=`` nor ``$DURABLE_AGENTS_LLM_MODEL`` is set. ``openai/`` models honour
 ``$OPENAI_BASE_URL`` / ``$OPENAI_API_BASE``, so any OpenAI-compatible endpoint works."""
 
 ResponseFormat = type[BaseModel] | Mapping[str, Any]
@@ -33,8 +33,8 @@ class StructuredOutputError(ValueError):
 
 
 def default_model() -> str:
-    """``$LLM_MODEL`` if set, else :data:`DEFAULT_MODEL`; read per call so the environment can change."""
-    return os.environ.get(MODEL_ENV_VAR) or DEFAULT_MODEL
+    """``$DURABLE_AGENTS_LLM_MODEL`` if set, else :data:`DEFAULT_MODEL`; read per call so the environment can change."""
+    return settings.LLM_MODEL.raw() or DEFAULT_MODEL
 
 
 async def llm_call(
@@ -65,8 +65,8 @@ async def llm_call(
     Inside Restate the client's own retries are off and provider errors are translated by
     ``integrations.errors`` (terminal ones fail the step at once; retryable ones are retried by
     Restate, after the provider's Retry-After). Outside Restate, retryable errors are retried up to
-    ``max_attempts`` times (default ``$LLM_MAX_ATTEMPTS`` or 4); inside, ``max_attempts`` is ignored:
-    the step's options decide.
+    ``max_attempts`` times (default ``$DURABLE_AGENTS_MAX_ATTEMPTS``, else 3, the toolkit's one default);
+    inside, ``max_attempts`` is ignored: the step's options decide.
 
     ``messages`` is a prompt string or a list of chat messages (dicts or earlier responses).
     ``response_format`` is a pydantic class (or a raw OpenAI ``response_format`` dict); the answer is

@@ -18,6 +18,7 @@ A record that cannot be decoded even so (a required field missing) still fails.
 from __future__ import annotations
 
 import logging
+from functools import partial
 from typing import Any, Literal, TypeVar
 
 from pydantic import (
@@ -32,6 +33,8 @@ from pydantic import (
     model_validator,
 )
 
+from .._warn import warn_lenient
+
 __all__ = ["FunctionCall", "LLMResponse", "ToolCall", "Usage"]
 
 _T = TypeVar("_T", bound=BaseModel)
@@ -40,13 +43,8 @@ _T = TypeVar("_T", bound=BaseModel)
 _RECORD_ONLY = ("usage", "parsed", "model", "finish_reason")
 
 logger = logging.getLogger(__name__)
-_warned: set[str] = set()
-
-
-def _warn_once(message: str) -> None:
-    if message not in _warned:
-        _warned.add(message)
-        logger.warning("journaled LLM response decoded leniently: %s", message)
+_lenient = partial(warn_lenient, logger, "LLM response")
+"""Log, once per message, that a journaled LLM response was decoded leniently."""
 
 
 class _Record(BaseModel):
@@ -60,12 +58,20 @@ class _Record(BaseModel):
         names = {field.alias or name for name, field in cls.model_fields.items()}
         unknown = sorted(set(data) - names)
         if unknown:
-            _warn_once(f"{cls.__name__} fields {unknown} are not known to this version and were dropped")
+            warn_lenient(
+                logger,
+                "LLM response",
+                f"{cls.__name__} fields {unknown} are not known to this version and were dropped",
+            )
             data = {key: value for key, value in data.items() if key in names}
         if info.mode == "json":  # a journal record carries every field: a missing one was unknown to its writer
             missing = sorted(names - set(data))
             if missing:
-                _warn_once(f"{cls.__name__} record lacks fields {missing}; defaults used where there are any")
+                warn_lenient(
+                    logger,
+                    "LLM response",
+                    f"{cls.__name__} record lacks fields {missing}; defaults used where there are any",
+                )
         try:
             return handler(data)
         except ValidationError as exc:
@@ -74,7 +80,11 @@ class _Record(BaseModel):
             defaulted = {key for key in invalid if key in cls.model_fields and not cls.model_fields[key].is_required()}
             if not defaulted or defaulted != invalid or any(len(loc) != 1 for loc in locations):
                 raise
-            _warn_once(f"{cls.__name__} fields {sorted(defaulted)} no longer validate; their defaults were used")
+            warn_lenient(
+                logger,
+                "LLM response",
+                f"{cls.__name__} fields {sorted(defaulted)} no longer validate; their defaults were used",
+            )
             return handler({key: value for key, value in data.items() if key not in defaulted})
 
 

@@ -9,7 +9,6 @@ provider's Retry-After.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -17,13 +16,11 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_aft
 
 from integrations._context import running_context
 from integrations.errors import classify_provider_error, provider_errors_as_restate
+from integrations.settings import max_attempts_outside_restate
 
-__all__ = ["DEFAULT_ATTEMPTS", "call_with_retries", "in_restate_step"]
+__all__ = ["call_with_retries", "in_restate_step"]
 
 _T = TypeVar("_T")
-
-DEFAULT_ATTEMPTS = int(os.environ.get("LLM_MAX_ATTEMPTS", "4"))
-"""Attempts per call outside Restate (``LLM_MAX_ATTEMPTS``); inside Restate, ``RunOptions`` decides."""
 
 _MAX_RETRY_AFTER_SECONDS = 60.0
 _backoff = wait_random_exponential(multiplier=0.5, max=20)
@@ -56,7 +53,7 @@ async def call_with_retries(call: Callable[[], Awaitable[_T]], *, max_attempts: 
     retrying = AsyncRetrying(
         retry=retry_if_exception(_is_retryable),
         wait=_wait,
-        stop=stop_after_attempt(max(1, max_attempts if max_attempts is not None else DEFAULT_ATTEMPTS)),
+        stop=stop_after_attempt(max(1, max_attempts if max_attempts is not None else max_attempts_outside_restate())),
         reraise=True,
     )
     async for attempt in retrying:

@@ -11,12 +11,8 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from agents.agent_output import AgentOutputSchemaBase
-from agents.handoffs import Handoff
-from agents.items import ModelResponse, TResponseInputItem, TResponseStreamEvent
-from agents.model_settings import ModelSettings
-from agents.models.interface import Model, ModelTracing
-from agents.tool import Tool
+from agents.items import ModelResponse, TResponseStreamEvent
+from agents.models.interface import Model
 from agents.usage import Usage
 from openai.types.responses import (
     Response,
@@ -26,10 +22,10 @@ from openai.types.responses import (
     ResponseOutputItemDoneEvent,
     ResponseTextDeltaEvent,
 )
-from openai.types.responses.response_prompt_param import ResponsePromptParam
 from restate.exceptions import TerminalError
 
 from ..errors import to_restate_error
+from ._forwarding import ForwardingModel, ModelCall
 
 if TYPE_CHECKING:
     from ..streams import ModelStep
@@ -74,7 +70,7 @@ async def _consume(
             await aclose()
 
 
-class StreamingModel(Model):
+class StreamingModel(ForwardingModel):
     """Inside the journaled step: ``get_response`` via the wrapped model's ``stream_response``,
     publishing each text delta and tool call of the stream to the step's topic as it arrives."""
 
@@ -82,20 +78,7 @@ class StreamingModel(Model):
         self.model = model
         self.step = step
 
-    async def get_response(
-        self,
-        system_instructions: str | None,
-        input: str | list[TResponseInputItem],
-        model_settings: ModelSettings,
-        tools: list[Tool],
-        output_schema: AgentOutputSchemaBase | None,
-        handoffs: list[Handoff],
-        tracing: ModelTracing,
-        *,
-        previous_response_id: str | None,
-        conversation_id: str | None,
-        prompt: ResponsePromptParam | None,
-    ) -> ModelResponse:
+    async def respond(self, call: ModelCall) -> ModelResponse:
         publisher = self.step.attempt()
         completed: list[Response] = []
         done_items: list[ResponseOutputItem] = []
@@ -118,18 +101,7 @@ class StreamingModel(Model):
                 raise RuntimeError(f"the model stream ended with {kind}: {detail}")
 
         try:
-            stream = self.model.stream_response(
-                system_instructions,
-                input,
-                model_settings,
-                tools,
-                output_schema,
-                handoffs,
-                tracing,
-                previous_response_id=previous_response_id,
-                conversation_id=conversation_id,
-                prompt=prompt,
-            )
+            stream = call.stream_response(self.model)
             await _consume(stream, on_event)
             if not completed:
                 raise RuntimeError("the model stream ended without a response.completed event")
@@ -150,32 +122,8 @@ class StreamingModel(Model):
             request_id=getattr(response, "_request_id", None),
         )
 
-    def stream_response(
-        self,
-        system_instructions: str | None,
-        input: str | list[TResponseInputItem],
-        model_settings: ModelSettings,
-        tools: list[Tool],
-        output_schema: AgentOutputSchemaBase | None,
-        handoffs: list[Handoff],
-        tracing: ModelTracing,
-        *,
-        previous_response_id: str | None,
-        conversation_id: str | None,
-        prompt: ResponsePromptParam | None,
-    ) -> AsyncIterator[TResponseStreamEvent]:
-        return self.model.stream_response(
-            system_instructions,
-            input,
-            model_settings,
-            tools,
-            output_schema,
-            handoffs,
-            tracing,
-            previous_response_id=previous_response_id,
-            conversation_id=conversation_id,
-            prompt=prompt,
-        )
+    def stream(self, call: ModelCall) -> AsyncIterator[TResponseStreamEvent]:
+        return call.stream_response(self.model)
 
     async def close(self) -> None:
         await self.model.close()

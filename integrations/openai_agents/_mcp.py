@@ -25,7 +25,6 @@ from typing import Any, Generic, TypeVar
 import restate
 from agents.agent import AgentBase
 from agents.exceptions import UserError
-from agents.handoffs import Handoff
 from agents.mcp import MCPServer
 from agents.run_context import RunContextWrapper
 from agents.tool import ToolErrorFunction
@@ -44,6 +43,7 @@ from restate.serde import Serde
 
 from .._context import running_context
 from ..errors import to_restate_error
+from ._reachable import reachable_agents
 
 __all__ = ["DurableMCPServer", "make_mcp_durable"]
 
@@ -332,26 +332,6 @@ def _durable(server: MCPServer) -> DurableMCPServer:
     if wrapper is None:
         wrapper = _WRAPPERS[server] = DurableMCPServer(server)
     return wrapper
-
-
-def reachable_agents(agent: AgentBase) -> list[AgentBase]:
-    """``agent`` and every agent it can hand off to or call as a tool, transitively (cycles allowed)."""
-    found: dict[int, AgentBase] = {}
-    pending: list[Any] = [agent]
-    while pending:
-        current = pending.pop()
-        if not isinstance(current, AgentBase) or id(current) in found:
-            continue
-        found[id(current)] = current
-        for handoff in getattr(current, "handoffs", None) or []:
-            if isinstance(handoff, Handoff):
-                reference = handoff._agent_ref
-                pending.append(reference() if reference is not None else None)
-            else:
-                pending.append(handoff)
-        for tool in current.tools:
-            pending.append(getattr(tool, "_agent_instance", None))
-    return list(found.values())
 
 
 def make_mcp_durable(agent: AgentBase) -> None:

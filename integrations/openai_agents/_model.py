@@ -7,20 +7,18 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import restate
-from agents.agent_output import AgentOutputSchemaBase
 from agents.handoffs import Handoff
-from agents.items import ModelResponse, TResponseInputItem, TResponseStreamEvent
-from agents.model_settings import ModelSettings
-from agents.models.interface import Model, ModelTracing
+from agents.items import ModelResponse, TResponseStreamEvent
+from agents.models.interface import Model
 from agents.retry import ModelRetryAdvice, ModelRetryAdviceRequest
 from agents.tool import FunctionTool, Tool
-from openai.types.responses.response_prompt_param import ResponsePromptParam
 
 from .._context import running_context
 from .._journal import journal_limited
 from ..budget import TokenBudget
 from ..retry import StepRetry, run_step
 from ..tracing._steps import journal_step
+from ._forwarding import ForwardingModel, ModelCall
 from ._live import StreamingModel
 from ._scope import in_step, invocation_scope
 from ._serde import ModelResponseSerde
@@ -62,7 +60,7 @@ def _function_calls(response: ModelResponse, tools: list[Tool], handoffs: list[H
     return calls
 
 
-class DurableModel(Model):
+class DurableModel(ForwardingModel):
     """Wraps any SDK ``Model`` so that each ``get_response`` is one journaled ``ctx.run`` step.
 
     On replay the journaled response is returned without calling the model. Provider errors are
@@ -112,94 +110,35 @@ class DurableModel(Model):
             )
         return ctx
 
-    async def get_response(
-        self,
-        system_instructions: str | None,
-        input: str | list[TResponseInputItem],
-        model_settings: ModelSettings,
-        tools: list[Tool],
-        output_schema: AgentOutputSchemaBase | None,
-        handoffs: list[Handoff],
-        tracing: ModelTracing,
-        *,
-        previous_response_id: str | None,
-        conversation_id: str | None,
-        prompt: ResponsePromptParam | None,
-    ) -> ModelResponse:
+    async def respond(self, call: ModelCall) -> ModelResponse:
         if in_step() is not None:  # inside a step journaled whole (a plain tool's nested run): call it plainly
-            return await self.model.get_response(
-                system_instructions,
-                input,
-                model_settings,
-                tools,
-                output_schema,
-                handoffs,
-                tracing,
-                previous_response_id=previous_response_id,
-                conversation_id=conversation_id,
-                prompt=prompt,
-            )
+            return await call.get_response(self.model)
         ctx = self._restate_context()
         scope = invocation_scope(ctx)
         if scope is not None:
             install_baton()
-            make_tools_durable(tools)
-        live = self.events.model_step(ctx, self.name, input) if self.events is not None else None  # opt-in: live events
+            make_tools_durable(call.tools)
+        live = self.events.model_step(ctx, self.name, call.input) if self.events is not None else None  # opt-in
         model = StreamingModel(self.model, live) if live is not None else self.model
 
         async def call_model() -> ModelResponse:
             with _no_inner_retries(True):
-                return await model.get_response(
-                    system_instructions,
-                    input,
-                    model_settings,
-                    tools,
-                    output_schema,
-                    handoffs,
-                    tracing,
-                    previous_response_id=previous_response_id,
-                    conversation_id=conversation_id,
-                    prompt=prompt,
-                )
+                return await call.get_response(model)
 
         step = f"LLM call: {self.name}"
         with journal_step(step):  # tags the model-call span with the step (integrations.tracing)
             response = await run_step(ctx, step, call_model, self.retry, serde=journal_limited(step, _SERDE))
         if scope is not None:
-            scope.new_turn(_function_calls(response, tools, handoffs))
+            scope.new_turn(_function_calls(response, call.tools, call.handoffs))
         if live is not None:
             live.journaled(response.output)
         if self.token_budget is not None:
             self.token_budget.charge(response)
         return response
 
-    async def stream_response(
-        self,
-        system_instructions: str | None,
-        input: str | list[TResponseInputItem],
-        model_settings: ModelSettings,
-        tools: list[Tool],
-        output_schema: AgentOutputSchemaBase | None,
-        handoffs: list[Handoff],
-        tracing: ModelTracing,
-        *,
-        previous_response_id: str | None,
-        conversation_id: str | None,
-        prompt: ResponsePromptParam | None,
-    ) -> AsyncIterator[TResponseStreamEvent]:
+    async def stream(self, call: ModelCall) -> AsyncIterator[TResponseStreamEvent]:
         """Journal the complete response, then emit it as stream events (identical on replay)."""
-        response = await self.get_response(
-            system_instructions,
-            input,
-            model_settings,
-            tools,
-            output_schema,
-            handoffs,
-            tracing,
-            previous_response_id=previous_response_id,
-            conversation_id=conversation_id,
-            prompt=prompt,
-        )
+        response = await self.respond(call)
         async for event in replay_as_stream(response, self.name):
             yield event
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import restate
 from agents import Agent, RunConfig, Runner
 from agents.exceptions import (
+    AgentsException,
     InputGuardrailTripwireTriggered,
     MaxTurnsExceeded,
     ModelBehaviorError,
@@ -40,10 +41,11 @@ from ..budget import TokenBudget
 from ..retry import StepRetry
 from ._approvals import ApprovalPolicy, resolve_approvals
 from ._hooks import journaled_hooks, make_agent_hooks_durable
-from ._mcp import make_mcp_durable, reachable_agents
+from ._mcp import make_mcp_durable
 from ._model import DurableModel
 from ._nested import ActiveRun, durable_run, install_nested_runner, running_durably
 from ._provider import DurableModelCalls
+from ._reachable import reachable_agents
 from ._scope import in_step, invocation_scope
 from ._tool_errors import AgentTerminalError, terminal_sdk_error
 from ._tool_journal import classify_guardrail, journaled_guardrail
@@ -259,41 +261,49 @@ def _restate_context(context: object) -> restate.Context:
     return ctx
 
 
-def _stop_reason(error: Exception) -> tuple[str, int] | None:
-    """Why the SDK stopped a run, for a reason a retry cannot change, and the status code to end with.
-
-    Everything that decides these (guardrail results, model answers) is journaled, so a replay
-    would stop at the same place: Restate must not retry the invocation forever.
-    """
-    if isinstance(error, InputGuardrailTripwireTriggered):
-        name = error.guardrail_result.guardrail.get_name()
-        return f"input guardrail {name!r} tripped: the agent did not answer", 400
-    if isinstance(error, OutputGuardrailTripwireTriggered):
-        name = error.guardrail_result.guardrail.get_name()
-        agent = error.guardrail_result.agent.name
-        return f"output guardrail {name!r} tripped on the answer of agent {agent!r}: the answer was withheld", 500
-    if isinstance(error, (ToolInputGuardrailTripwireTriggered, ToolOutputGuardrailTripwireTriggered)):
-        kind = "input" if isinstance(error, ToolInputGuardrailTripwireTriggered) else "output"
-        name = error.guardrail.get_name()
-        return f"tool {kind} guardrail {name!r} tripped: the run was stopped", 500
-    if isinstance(error, MaxTurnsExceeded):
-        return f"the agent run stopped: {error.message}", 500
-    if isinstance(error, ModelRefusalError):
-        return f"the model refused: {error}", 422
-    if isinstance(error, ModelBehaviorError):
-        return f"the model answered something the agent cannot run: {error.message}", 500
-    return None
+def _input_tripped(error: InputGuardrailTripwireTriggered) -> tuple[str, int]:
+    name = error.guardrail_result.guardrail.get_name()
+    return f"input guardrail {name!r} tripped: the agent did not answer", 400
 
 
-_STOPS = (
-    InputGuardrailTripwireTriggered,
-    OutputGuardrailTripwireTriggered,
-    ToolInputGuardrailTripwireTriggered,
-    ToolOutputGuardrailTripwireTriggered,
-    MaxTurnsExceeded,
-    ModelBehaviorError,
-    ModelRefusalError,
+def _output_tripped(error: OutputGuardrailTripwireTriggered) -> tuple[str, int]:
+    name = error.guardrail_result.guardrail.get_name()
+    agent = error.guardrail_result.agent.name
+    return f"output guardrail {name!r} tripped on the answer of agent {agent!r}: the answer was withheld", 500
+
+
+def _tool_tripped(kind: str) -> Callable[[Any], tuple[str, int]]:
+    def reason(error: ToolInputGuardrailTripwireTriggered | ToolOutputGuardrailTripwireTriggered) -> tuple[str, int]:
+        return f"tool {kind} guardrail {error.guardrail.get_name()!r} tripped: the run was stopped", 500
+
+    return reason
+
+
+_STOP_REASONS: tuple[tuple[type[AgentsException], Callable[[Any], tuple[str, int]]], ...] = (
+    (InputGuardrailTripwireTriggered, _input_tripped),
+    (OutputGuardrailTripwireTriggered, _output_tripped),
+    (ToolInputGuardrailTripwireTriggered, _tool_tripped("input")),
+    (ToolOutputGuardrailTripwireTriggered, _tool_tripped("output")),
+    (MaxTurnsExceeded, lambda error: (f"the agent run stopped: {error.message}", 500)),
+    (ModelRefusalError, lambda error: (f"the model refused: {error}", 422)),  # before its base class
+    (ModelBehaviorError, lambda error: (f"the model answered something the agent cannot run: {error.message}", 500)),
 )
+"""The SDK's exceptions that stop a run for a reason a retry cannot change, each with its message and
+status code; the first matching class wins.
+
+Everything that decides these (guardrail results, model answers) is journaled, so a replay
+would stop at the same place: Restate must not retry the invocation forever.
+"""
+
+_STOPS = tuple(kind for kind, _ in _STOP_REASONS)
+
+
+def _stop_reason(error: Exception) -> tuple[str, int] | None:
+    """Why the SDK stopped a run, and the status code to end with (``None``: not a stop)."""
+    for kind, reason in _STOP_REASONS:
+        if isinstance(error, kind):
+            return reason(error)
+    return None
 
 
 def _stopped_by(error: Exception) -> AgentTerminalError | None:

@@ -28,7 +28,7 @@ import dataclasses
 import json
 import logging
 import typing
-from functools import cache
+from functools import cache, partial
 from typing import Any, get_args, get_origin
 
 from agents.items import ModelResponse, TResponseOutputItem
@@ -37,11 +37,14 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from restate import TerminalError
 from restate.serde import Serde
 
+from .._warn import warn_lenient
+
 logger = logging.getLogger(__name__)
+_lenient = partial(warn_lenient, logger, "model response")
+"""Log, once per message, that a journaled model response was decoded leniently."""
 
 _ITEM: TypeAdapter[TResponseOutputItem] = TypeAdapter(TResponseOutputItem)
 _USAGE: TypeAdapter[Usage] = TypeAdapter(Usage)
-_warned: set[str] = set()
 _SDK_EXTRAS = frozenset({"provider_data"})
 """Extra fields the Agents SDK itself puts on items (its Chat Completions and LiteLLM converters):
 expected in a journal, not a sign that the SDK changed."""
@@ -64,7 +67,9 @@ def load_response(data: dict[str, Any]) -> ModelResponse:
     known = {field.name for field in dataclasses.fields(ModelResponse)}
     unknown = sorted(set(data) - known)
     if unknown:
-        _warn_once(f"ModelResponse fields {unknown} are not known to this SDK and were dropped")
+        warn_lenient(
+            logger, "model response", f"ModelResponse fields {unknown} are not known to this SDK and were dropped"
+        )
     values: dict[str, Any] = {key: value for key, value in data.items() if key in known}
     values["output"] = [_load_item(item, index) for index, item in enumerate(data["output"])]
     values["usage"] = _load_usage(data.get("usage"))
@@ -89,10 +94,6 @@ class ModelResponseSerde(Serde[ModelResponse]):
 
 
 # --- lenient decoding ------------------------------------------------------------------------------
-def _warn_once(message: str) -> None:
-    if message not in _warned:
-        _warned.add(message)
-        logger.warning("journaled model response decoded leniently: %s", message)
 
 
 def _load_usage(data: Any) -> Usage:
@@ -101,7 +102,11 @@ def _load_usage(data: Any) -> Usage:
     try:
         usage = _USAGE.validate_python(data)
     except ValidationError as exc:
-        _warn_once(f"usage does not validate ({exc.error_count()} errors); invalid counts read as zero")
+        warn_lenient(
+            logger,
+            "model response",
+            f"usage does not validate ({exc.error_count()} errors); invalid counts read as zero",
+        )
         known = {field.name for field in dataclasses.fields(Usage)}
         valid = {}
         for key, value in data.items() if isinstance(data, dict) else ():
@@ -114,7 +119,7 @@ def _load_usage(data: Any) -> Usage:
         return _USAGE.validate_python(valid)
     unknown = sorted(set(data) - {field.name for field in dataclasses.fields(Usage)})
     if unknown:
-        _warn_once(f"usage fields {unknown} are not known to this SDK and were dropped")
+        _lenient(f"usage fields {unknown} are not known to this SDK and were dropped")
     return usage
 
 
@@ -130,14 +135,18 @@ def _load_item(data: Any, index: int) -> TResponseOutputItem:
                 "OpenAI Agents SDK does not know; the invocation cannot be replayed with it",
                 500,
             ) from exc
-        _warn_once(f"{kind} item does not validate with this SDK ({_problems(cls, data)}); rebuilt as journaled")
+        warn_lenient(
+            logger,
+            "model response",
+            f"{kind} item does not validate with this SDK ({_problems(cls, data)}); rebuilt as journaled",
+        )
         # openai's own lenient constructor, the one it parses API responses with: nested objects are
         # typed where they fit and kept as journaled where not; absent fields read None and stay
         # unset, so the SDK re-sends the item as journaled
         return typing.cast(TResponseOutputItem, cls.model_construct(**data))
     extras = _extra_paths(item, str(data.get("type")))
     if extras:
-        _warn_once(f"fields {extras} are not known to this SDK; kept as journaled")
+        _lenient(f"fields {extras} are not known to this SDK; kept as journaled")
     return item
 
 

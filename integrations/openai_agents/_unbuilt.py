@@ -4,17 +4,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-from agents.agent_output import AgentOutputSchemaBase
-from agents.handoffs import Handoff
-from agents.items import ModelResponse, TResponseInputItem, TResponseStreamEvent
-from agents.model_settings import ModelSettings
+from agents.items import ModelResponse, TResponseStreamEvent
 from agents.models import get_default_model
-from agents.models.interface import Model, ModelTracing
-from agents.tool import Tool
-from openai.types.responses.response_prompt_param import ResponsePromptParam
 from restate.exceptions import TerminalError
 
 from ..errors import classify_provider_error
+from ._forwarding import ForwardingModel, ModelCall
 
 __all__ = ["UnbuiltModel"]
 
@@ -22,7 +17,7 @@ _PREFIXES = ("openai/", "litellm/")
 """The SDK's MultiProvider prefixes: the model it builds is named without them."""
 
 
-class UnbuiltModel(Model):
+class UnbuiltModel(ForwardingModel):
     """Raises, inside the journaled model step, the error that building the model raised.
 
     Its ``model`` is the name the built model would have had, so the step keeps its name
@@ -43,34 +38,8 @@ class UnbuiltModel(Model):
             return self.error  # the step's error mapping makes it terminal, with the table's fix
         return TerminalError(f"cannot build the model {self.requested or self.model!r}: {self.error}", 500)
 
-    async def get_response(
-        self,
-        system_instructions: str | None,
-        input: str | list[TResponseInputItem],
-        model_settings: ModelSettings,
-        tools: list[Tool],
-        output_schema: AgentOutputSchemaBase | None,
-        handoffs: list[Handoff],
-        tracing: ModelTracing,
-        *,
-        previous_response_id: str | None,
-        conversation_id: str | None,
-        prompt: ResponsePromptParam | None,
-    ) -> ModelResponse:
+    async def respond(self, call: ModelCall) -> ModelResponse:
         raise self._failure()
 
-    def stream_response(
-        self,
-        system_instructions: str | None,
-        input: str | list[TResponseInputItem],
-        model_settings: ModelSettings,
-        tools: list[Tool],
-        output_schema: AgentOutputSchemaBase | None,
-        handoffs: list[Handoff],
-        tracing: ModelTracing,
-        *,
-        previous_response_id: str | None,
-        conversation_id: str | None,
-        prompt: ResponsePromptParam | None,
-    ) -> AsyncIterator[TResponseStreamEvent]:
+    def stream(self, call: ModelCall) -> AsyncIterator[TResponseStreamEvent]:
         raise self._failure()

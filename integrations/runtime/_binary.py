@@ -2,7 +2,7 @@
 
 Resolution order (first hit wins):
 
-1. ``$RESTATE_SERVER_BIN``: an explicit binary, used as given;
+1. ``$DURABLE_AGENTS_RESTATE_SERVER_BIN``: an explicit binary, used as given;
 2. ``restate-server`` on ``PATH``: a server the user installed themselves (brew, npm -g, a release);
 3. in a checkout of this repository: ``node_modules/.bin/restate-server`` (``./dev`` installs it from
    ``package.json``);
@@ -20,6 +20,8 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+from .. import settings
 
 __all__ = [
     "NPM_PACKAGE",
@@ -59,7 +61,7 @@ def _cached_binary(version: str) -> Path:
 
 def locate_restate_server(version: str = RESTATE_SERVER_VERSION) -> Path | None:
     """The binary by the resolution order above, or None if it would have to be installed first."""
-    explicit = os.environ.get("RESTATE_SERVER_BIN")
+    explicit = settings.RESTATE_SERVER_BIN.raw()
     if explicit:
         return Path(explicit)
     on_path = shutil.which("restate-server")
@@ -89,7 +91,7 @@ def ensure_restate_server(version: str = RESTATE_SERVER_VERSION) -> Path:
             f"Either install Node.js (18+, it brings npm) and run again: the server is then installed once "
             f"into {target};\n"
             f"or install restate-server yourself (https://docs.restate.dev/installation) and put it on PATH;\n"
-            f"or set RESTATE_SERVER_BIN to a restate-server binary."
+            f"or set DURABLE_AGENTS_RESTATE_SERVER_BIN to a restate-server binary."
         )
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{version}-", dir=target.parent))
@@ -121,7 +123,7 @@ def ensure_restate_server(version: str = RESTATE_SERVER_VERSION) -> Path:
         if result.returncode != 0 or not installed.exists():
             raise RuntimeError(
                 f"npm install {NPM_PACKAGE}@{version} failed (exit {result.returncode}); see npm's output above. "
-                "Set RESTATE_SERVER_BIN to a restate-server binary to skip the install."
+                "Set DURABLE_AGENTS_RESTATE_SERVER_BIN to a restate-server binary to skip the install."
             )
         if target.exists() and not _cached_binary(version).exists():
             shutil.rmtree(target)  # a broken earlier install: replace it

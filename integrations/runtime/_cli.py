@@ -40,6 +40,7 @@ from typing import Any
 
 import httpx
 
+from .. import settings
 from ..awakeables import INGRESS_URL_ENV
 from ._client import Ingress, IngressError
 from ._docs import DocsError, guide, guides
@@ -149,7 +150,7 @@ _USER_SETTINGS = ("LITELLM_LOCAL_MODEL_COST_MAP", "OPENAI_AGENTS_DISABLE_TRACING
 def _service_env(spec: LaunchSpec, offline_env: dict[str, str], ingress_port: int) -> dict[str, str]:
     return {
         "OPENAI_AGENTS_DISABLE_TRACING": os.environ.get("OPENAI_AGENTS_DISABLE_TRACING", "1"),
-        INGRESS_URL_ENV: os.environ.get(INGRESS_URL_ENV, f"http://localhost:{ingress_port}"),
+        INGRESS_URL_ENV: settings.INGRESS_URL.raw() or f"http://localhost:{ingress_port}",
         **spec.env,
         **offline_env,
     }
@@ -346,7 +347,7 @@ def up(
 
 def _user_ingress(ingress_port: int) -> str:
     """The ingress as the user (and the commands we print) reach it."""
-    return os.environ.get(INGRESS_URL_ENV, f"http://localhost:{ingress_port}")
+    return settings.INGRESS_URL.raw() or f"http://localhost:{ingress_port}"
 
 
 def _output_command(ingress_port: int) -> str:

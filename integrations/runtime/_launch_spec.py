@@ -45,13 +45,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_core import ErrorDetails
+
 __all__ = ["LAUNCH_FILE", "Demo", "Example", "LaunchError", "LaunchSpec", "load_launch_file", "resolve_target"]
 
 LAUNCH_FILE = "launch.toml"
-
-_KEYS = {"name", "target", "offline_responder", "banner", "offline_env", "env", "examples", "demo"}
-_DEMO_KEYS = {"service", "handler", "payload", "key"}
-_EXAMPLE_KEYS = {"title", "curl"}
 
 
 class LaunchError(ValueError):
@@ -120,14 +119,75 @@ def _absolute(target: str, base: Path, what: str) -> str:
     return f"{path}:{attr}"
 
 
-def _strings(value: Any, where: str) -> dict[str, str]:
-    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
-        raise LaunchError(f'{where} must be a table of strings, e.g. WEATHER_OFFLINE = "1"')
-    return dict(value)
+class _Example(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    title: str = ""
+    curl: str
+
+
+class _Demo(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    service: str
+    handler: str
+    payload: Any = None
+    key: str | None = None
+
+
+class _LaunchFile(BaseModel):
+    """The schema of a ``launch.toml``; :func:`load_launch_file` turns its errors into one message."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    target: str
+    name: str | None = None
+    offline_responder: str | None = None
+    banner: list[str] = Field(default_factory=list)
+    env: dict[str, str] = Field(default_factory=dict)
+    offline_env: dict[str, str] = Field(default_factory=dict)
+    examples: list[_Example] = Field(default_factory=list)
+    demo: _Demo | None = None
+
+    @field_validator("banner", mode="before")
+    @classmethod
+    def _one_line(cls, value: object) -> object:
+        return [value] if isinstance(value, str) else value
+
+
+_HINTS = {
+    "target": "'target' is required, e.g. target = \"app.py:app\"",
+    "name": "'name' must be a string",
+    "offline_responder": "'offline_responder' must be a string like \"offline_model.py:responder\"",
+    "banner": "'banner' must be a list of strings",
+    "env": '[env] must be a table of strings, e.g. WEATHER_OFFLINE = "1"',
+    "offline_env": '[offline_env] must be a table of strings, e.g. WEATHER_OFFLINE = "1"',
+    "demo": "[demo] needs strings 'service' and 'handler', optional 'payload' and 'key'",
+}
+"""What to write instead, by top-level key (examples: see :func:`_problem`)."""
+
+
+def _problem(error: ErrorDetails) -> str:
+    """One validation error as the key it concerns, what to write, and pydantic's own words."""
+    loc = error["loc"]
+    key = str(loc[0]) if loc else ""
+    where = ".".join(str(part) for part in loc)
+    if error["type"] == "extra_forbidden" and len(loc) == 1:
+        allowed = ", ".join(sorted(_LaunchFile.model_fields))
+        return f"unknown key(s) {key}; allowed: {allowed}"
+    if key == "examples":
+        index = loc[1] if len(loc) > 1 and isinstance(loc[1], int) else 0
+        if len(loc) < 2 or not isinstance(loc[1], int):
+            return "write examples as [[examples]] tables with 'title' and 'curl'"
+        return f"examples[{index}] needs a string 'curl' and optionally a string 'title' ({where}: {error['msg']})"
+    hint = _HINTS.get(key, f"'{key}' is not valid")
+    if error["type"] == "missing" and key == "target":
+        return hint
+    return f"{hint} ({where}: {error['msg']})"
 
 
 def load_launch_file(path: str | Path) -> LaunchSpec:
-    """Read and validate one ``launch.toml``; relative targets resolve against its folder."""
+    """Read and validate one ``launch.toml``; relative targets resolve against its folder.
+
+    Every mistake is a :class:`LaunchError` that names the file and the key.
+    """
     path = Path(path).resolve()
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -135,59 +195,24 @@ def load_launch_file(path: str | Path) -> LaunchSpec:
         raise LaunchError(f"cannot read {path}: {err}") from err
     except tomllib.TOMLDecodeError as err:
         raise LaunchError(f"{path} is not valid TOML: {err}") from err
-    unknown = sorted(set(data) - _KEYS)
-    if unknown:
-        raise LaunchError(f"{path}: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(_KEYS))}")
-    target = data.get("target")
-    if not isinstance(target, str):
-        raise LaunchError(f"{path}: 'target' is required, e.g. target = \"app.py:app\"")
+    try:
+        parsed = _LaunchFile.model_validate(data)
+    except ValidationError as err:
+        problems = list(dict.fromkeys(_problem(error) for error in err.errors()))
+        raise LaunchError(f"{path}: {'; '.join(problems)}") from None
     folder = path.parent
-    name = data.get("name")
-    if name is not None and not isinstance(name, str):
-        raise LaunchError(f"{path}: 'name' must be a string")
-    responder = data.get("offline_responder")
-    if responder is not None and not isinstance(responder, str):
-        raise LaunchError(f"{path}: 'offline_responder' must be a string like \"offline_model.py:responder\"")
-    banner = data.get("banner", [])
-    if isinstance(banner, str):
-        banner = [banner]
-    if not isinstance(banner, list) or not all(isinstance(line, str) for line in banner):
-        raise LaunchError(f"{path}: 'banner' must be a list of strings")
-    examples = []
-    raw_examples = data.get("examples", [])
-    if not isinstance(raw_examples, list):
-        raise LaunchError(f"{path}: write examples as [[examples]] tables with 'title' and 'curl'")
-    for index, example in enumerate(raw_examples):
-        if (
-            not isinstance(example, dict)
-            or set(example) - _EXAMPLE_KEYS
-            or not isinstance(example.get("curl"), str)
-            or not isinstance(example.get("title", ""), str)
-        ):
-            raise LaunchError(f"{path}: examples[{index}] needs a string 'curl' and optionally a string 'title'")
-        examples.append(Example(title=example.get("title", ""), curl=example["curl"]))
-    demo = None
-    raw_demo = data.get("demo")
-    if raw_demo is not None:
-        if (
-            not isinstance(raw_demo, dict)
-            or set(raw_demo) - _DEMO_KEYS
-            or not isinstance(raw_demo.get("service"), str)
-            or not isinstance(raw_demo.get("handler"), str)
-            or not isinstance(raw_demo.get("key", ""), str)
-        ):
-            raise LaunchError(f"{path}: [demo] needs strings 'service' and 'handler', optional 'payload' and 'key'")
-        demo = Demo(raw_demo["service"], raw_demo["handler"], raw_demo.get("payload"), raw_demo.get("key"))
+    responder = parsed.offline_responder
+    demo = parsed.demo
     return LaunchSpec(
-        target=_absolute(target, folder, f"{path}: target"),
-        name=name,
+        target=_absolute(parsed.target, folder, f"{path}: target"),
+        name=parsed.name,
         source=path,
         offline_responder=_absolute(responder, folder, f"{path}: offline_responder") if responder else None,
-        banner=tuple(banner),
-        env=_strings(data.get("env", {}), f"{path}: [env]"),
-        offline_env=_strings(data.get("offline_env", {}), f"{path}: [offline_env]"),
-        examples=tuple(examples),
-        demo=demo,
+        banner=tuple(parsed.banner),
+        env=parsed.env,
+        offline_env=parsed.offline_env,
+        examples=tuple(Example(title=e.title, curl=e.curl) for e in parsed.examples),
+        demo=Demo(demo.service, demo.handler, demo.payload, demo.key) if demo is not None else None,
     )
 
 

@@ -32,13 +32,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from .. import settings
 from ..awakeables import ingress_url
 
 __all__ = ["HINT_DIR_ENV", "Hints", "hint_dir", "hints"]
 
 log = logging.getLogger(__name__)
 
-HINT_DIR_ENV = "DURABLE_AGENTS_HINT_DIR"
+HINT_DIR_ENV = settings.HINT_DIR.name
 """Where the hint sockets live; default: a folder per ingress URL under the temp directory.
 ``off`` sends no hints across processes (readers of other processes then poll)."""
 _MAX_PATH = 100  # sun_path holds 108 bytes on Linux, fewer elsewhere
@@ -47,7 +48,7 @@ _MAX_TOPIC = 2048
 
 def hint_dir() -> Path | None:
     """The folder whose sockets are woken for topics of this process's Restate ingress (None: off)."""
-    configured = os.environ.get(HINT_DIR_ENV)
+    configured = settings.HINT_DIR.raw()
     if configured == "off":
         return None
     if configured:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+import json
+import re
 import threading
 from dataclasses import dataclass, field
 from typing import Any
 
 from ._streaming import Pace
 
-__all__ = ["Reply", "ToolCall", "error", "hang", "text", "tool_call", "tool_calls"]
+__all__ = ["Reply", "ToolCall", "error", "handoff", "hang", "structured", "text", "tool_call", "tool_calls"]
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,24 @@ def tool_calls(*calls: ToolCall | tuple[str, dict[str, Any]], delay: float = 0.0
     """Several function calls in one turn (parallel tool calls)."""
     normalised = tuple(c if isinstance(c, ToolCall) else ToolCall(c[0], c[1]) for c in calls)
     return Reply(tool_calls=normalised, delay=delay)
+
+
+def handoff(agent_name: str, *, call_id: str | None = None, delay: float = 0.0) -> Reply:
+    """The model hands the conversation to the agent named ``agent_name``: a call of the handoff tool
+    the Agents SDK offers for it by default (``transfer_to_<agent_name in snake case>``)."""
+    tool_name = "transfer_to_" + re.sub(r"[^a-zA-Z0-9]", "_", agent_name).lower()
+    return tool_call(tool_name, {}, call_id=call_id, delay=delay)
+
+
+def structured(value: object, *, delay: float = 0.0) -> Reply:
+    """A structured final output (an agent's ``output_type``): ``value`` (a pydantic model, a
+    dataclass, a dict or any JSON value) sent as the JSON text the SDK parses and validates."""
+    dump = getattr(value, "model_dump", None)
+    if callable(dump):
+        value = dump(mode="json")
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        value = dataclasses.asdict(value)
+    return text(json.dumps(value), delay=delay)
 
 
 _ERROR_TYPES = {

@@ -15,17 +15,17 @@ invocation and tagged with the invocation id and journal step. Needs the ``otel`
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from .. import settings
 from ._steps import current_step, journal_step
 
 if TYPE_CHECKING:
     from ._processor import INVOCATION_ID, JOURNAL_STEP, RESUMED, RestateTracingProcessor
     from ._setup import enable_tracing, exporter_from_env
 
-ENV_SWITCH = "DURABLE_AGENTS_OTEL"
+ENV_SWITCH = settings.OTEL.name
 """Set to ``1`` to have ``integrations.runtime.serve`` (and so ``./dev up``) switch tracing on."""
 
 _LAZY = {
@@ -56,7 +56,7 @@ def __getattr__(name: str) -> Any:
 
 def enable_tracing_from_env() -> RestateTracingProcessor | None:
     """Call :func:`enable_tracing` if ``DURABLE_AGENTS_OTEL`` is ``1``/``true``/``yes``/``on``; else do nothing."""
-    if os.environ.get(ENV_SWITCH, "").strip().lower() not in ("1", "true", "yes", "on"):
+    if not settings.OTEL.flag():
         return None
     enable: Callable[[], RestateTracingProcessor] = __getattr__("enable_tracing")  # loads the otel extra
     return enable()

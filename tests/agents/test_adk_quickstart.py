@@ -51,7 +51,7 @@ def test_dev_up_adk_quickstart_demo_answers_offline(tmp_path) -> None:
     flags = ["--ingress-port", ports[0], "--admin-port", ports[1], "--service-port", ports[2]]
     flags += ["--data-dir", str(tmp_path / "data")]
     result = subprocess.run(
-        [sys.executable, "-m", "integrations.runtime.launch", "adk_quickstart", "--demo", *flags],
+        [sys.executable, "-m", "integrations.runtime", "up", "adk_quickstart", "--demo", *flags],
         cwd=REPO_ROOT,
         env=env,
         capture_output=True,

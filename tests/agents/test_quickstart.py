@@ -80,7 +80,8 @@ def test_main_command_demo_answers_offline(tmp_path) -> None:
         [
             sys.executable,
             "-m",
-            "integrations.runtime.launch",
+            "integrations.runtime",
+            "up",
             "quickstart",
             "--demo",
             "--ingress-port",

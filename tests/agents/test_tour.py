@@ -133,7 +133,7 @@ def tours(tour_model: ScriptedModelServer, tmp_path_factory: pytest.TempPathFact
 def _tour_on(server: RestateServer, tours: dict[int, Tour], model: ScriptedModelServer, tmp: Path) -> Tour:
     if id(server) not in tours:
         env = dict(model.client_env())
-        env.update(WEATHER_OFFLINE="1", RESTATE_INGRESS_URL=server.ingress_url)
+        env.update(WEATHER_OFFLINE="1", DURABLE_AGENTS_INGRESS_URL=server.ingress_url)
         stack = Stack(server, TARGET, env=env, log_dir=tmp).start()
         tours[id(server)] = Tour(server, stack, model)
     tour = tours[id(server)]

@@ -38,17 +38,14 @@ from typing import Any
 
 import restate
 from agents import Agent, ModelSettings, RunConfig, RunContextWrapper, RunHooks, function_tool
-from agents.agent_output import AgentOutputSchemaBase
-from agents.handoffs import Handoff
-from agents.items import ModelResponse, TResponseInputItem, TResponseStreamEvent
-from agents.models.interface import Model, ModelTracing
+from agents.items import ModelResponse, TResponseStreamEvent
+from agents.models.interface import Model
 from agents.models.openai_provider import OpenAIProvider
 from agents.tool import Tool
-from openai.types.responses.response_prompt_param import ResponsePromptParam
 
 from integrations._context import running_context
 from integrations.openai_agents import DurableRunner, _serde, raise_restate_errors
-from integrations.testing import ModelRequest, Reply, text, tool_call
+from integrations.testing import ForwardingModel, ModelCall, ModelRequest, Reply, text, tool_call
 from tests.apps._support import record_effect
 
 TOOLS = ("lookup_flight", "book_hotel", "notify_user")
@@ -147,7 +144,7 @@ def _make_tool(index: int, name: str) -> Tool:
     return function_tool(tool, name_override=name, failure_error_function=raise_restate_errors)
 
 
-class GatedModel(Model):
+class GatedModel(ForwardingModel):
     """The real OpenAI Responses model with two hold points inside the journaled step."""
 
     def __init__(self, inner: Model, tag: str) -> None:
@@ -155,51 +152,14 @@ class GatedModel(Model):
         self.tag = tag
         self.model = getattr(inner, "model", "gpt-4o")
 
-    async def get_response(
-        self,
-        system_instructions: str | None,
-        input: str | list[TResponseInputItem],
-        model_settings: ModelSettings,
-        tools: list[Tool],
-        output_schema: AgentOutputSchemaBase | None,
-        handoffs: list[Handoff],
-        tracing: ModelTracing,
-        *,
-        previous_response_id: str | None,
-        conversation_id: str | None,
-        prompt: ResponsePromptParam | None,
-    ) -> ModelResponse:
-        turn = 1 + sum(1 for item in input if isinstance(item, dict) and item.get("type") == "function_call_output")
+    async def respond(self, call: ModelCall) -> ModelResponse:
+        turn = 1 + call.function_outputs()
         await point(self.tag, f"model{turn}:call")
-        response = await self.inner.get_response(
-            system_instructions,
-            input,
-            model_settings,
-            tools,
-            output_schema,
-            handoffs,
-            tracing,
-            previous_response_id=previous_response_id,
-            conversation_id=conversation_id,
-            prompt=prompt,
-        )
+        response = await call.get_response(self.inner)
         await point(self.tag, f"model{turn}:answered")
         return response
 
-    def stream_response(
-        self,
-        system_instructions: str | None,
-        input: str | list[TResponseInputItem],
-        model_settings: ModelSettings,
-        tools: list[Tool],
-        output_schema: AgentOutputSchemaBase | None,
-        handoffs: list[Handoff],
-        tracing: ModelTracing,
-        *,
-        previous_response_id: str | None,
-        conversation_id: str | None,
-        prompt: ResponsePromptParam | None,
-    ) -> AsyncIterator[TResponseStreamEvent]:  # pragma: no cover - never streamed here
+    def stream(self, call: ModelCall) -> AsyncIterator[TResponseStreamEvent]:  # pragma: no cover - never streamed
         raise NotImplementedError("not streamed in this test")
 
 

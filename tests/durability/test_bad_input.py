@@ -260,7 +260,7 @@ def served_apps(sweep_server: RestateServer, tmp_path_factory: pytest.TempPathFa
         env = {
             **model.client_env(),
             "WEATHER_OFFLINE": "1",
-            "RESTATE_INGRESS_URL": sweep_server.ingress_url,
+            "DURABLE_AGENTS_INGRESS_URL": sweep_server.ingress_url,
             "OPENAI_AGENTS_DISABLE_TRACING": "1",
             "LITELLM_LOCAL_MODEL_COST_MAP": "True",
         }

@@ -8,12 +8,11 @@ import asyncio
 import httpx2
 import openai
 import pytest
-from agents.model_settings import ModelSettings
-from agents.models.interface import ModelTracing
 
 from integrations.errors import ErrorKind, classify_provider_error
 from integrations.openai_agents._unbuilt import UnbuiltModel
 from integrations.runtime import IngressError, RestateServer
+from integrations.testing import ModelCall
 
 from ..conftest import REPO_ROOT
 
@@ -80,10 +79,5 @@ def test_a_build_error_the_table_does_not_know_is_terminal_and_named() -> None:
     model = UnbuiltModel("foo/bar", RuntimeError("the client factory broke"))
     assert model.model == "foo/bar"
     with pytest.raises(TerminalError, match="cannot build the model 'foo/bar': the client factory broke"):
-        asyncio.run(
-            model.get_response(
-                None, "hi", ModelSettings(), [], None, [], ModelTracing.DISABLED,
-                previous_response_id=None, conversation_id=None, prompt=None,
-            )
-        )  # fmt: skip
+        asyncio.run(ModelCall.plain("hi").get_response(model))
     assert UnbuiltModel("openai/gpt-4o", RuntimeError("x")).model == "gpt-4o"  # the step keeps its name

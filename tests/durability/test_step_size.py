@@ -78,7 +78,7 @@ class Stacks:
     default: Stack
     """Served with the default limit."""
     lowered: Stack
-    """Served with ``AGENT_MAX_STEP_BYTES`` = :data:`LOWERED`."""
+    """Served with ``DURABLE_AGENTS_MAX_STEP_BYTES`` = :data:`LOWERED`."""
     model: ScriptedModelServer
     effects: Effects
 

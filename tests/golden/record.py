@@ -74,13 +74,12 @@ def _json(payload: bytes) -> Any:
 
 
 async def _model_responses(base_url: str, model_server: Any) -> dict[str, Any]:
-    from agents import ModelSettings, OpenAIChatCompletionsModel, OpenAIResponsesModel
+    from agents import OpenAIChatCompletionsModel, OpenAIResponsesModel
     from agents.extensions.models.litellm_model import LitellmModel
-    from agents.models.interface import ModelTracing
     from openai import AsyncOpenAI
 
     from integrations.openai_agents import ModelResponseSerde
-    from integrations.testing import text, tool_call
+    from integrations.testing import ModelCall, text, tool_call
 
     client = AsyncOpenAI(base_url=base_url, api_key=API_KEY)
     models = {
@@ -96,18 +95,8 @@ async def _model_responses(base_url: str, model_server: Any) -> dict[str, Any]:
             ("tool_call", tool_call("get_weather", {"city": "Oslo"}, call_id="call_golden_1")),
         ):
             model_server.enqueue(reply)
-            response = await model.get_response(
-                "You report the weather.",
-                "What is the weather in Oslo?",
-                ModelSettings(),
-                [],
-                None,
-                [],
-                ModelTracing.DISABLED,
-                previous_response_id=None,
-                conversation_id=None,
-                prompt=None,
-            )
+            call = ModelCall.plain("What is the weather in Oslo?", system_instructions="You report the weather.")
+            response = await call.get_response(model)
             recorded[f"model_response.{api}_{shape}"] = _json(serde.serialize(response))
     await client.close()
     recorded["model_response.all_item_types"] = _json(serde.serialize(_every_item_type()))

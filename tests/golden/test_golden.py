@@ -11,25 +11,18 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from agents import Agent, ModelSettings, RunConfig, Runner
-from agents.agent_output import AgentOutputSchemaBase
-from agents.handoffs import Handoff
-from agents.items import ModelResponse, TResponseInputItem, TResponseStreamEvent
-from agents.models.interface import Model, ModelTracing
-from agents.tool import Tool
-from agents.usage import Usage
-from openai.types.responses import ResponseOutputMessage, ResponseOutputText
-from openai.types.responses.response_prompt_param import ResponsePromptParam
+from agents import Agent, RunConfig, Runner
+from agents.items import ModelResponse
 from restate.serde import DefaultSerde
 
 from integrations.litellm import LLMResponse
 from integrations.openai_agents import ModelResponseSerde, RestateSession
 from integrations.openai_agents._stream import replay_as_stream
+from integrations.testing import ScriptedModel, text
 
 from .record import GOLDEN, FakeObjectContext, record, version_dir
 
@@ -124,53 +117,6 @@ def test_llm_responses_replay_as_journaled(path: Path, payload: dict, caplog: py
         assert not [r for r in caplog.records if "decoded leniently" in r.getMessage()]
 
 
-class RecordingModel(Model):
-    """Answers with a fixed text and keeps the input the SDK sent it."""
-
-    def __init__(self) -> None:
-        self.inputs: list[list[TResponseInputItem]] = []
-
-    async def get_response(
-        self,
-        system_instructions: str | None,
-        input: str | list[TResponseInputItem],
-        model_settings: ModelSettings,
-        tools: list[Tool],
-        output_schema: AgentOutputSchemaBase | None,
-        handoffs: list[Handoff],
-        tracing: ModelTracing,
-        *,
-        previous_response_id: str | None,
-        conversation_id: str | None,
-        prompt: ResponsePromptParam | None,
-    ) -> ModelResponse:
-        self.inputs.append(list(input) if isinstance(input, list) else [{"role": "user", "content": input}])
-        message = ResponseOutputMessage(
-            id="msg_next",
-            type="message",
-            role="assistant",
-            status="completed",
-            content=[ResponseOutputText(type="output_text", text="next answer", annotations=[])],
-        )
-        return ModelResponse(output=[message], usage=Usage(), response_id=None)
-
-    def stream_response(
-        self,
-        system_instructions: str | None,
-        input: str | list[TResponseInputItem],
-        model_settings: ModelSettings,
-        tools: list[Tool],
-        output_schema: AgentOutputSchemaBase | None,
-        handoffs: list[Handoff],
-        tracing: ModelTracing,
-        *,
-        previous_response_id: str | None,
-        conversation_id: str | None,
-        prompt: ResponsePromptParam | None,
-    ) -> AsyncIterator[TResponseStreamEvent]:  # pragma: no cover - never streamed here
-        raise NotImplementedError("not streamed in this test")
-
-
 SESSIONS = payloads("session")
 
 
@@ -182,7 +128,7 @@ async def test_session_state_is_sent_to_the_model_as_stored(path: Path, payload:
     assert len(stored) == 4 and stored[0] == {"content": "Weather in Oslo?", "role": "user"}
 
     session = await RestateSession.create(session_id="alice", ctx=ctx, layout=layout)  # type: ignore[arg-type]
-    model = RecordingModel()
+    model = ScriptedModel(text("next answer"))  # records the input the SDK sent it
     result = await Runner.run(
         Agent(name="Weather", instructions="You report the weather."),
         "And tomorrow?",
@@ -191,7 +137,7 @@ async def test_session_state_is_sent_to_the_model_as_stored(path: Path, payload:
     )
     assert result.final_output == "next answer"
     as_json = {"default": lambda o: o.model_dump(exclude_unset=True)}
-    sent = [json.loads(json.dumps(item, **as_json)) for item in model.inputs[0]]
+    sent = [json.loads(json.dumps(item, **as_json)) for item in model.calls[0].items]
     assert sent[: len(stored)] == stored  # the earlier turn reaches the model exactly as stored
     assert sent[len(stored)] == {"content": "And tomorrow?", "role": "user"}
     history = await RestateSession.history(ctx, layout=layout)  # type: ignore[arg-type]

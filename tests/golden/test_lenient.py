@@ -18,7 +18,7 @@ from agents.items import ModelResponse
 from restate import TerminalError
 from restate.serde import DefaultSerde
 
-import integrations.litellm._response as litellm_response
+import integrations._warn as logged_once
 import integrations.openai_agents._serde as agents_serde
 from integrations.litellm import LLMResponse
 from integrations.openai_agents import ModelResponseSerde
@@ -35,12 +35,10 @@ def golden(stem: str) -> Any:
 @pytest.fixture
 def warnings_(caplog: pytest.LogCaptureFixture):
     """The lenient-decoding warnings logged during the test (the logged-once memory starts empty)."""
-    agents_serde._warned.clear()
-    litellm_response._warned.clear()
+    logged_once._warned.clear()
     caplog.set_level(logging.WARNING)
     yield lambda: [r.getMessage() for r in caplog.records if "decoded leniently" in r.getMessage()]
-    agents_serde._warned.clear()
-    litellm_response._warned.clear()
+    logged_once._warned.clear()
 
 
 def decode(payload: Any) -> ModelResponse:

@@ -36,7 +36,7 @@ def start_rig(server: RestateServer, tmp: Path) -> Iterator[AdkRig]:
             "EFFECTS_FILE": str(effects.path),
             "GATE_DIR": str(tmp),
             "LITELLM_LOCAL_MODEL_COST_MAP": "True",
-            "RESTATE_INGRESS_URL": server.ingress_url,
+            "DURABLE_AGENTS_INGRESS_URL": server.ingress_url,
             **model.client_env(),
         }
         stack = Stack(server, APP, env=env, log_dir=tmp / "logs").start()

@@ -30,7 +30,7 @@ from integrations.testing import ScriptedModelServer, error, text, tool_call
 def model(model_server: ScriptedModelServer, monkeypatch: pytest.MonkeyPatch) -> ScriptedModelServer:
     for name, value in model_server.client_env().items():
         monkeypatch.setenv(name, value)
-    monkeypatch.delenv("LLM_MODEL", raising=False)
+    monkeypatch.delenv("DURABLE_AGENTS_LLM_MODEL", raising=False)
     return model_server
 
 
@@ -153,7 +153,7 @@ async def test_llm_call_round_trip_with_tools_and_options(model: ScriptedModelSe
 
 
 async def test_model_from_environment(model: ScriptedModelServer, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("LLM_MODEL", "openai/gpt-4o-mini")
+    monkeypatch.setenv("DURABLE_AGENTS_LLM_MODEL", "openai/gpt-4o-mini")
     await llm_call("hi")
     await llm_call("hi", model="openai/o3")
     assert [r.model for r in model.requests] == ["gpt-4o-mini", "o3"]

@@ -76,26 +76,12 @@ async def test_journaled_tool_outside_restate_fails_clearly() -> None:
 
 
 async def test_durable_model_outside_restate_fails_clearly() -> None:
-    from agents import ModelSettings
-    from agents.models.interface import ModelTracing
-
-    from bench.apps import SimulatedModel
     from integrations.openai_agents import DurableModel
+    from integrations.testing import ModelCall, ScriptedModel
 
-    model = DurableModel(SimulatedModel())
+    model = DurableModel(ScriptedModel())
     with pytest.raises(RuntimeError, match="outside a Restate handler"):
-        await model.get_response(
-            None,
-            "hi",
-            ModelSettings(),
-            [],
-            None,
-            [],
-            ModelTracing.DISABLED,
-            previous_response_id=None,
-            conversation_id=None,
-            prompt=None,
-        )
+        await ModelCall.plain("hi").get_response(model)
     with pytest.raises(TypeError, match="already durable"):
         DurableModel(model)
 
@@ -134,15 +120,15 @@ def test_tell_model_on_exhaustion_needs_attempts_that_can_run_out(options: dict,
 def test_durable_model_calls_takes_max_retries_or_a_step_retry() -> None:
     from datetime import timedelta
 
-    from bench.apps import SimulatedModel
     from integrations.openai_agents import DurableModelCalls, StepRetry
+    from integrations.testing import ScriptedModel
 
     ctx = object()
     assert DurableModelCalls(ctx).retry == StepRetry(max_attempts=3)  # type: ignore[arg-type]
     assert DurableModelCalls(ctx, max_retries=5).retry.max_attempts == 5  # type: ignore[arg-type]
     retry = StepRetry(max_attempts=2, attempt_timeout=timedelta(seconds=20))
     provider = DurableModelCalls(ctx, retry=retry)  # type: ignore[arg-type]
-    assert provider.wrap(SimulatedModel()).retry is retry  # type: ignore[attr-defined]
+    assert provider.wrap(ScriptedModel()).retry is retry  # type: ignore[attr-defined]
     with pytest.raises(ValueError, match="not both"):
         DurableModelCalls(ctx, 5, retry=retry)  # type: ignore[arg-type]
 
@@ -165,12 +151,10 @@ def test_a_model_the_provider_cannot_build_fails_terminally_in_its_step(
     """The SDK asks for the model in handler code, before any step. Raised there, a configuration
     error would leave Restate retrying forever; it is raised inside the model step instead, where the
     error table makes it terminal (and a replay whose call is journaled never needs the model)."""
-    from agents import ModelSettings
-    from agents.models.interface import ModelTracing
-
     from integrations.errors import provider_errors_as_restate
     from integrations.openai_agents import DurableModelCalls
     from integrations.openai_agents._unbuilt import UnbuiltModel
+    from integrations.testing import ModelCall
 
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     monkeypatch.delenv("OPENAI_ADMIN_KEY", raising=False)
@@ -180,10 +164,7 @@ def test_a_model_the_provider_cannot_build_fails_terminally_in_its_step(
 
     async def call() -> None:
         with provider_errors_as_restate(step):
-            await unbuilt.get_response(
-                None, "hi", ModelSettings(), [], None, [], ModelTracing.DISABLED,
-                previous_response_id=None, conversation_id=None, prompt=None,
-            )  # fmt: skip
+            await ModelCall.plain("hi").get_response(unbuilt)
 
     with pytest.raises(restate.TerminalError) as raised:
         asyncio.run(call())

@@ -22,7 +22,7 @@ DEFAULT_REJECTION = "Tool execution was not approved."
 @pytest.fixture
 def stack(any_server: RestateServer, serve, model_server: ScriptedModelServer):
     # the printed commands then point at this server's ingress, so the test can run them as printed
-    return serve(any_server, APP, model=model_server, env={"RESTATE_INGRESS_URL": any_server.ingress_url})
+    return serve(any_server, APP, model=model_server, env={"DURABLE_AGENTS_INGRESS_URL": any_server.ingress_url})
 
 
 def notified(effects: Effects, count: int = 1) -> list[tuple[str, str, str]]:

@@ -16,58 +16,30 @@ import uuid
 from typing import Any
 
 import pytest
-from agents.items import ModelResponse
-from agents.models.interface import Model
-from agents.usage import Usage
-from openai.types.responses import ResponseOutputMessage, ResponseOutputText
 
 from integrations.openai_agents import Compaction, DropOldest, RestateSession
 from integrations.openai_agents._compaction import SUMMARY_PREFIX, safe_cuts
 from integrations.runtime import RestateServer
-from integrations.testing import ModelRequest, Reply, ScriptedModelServer, text, tool_call
+from integrations.testing import ModelCall, ModelRequest, Reply, ScriptedModel, ScriptedModelServer, text, tool_call
 
 from ._fake_context import FakeObjectContext
 
 
 # -- in process ------------------------------------------------------------------------------------
-class TokenSummariser(Model):
+class TokenSummariser(ScriptedModel):
     """Answers with the sorted set of turn markers (``u<n>``) in its input, previous summary included:
     a summary that provably covers everything it was given."""
 
     def __init__(self) -> None:
-        self.calls = 0
+        super().__init__(responder=self._summarise)
         self.largest_input = 0  # transcript lines (items) in the largest request
 
-    async def get_response(  # type: ignore[override]
-        self,
-        system_instructions,
-        input,
-        model_settings,
-        tools,
-        output_schema,
-        handoffs,
-        tracing,
-        *,
-        previous_response_id,
-        conversation_id,
-        prompt,
-    ) -> ModelResponse:
-        self.calls += 1
-        text = " ".join(str(item["content"]) for item in input)
+    def _summarise(self, call: ModelCall) -> Reply:
+        text = " ".join(str(item["content"]) for item in call.items)
         transcript = text.split("Conversation to add to the summary:", 1)[1]
         self.largest_input = max(self.largest_input, len(transcript.strip().splitlines()))
         markers = sorted(set(re.findall(r"\bu\d+\b", text)), key=lambda m: int(m[1:]))
-        message = ResponseOutputMessage(
-            id=f"msg_{self.calls}",
-            type="message",
-            role="assistant",
-            status="completed",
-            content=[ResponseOutputText(type="output_text", text=" ".join(markers), annotations=[])],
-        )
-        return ModelResponse(output=[message], usage=Usage(), response_id=None)
-
-    def stream_response(self, *args: Any, **kwargs: Any):  # pragma: no cover - never streamed
-        raise NotImplementedError
+        return Reply(text=" ".join(markers))
 
 
 MAX_TURN_ITEMS = 13  # user + 2 x (reasoning + 2 calls + 2 outputs) + reasoning + message
@@ -127,7 +99,7 @@ async def test_compaction_keeps_a_bounded_well_formed_view_and_every_item(keep_l
             await session.add_items(batch)
             history.extend(batch)
         assert await RestateSession.history(ctx, layout="compacted") == history
-    assert summariser.calls == len(ctx.runs) > 5
+    assert summariser.request_count == len(ctx.runs) > 5
     assert all(name.endswith("(session summary)") for name in ctx.runs)
     assert len(history) > 4 * (summarize_after + MAX_TURN_ITEMS)
 
@@ -193,7 +165,7 @@ async def test_turning_compaction_on_adopts_a_list_history_and_folds_it_in_bound
     view = await session.get_items()
     assert len(view) <= 1 + 10
     assert view[0]["content"].startswith(SUMMARY_PREFIX)
-    assert summariser.calls == len(ctx.runs) >= (200 - 10) // 10  # several bounded calls, not one huge one
+    assert summariser.request_count == len(ctx.runs) >= (200 - 10) // 10  # several bounded calls, not one huge one
     assert summariser.largest_input <= 10
     assert await RestateSession.history(ctx, layout="compacted") == history
     ctx.reads.clear()

@@ -102,7 +102,7 @@ class SharedStacks:
             env = {
                 "EFFECTS_FILE": str(self.effects.path),
                 "GATE_DIR": str(self.effects.path.parent),
-                "RESTATE_INGRESS_URL": server.ingress_url,
+                "DURABLE_AGENTS_INGRESS_URL": server.ingress_url,
                 "OPENAI_AGENTS_DISABLE_TRACING": "1",
                 "LITELLM_LOCAL_MODEL_COST_MAP": "True",
                 **self.model.client_env(),

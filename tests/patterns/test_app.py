@@ -103,6 +103,17 @@ def test_every_pattern_module_brings_its_offline_script() -> None:
     assert scripted == pattern_modules
 
 
+def test_each_declared_default_is_served_and_named_in_the_app_module() -> None:
+    import patterns.app
+
+    assert patterns.app.tool_router is patterns.app.DEFAULTS["tool_router"]
+    assert len(patterns.app.remote_specialists) == len(patterns.DEFAULT_SPECIALISTS)
+    assert set(patterns.app.__all__) >= set(patterns.app.DEFAULTS)
+    names = [service.name for service in DEFAULT_SERVICES]
+    assert len(names) == len(set(names)) and "ManualLoopAgent" in names and "ParallelToolAgent" in names
+    assert offline.SCRIPTS[-1].__module__ == "patterns.chat"  # the catch-all is asked last
+
+
 def test_the_offline_model_answers_an_unknown_request_generically() -> None:
     body = {
         "model": "m",

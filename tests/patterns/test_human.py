@@ -23,7 +23,7 @@ def test_human_review_survives_a_service_crash(restate_server: RestateServer, se
     stack = served(restate_server, APP)
     invocation = stack.ingress.send("HumanInTheLoopService", "moderate", {"message": content})
     awakeable = wait_for_review(stack, content)
-    # the printed commands run as they are against this server's ingress (RESTATE_INGRESS_URL)
+    # the printed commands run as they are against this server's ingress (DURABLE_AGENTS_INGRESS_URL)
     ingress = restate_server.ingress_url.removeprefix("http://")
     log = Path(stack.services[0].log_path).read_text()
     assert f"approve: curl {ingress}/restate/awakeables/{awakeable}/resolve --json '\"approved\"'" in log

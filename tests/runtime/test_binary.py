@@ -41,8 +41,8 @@ printf '#!/bin/sh\\necho fake restate-server\\n' > "$prefix/node_modules/.bin/re
 
 @pytest.fixture
 def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """No RESTATE_SERVER_BIN, an empty PATH, a fresh cache and HOME, and no repository checkout."""
-    monkeypatch.delenv("RESTATE_SERVER_BIN", raising=False)
+    """No DURABLE_AGENTS_RESTATE_SERVER_BIN, an empty PATH, a fresh cache and HOME, and no repository checkout."""
+    monkeypatch.delenv("DURABLE_AGENTS_RESTATE_SERVER_BIN", raising=False)
     (tmp_path / "empty-bin").mkdir()
     monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
@@ -94,7 +94,7 @@ def test_resolution_order_env_then_path_then_checkout_then_cache(
     assert locate_restate_server() == on_path
 
     explicit = _executable(tmp_path / "explicit" / "my-restate-server")
-    monkeypatch.setenv("RESTATE_SERVER_BIN", str(explicit))
+    monkeypatch.setenv("DURABLE_AGENTS_RESTATE_SERVER_BIN", str(explicit))
     assert locate_restate_server() == explicit
     assert ensure_restate_server() == explicit
 

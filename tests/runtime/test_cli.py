@@ -40,7 +40,7 @@ async def shout(ctx: restate.Context, text: str) -> str:
 async def where(ctx: restate.Context) -> dict:
     return {
         "cwd": os.getcwd(),
-        "ingress": os.environ.get("RESTATE_INGRESS_URL"),
+        "ingress": os.environ.get("DURABLE_AGENTS_INGRESS_URL"),
         "litellm_cost_map": os.environ.get("LITELLM_LOCAL_MODEL_COST_MAP"),
         "setting": os.environ.get("ECHO_SETTING"),
     }

@@ -64,7 +64,7 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
     with RestateServer(base_dir=base / "server", extra_env={SERVER_KEY_FILE_ENV: str(key_file)}) as server:
         service = ServiceProcess(
             f"{APP}:app",
-            env={"EFFECTS_FILE": str(effects), "RESTATE_INGRESS_URL": server.ingress_url},
+            env={"EFFECTS_FILE": str(effects), "DURABLE_AGENTS_INGRESS_URL": server.ingress_url},
             log_path=base / "service.log",
             workers=1,
             identity_keys=[public_key],

@@ -195,7 +195,7 @@ def test_installed_quickstart_agent_answers_with_a_server_installed_into_the_cac
             cwd=project,
             env=env,
             command=[str(venv / "bin" / "durable-agents")],
-            drop=("XDG_CACHE_HOME", "RESTATE_SERVER_BIN", "PYTHONPATH", "VIRTUAL_ENV"),
+            drop=("XDG_CACHE_HOME", "DURABLE_AGENTS_RESTATE_SERVER_BIN", "PYTHONPATH", "VIRTUAL_ENV"),
         )
         try:
             launcher.wait_for("Serving. Press Ctrl-C", timeout=600)
@@ -225,7 +225,7 @@ def test_a_new_project_runs_offline_and_its_tests_pass(venv: Path, tmp_path: Pat
     env = {
         "HOME": str(tmp_path),
         "PATH": os.pathsep.join([str(venv / "bin"), "/usr/bin", "/bin"]),
-        "RESTATE_SERVER_BIN": str(binary.resolve()),
+        "DURABLE_AGENTS_RESTATE_SERVER_BIN": str(binary.resolve()),
         "OPENAI_AGENTS_DISABLE_TRACING": "1",
     }
     drop = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "XDG_CACHE_HOME", "PYTHONPATH", "VIRTUAL_ENV")

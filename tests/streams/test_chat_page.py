@@ -72,7 +72,7 @@ def test_the_tour_chat_page_streams_the_answer_in_and_shows_the_history_after_a_
 ) -> None:
     model_server.reset(load_target(f"{TOUR / 'offline_model.py'}:responder"))
     model_server.stream_pace = Pace(hold_after=4, gate="page")  # the answer stops after its 4th word
-    env = {"RESTATE_INGRESS_URL": restate_server.ingress_url, "WEATHER_OFFLINE": "1"}
+    env = {"DURABLE_AGENTS_INGRESS_URL": restate_server.ingress_url, "WEATHER_OFFLINE": "1"}
     stack = serve(restate_server, f"{TOUR / 'app.py'}:app", model=model_server, env=env)
     key = f"page-{uuid.uuid4().hex[:8]}"
 
@@ -118,7 +118,7 @@ def test_a_pending_approval_gets_buttons_and_the_answer_follows_the_click(
         restate_server,
         "tests/streams/streams_app.py:app",
         model=model_server,
-        env={"RESTATE_INGRESS_URL": restate_server.ingress_url},
+        env={"DURABLE_AGENTS_INGRESS_URL": restate_server.ingress_url},
     )
     page.goto(page_url(stack, f"service=ApprovalChat&key=bank-{uuid.uuid4().hex[:8]}"))
     expect(page.locator("#status")).to_have_text("live")
@@ -174,7 +174,7 @@ def test_the_docs_javascript_client_follows_a_run_and_decides_its_approval(
         restate_server,
         "tests/streams/streams_app.py:app",
         model=model_server,
-        env={"RESTATE_INGRESS_URL": restate_server.ingress_url},
+        env={"DURABLE_AGENTS_INGRESS_URL": restate_server.ingress_url},
     )
     key = f"docs-{uuid.uuid4().hex[:8]}"
     origin = f"http://127.0.0.1:{stack.services[0].port}"
@@ -220,7 +220,7 @@ def test_the_tour_chat_asks_for_approval_and_the_phone_sized_page_shows_who_appr
     restate_server: RestateServer, serve, model_server: ScriptedModelServer, browser: Browser, tmp_path: Path
 ) -> None:
     model_server.reset(load_target(f"{TOUR / 'offline_model.py'}:responder"))
-    env = {"RESTATE_INGRESS_URL": restate_server.ingress_url, "WEATHER_OFFLINE": "1"}
+    env = {"DURABLE_AGENTS_INGRESS_URL": restate_server.ingress_url, "WEATHER_OFFLINE": "1"}
     stack = serve(restate_server, f"{TOUR / 'app.py'}:app", model=model_server, env=env)
     context = browser.new_context(
         viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True, has_touch=True
@@ -287,7 +287,7 @@ def test_with_two_workers_a_page_served_by_another_process_shows_the_answer_grow
 ) -> None:
     model_server.reset(load_target(f"{TOUR / 'offline_model.py'}:responder"))
     model_server.stream_pace = Pace(delay=0.15, hold_after=4, gate="grow")
-    env = {"RESTATE_INGRESS_URL": restate_server.ingress_url, "WEATHER_OFFLINE": "1"}
+    env = {"DURABLE_AGENTS_INGRESS_URL": restate_server.ingress_url, "WEATHER_OFFLINE": "1"}
     stack = serve(restate_server, f"{TOUR / 'app.py'}:app", model=model_server, env=env, workers=2)
     # The page and its SSE reader live in a process Restate never calls: every event it shows was
     # stored by another process, and reaches it through the cross-process wake-ups.

@@ -26,12 +26,14 @@ ANSWER = "The fog over Oslo lifts slowly while the harbour wakes up."
 
 @pytest.fixture
 def stack(restate_server: RestateServer, serve, model_server: ScriptedModelServer) -> Stack:
-    return serve(restate_server, APP, model=model_server, env={"RESTATE_INGRESS_URL": restate_server.ingress_url})
+    return serve(
+        restate_server, APP, model=model_server, env={"DURABLE_AGENTS_INGRESS_URL": restate_server.ingress_url}
+    )
 
 
 @pytest.fixture
 def any_stack(any_server: RestateServer, serve, model_server: ScriptedModelServer) -> Stack:
-    return serve(any_server, APP, model=model_server, env={"RESTATE_INGRESS_URL": any_server.ingress_url})
+    return serve(any_server, APP, model=model_server, env={"DURABLE_AGENTS_INGRESS_URL": any_server.ingress_url})
 
 
 def unique(prefix: str) -> str:

@@ -5,13 +5,12 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from agents import ModelSettings
-from agents.models.interface import Model, ModelTracing
+from agents.models.interface import Model
 from agents.models.openai_chatcompletions import OpenAIChatCompletionsModel
 from agents.models.openai_responses import OpenAIResponsesModel
 from openai import AsyncOpenAI
 
-from integrations.testing import Pace, ScriptedModelServer, text, tool_call
+from integrations.testing import ModelCall, Pace, ScriptedModelServer, text, tool_call
 
 
 def _model(api: str, server: ScriptedModelServer) -> Model:
@@ -22,18 +21,7 @@ def _model(api: str, server: ScriptedModelServer) -> Model:
 
 
 async def _events(model: Model) -> list[object]:
-    stream = model.stream_response(
-        None,
-        "hi",
-        ModelSettings(),
-        [],
-        None,
-        [],
-        ModelTracing.DISABLED,
-        previous_response_id=None,
-        conversation_id=None,
-        prompt=None,
-    )
+    stream = ModelCall.plain("hi").stream_response(model)
     return [event async for event in stream]
 
 
@@ -67,18 +55,7 @@ async def test_a_held_stream_waits_at_its_gate_after_the_chosen_chunk() -> None:
         seen: list[str] = []
 
         async def consume() -> None:
-            async for event in _model("responses", server).stream_response(
-                None,
-                "hi",
-                ModelSettings(),
-                [],
-                None,
-                [],
-                ModelTracing.DISABLED,
-                previous_response_id=None,
-                conversation_id=None,
-                prompt=None,
-            ):
+            async for event in ModelCall.plain("hi").stream_response(_model("responses", server)):
                 if getattr(event, "type", "") == "response.output_text.delta":
                     seen.append(event.delta)
 
