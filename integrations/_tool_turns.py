@@ -70,6 +70,7 @@ class ToolTurn:
         self._parked: deque[_Participant] = deque()
         self._waiting: deque[_Participant] = deque()  # strict turns and unexpected calls, by arrival
         self._holder: _Participant | str | None = None  # a participant, or the call id the baton waits for
+        self._polling: asyncio.Event | None = None  # set when the call polling for the turn ends its round
         self._dispatch()  # reserve the baton for the first expected call
 
     def expects(self, call_id: str) -> bool:
@@ -140,20 +141,33 @@ class ToolTurn:
     async def _alongside_siblings(self, me: _Participant, future: Any) -> None:
         """Wait until ``future`` completes, waiting on the siblings' durable futures too, so the SDK
         does not suspend the attempt while one of their step bodies is still running (see the module
-        docstring). Issues no journal command: which future completes first changes nothing."""
+        docstring). Issues no journal command: which future completes first changes nothing.
+
+        One call at a time polls the SDK, for the whole turn; the others wait for its round to end and
+        look again. The SDK hands each message from the server to ONE of the tasks polling it, so a call
+        polling beside another could miss the completion of its own step and wait for the next message,
+        which may never come before the server's inactivity timeout.
+        """
         for _ in range(_SETTLE_STEPS):  # let the calls the baton went to reach their own durable await
             if self._settled():
                 break
             await asyncio.sleep(0)
         while not future.is_completed():
-            siblings = [
+            round_ = self._polling
+            if round_ is not None:  # another call polls for the turn: look again when its round ends
+                await round_.wait()
+                continue
+            pending = [
                 p.waits_for
                 for p in self._arrived.values()
-                if p is not me and p.waits_for is not None and not p.waits_for.is_completed()
+                if p.waits_for is not None and not p.waits_for.is_completed()
             ]
-            if not siblings:
-                return
-            await wait_completed(future, *siblings)
+            round_ = self._polling = asyncio.Event()
+            try:
+                await wait_completed(*pending)
+            finally:
+                self._polling = None
+                round_.set()
 
     def _settled(self) -> bool:
         """Whether no call of the turn is on its way to a durable await: the baton is free, or its

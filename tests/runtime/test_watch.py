@@ -22,7 +22,7 @@ import pytest
 from integrations.runtime import Ingress, RestateServer, Stack, free_port, wait_until
 from integrations.runtime._watch import awakeable_id
 
-from ..conftest import ALWAYS_REPLAY, REPO_ROOT
+from ..conftest import REPO_ROOT
 from ._launcher import Launcher
 
 WAITS_APP = """
@@ -199,7 +199,7 @@ def test_pending_lists_an_approval_before_it_suspends_and_output_explains_what_i
 
         wait_until(lambda: bool(listed()), timeout=30, what="the approval in `durable-agents pending`")
         lines = listed().splitlines()
-        if not ALWAYS_REPLAY:  # not suspended yet: found in its journal (./dev test-replay suspends at once)
+        if not restate_server.always_replay:  # not suspended yet: found in its journal (always-replay suspends at once)
             assert restate_server.invocation_status(invocation) == "running"
         printed = (stack.services[0].log_path or Path()).read_text()
         [asked] = re.findall(r"asked for (sign_1\S+)", printed)
