@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 import restate
 from restate import server_context as _server_context
-from restate.server_context import get_extension_data, set_extension_data
 
+from .._context import invocation_data
 from ._turns import ToolTurn
 
 if TYPE_CHECKING:
@@ -198,11 +198,4 @@ class InvocationScope:
 def invocation_scope(ctx: restate.Context) -> InvocationScope | None:
     """The scope of the invocation ``ctx`` belongs to, created on first use; ``None`` for a context
     that is not the Restate SDK's own (e.g. a test double)."""
-    try:
-        scope: Any = get_extension_data(ctx, _KEY)
-    except RuntimeError:
-        return None
-    if scope is None:
-        scope = InvocationScope()
-        set_extension_data(ctx, _KEY, scope)
-    return scope  # type: ignore[no-any-return]
+    return invocation_data(ctx, _KEY, InvocationScope)
