@@ -223,7 +223,13 @@ def test_the_tour_chat_asks_for_approval_and_the_phone_sized_page_shows_who_appr
     env = {"DURABLE_AGENTS_INGRESS_URL": restate_server.ingress_url, "WEATHER_OFFLINE": "1"}
     stack = serve(restate_server, f"{TOUR / 'app.py'}:app", model=model_server, env=env)
     context = browser.new_context(
-        viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True, has_touch=True
+        viewport={"width": 390, "height": 844},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+        # the page formats times in the browser's locale: pin it, so the test reads the same on every machine
+        locale="en-US",
+        timezone_id="UTC",
     )
     try:
         page = context.new_page()
@@ -244,7 +250,7 @@ def test_the_tour_chat_asks_for_approval_and_the_phone_sized_page_shows_who_appr
         expect(page.locator(".bubble.assistant:not(.live)")).to_have_text(answer)
         decision = page.locator(".decision")
         expect(decision).to_contain_text(
-            re.compile(r"Approved by Ada at .*\d\d:\d\d:\d\d.*: Send an email to alice@example\.com")
+            re.compile(r"Approved by Ada at \w+ \d+, \d{4}, \d{1,2}:\d\d:\d\d [AP]M: Send an email to alice@example\.com")
         )
         expect(approval).to_have_count(0)
         page.screenshot(path=str(tmp_path / "phone-approved.png"), full_page=True)
