@@ -10,6 +10,7 @@ import shlex
 import subprocess
 import sys
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -17,6 +18,7 @@ from integrations.runtime import RestateServer, free_port
 from integrations.runtime._launch_spec import load_launch_file
 from integrations.runtime.serve import load_target
 from integrations.testing import ScriptedModelServer
+from integrations.testing.pytest_plugin import ServeFactory
 
 from ..conftest import REPO_ROOT
 
@@ -24,7 +26,9 @@ FOLDER = REPO_ROOT / "agents" / "adk_quickstart"
 offline_responder = load_target(f"{FOLDER / 'offline_model.py'}:responder")
 
 
-def test_launch_examples_answer_offline_and_the_session_remembers(replay_server: RestateServer, serve) -> None:
+def test_launch_examples_answer_offline_and_the_session_remembers(
+    replay_server: RestateServer, serve: ServeFactory
+) -> None:
     spec = load_launch_file(FOLDER / "launch.toml")
     assert len(spec.examples) == 2
     session = f"s{uuid.uuid4().hex[:8]}"
@@ -45,7 +49,7 @@ def test_launch_examples_answer_offline_and_the_session_remembers(replay_server:
 
 
 @pytest.mark.server
-def test_dev_up_adk_quickstart_demo_answers_offline(tmp_path) -> None:
+def test_dev_up_adk_quickstart_demo_answers_offline(tmp_path: Path) -> None:
     ports = [str(free_port()) for _ in range(3)]
     env = {k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"}
     flags = ["--ingress-port", ports[0], "--admin-port", ports[1], "--service-port", ports[2]]

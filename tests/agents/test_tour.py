@@ -144,12 +144,22 @@ def _tour_on(server: RestateServer, tours: dict[int, Tour], model: ScriptedModel
 
 
 @pytest.fixture
-def tour(restate_server: RestateServer, tours, tour_model, tmp_path_factory) -> Tour:
+def tour(
+    restate_server: RestateServer,
+    tours: dict[int, Tour],
+    tour_model: ScriptedModelServer,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Tour:
     return _tour_on(restate_server, tours, tour_model, tmp_path_factory.mktemp("tour-logs"))
 
 
 @pytest.fixture
-def any_tour(any_server: RestateServer, tours, tour_model, tmp_path_factory) -> Tour:
+def any_tour(
+    any_server: RestateServer,
+    tours: dict[int, Tour],
+    tour_model: ScriptedModelServer,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Tour:
     return _tour_on(any_server, tours, tour_model, tmp_path_factory.mktemp("tour-logs"))
 
 

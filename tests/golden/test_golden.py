@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +59,7 @@ def assert_contains(golden: Any, today: Any, where: str = "") -> None:
 
 
 @pytest.fixture
-def no_lenient_warnings(caplog: pytest.LogCaptureFixture):
+def no_lenient_warnings(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
     caplog.set_level(logging.WARNING)
     yield
     assert [r.getMessage() for r in caplog.records if "decoded leniently" in r.getMessage()] == []

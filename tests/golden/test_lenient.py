@@ -11,6 +11,7 @@ import copy
 import dataclasses
 import json
 import logging
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -33,7 +34,7 @@ def golden(stem: str) -> Any:
 
 
 @pytest.fixture
-def warnings_(caplog: pytest.LogCaptureFixture):
+def warnings_(caplog: pytest.LogCaptureFixture) -> Iterator[Callable[[], list[str]]]:
     """The lenient-decoding warnings logged during the test (the logged-once memory starts empty)."""
     logged_once._warned.clear()
     caplog.set_level(logging.WARNING)
@@ -53,7 +54,7 @@ def resent(response: ModelResponse) -> list[dict]:
 
 
 # --- ModelResponse (openai-agents) -----------------------------------------------------------------
-def test_unknown_fields_decode_and_warn_once(warnings_) -> None:
+def test_unknown_fields_decode_and_warn_once(warnings_: Callable[[], list[str]]) -> None:
     payload = copy.deepcopy(golden("model_response.responses_text"))
     payload["output"][0]["verbosity_hint"] = "low"  # written by a newer SDK / removed from this one
     payload["output"][0]["content"][0]["citations_v2"] = []
@@ -69,7 +70,7 @@ def test_unknown_fields_decode_and_warn_once(warnings_) -> None:
     assert len(warnings_()) == 3  # logged once per process, not on every replay
 
 
-def test_a_field_the_journal_lacks_is_left_unset_and_not_re_sent(warnings_) -> None:
+def test_a_field_the_journal_lacks_is_left_unset_and_not_re_sent(warnings_: Callable[[], list[str]]) -> None:
     payload = copy.deepcopy(golden("model_response.responses_text"))
     del payload["output"][0]["status"]  # required by this SDK, absent from an older one's journal
     for key in ("request_id", "raw_usage"):
@@ -86,7 +87,7 @@ def test_a_field_the_journal_lacks_is_left_unset_and_not_re_sent(warnings_) -> N
     assert len(warnings_()) == 1
 
 
-def test_a_value_this_sdk_no_longer_accepts_is_kept_as_journaled(warnings_) -> None:
+def test_a_value_this_sdk_no_longer_accepts_is_kept_as_journaled(warnings_: Callable[[], list[str]]) -> None:
     payload = copy.deepcopy(golden("model_response.responses_tool_call"))
     payload["output"][0]["status"] = "paused"  # a status value this SDK's Literal does not list
     response = decode(payload)
@@ -95,7 +96,9 @@ def test_a_value_this_sdk_no_longer_accepts_is_kept_as_journaled(warnings_) -> N
     assert len(warnings_()) == 1
 
 
-def test_a_field_the_sdk_removed_from_model_response_is_dropped(warnings_, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_field_the_sdk_removed_from_model_response_is_dropped(
+    warnings_: Callable[[], list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
     @dataclasses.dataclass
     class OlderModelResponse:  # ModelResponse as if request_id and raw_usage had been removed
         output: list
@@ -109,7 +112,7 @@ def test_a_field_the_sdk_removed_from_model_response_is_dropped(warnings_, monke
     assert warnings_() and "['raw_usage', 'request_id']" in warnings_()[0]
 
 
-def test_an_unknown_item_type_fails_terminally_instead_of_retrying_forever(warnings_) -> None:
+def test_an_unknown_item_type_fails_terminally_instead_of_retrying_forever(warnings_: Callable[[], list[str]]) -> None:
     payload = copy.deepcopy(golden("model_response.responses_text"))
     payload["output"].append({"type": "hologram", "id": "h_1"})
     with pytest.raises(TerminalError, match="output\\[1\\] has type 'hologram'"):
@@ -123,7 +126,7 @@ def llm_decode(payload: Any) -> LLMResponse:
     return response
 
 
-def test_llm_response_unknown_fields_are_dropped_with_one_warning(warnings_) -> None:
+def test_llm_response_unknown_fields_are_dropped_with_one_warning(warnings_: Callable[[], list[str]]) -> None:
     original = golden("llm_response.tool_calls")
     payload = copy.deepcopy(original)
     payload["system_fingerprint"] = "fp_1"
@@ -136,7 +139,9 @@ def test_llm_response_unknown_fields_are_dropped_with_one_warning(warnings_) -> 
     assert len(warnings_()) == 3
 
 
-def test_llm_response_missing_or_no_longer_valid_optional_fields_get_defaults(warnings_) -> None:
+def test_llm_response_missing_or_no_longer_valid_optional_fields_get_defaults(
+    warnings_: Callable[[], list[str]],
+) -> None:
     original = golden("llm_response.structured")
     payload = copy.deepcopy(original)
     del payload["finish_reason"]  # written by a version without these fields

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
@@ -62,7 +63,10 @@ def _answer_from_tool_outputs(request: ModelRequest) -> Reply:
 
 
 def test_tool_routing_answers_with_tool_results(
-    any_server: RestateServer, stack_on, model: ScriptedModelServer, module_effects: Effects
+    any_server: RestateServer,
+    stack_on: Callable[[RestateServer], Stack],
+    model: ScriptedModelServer,
+    module_effects: Effects,
 ) -> None:
     user = f"user-{'replay' if any_server.always_replay else 'normal'}"
     model.enqueue(
@@ -99,12 +103,12 @@ def test_tool_routing_answers_with_tool_results(
     assert json.loads(tool_messages[0]["content"])["user_id"] == user
 
 
-def _ask(stack, prompt: str, max_attempts: int = 3):
+def _ask(stack: Stack, prompt: str, max_attempts: int = 3) -> Any:
     return stack.ingress.call("LitellmProbe", "ask", {"prompt": prompt, "max_attempts": max_attempts})
 
 
 def test_authentication_error_is_terminal_after_one_request(
-    restate_server: RestateServer, stack_on, model: ScriptedModelServer
+    restate_server: RestateServer, stack_on: Callable[[RestateServer], Stack], model: ScriptedModelServer
 ) -> None:
     model.enqueue(error(401, "Incorrect API key provided"))
     stack = stack_on(restate_server)
@@ -118,7 +122,7 @@ def test_authentication_error_is_terminal_after_one_request(
 
 
 def test_context_window_exceeded_is_terminal(
-    restate_server: RestateServer, stack_on, model: ScriptedModelServer
+    restate_server: RestateServer, stack_on: Callable[[RestateServer], Stack], model: ScriptedModelServer
 ) -> None:
     model.enqueue(error(400, "This model's maximum context length is 128000 tokens.", code="context_length_exceeded"))
     stack = stack_on(restate_server)
@@ -131,7 +135,7 @@ def test_context_window_exceeded_is_terminal(
 
 
 def test_rate_limit_retry_after_sets_the_next_attempt(
-    restate_server: RestateServer, stack_on, model: ScriptedModelServer
+    restate_server: RestateServer, stack_on: Callable[[RestateServer], Stack], model: ScriptedModelServer
 ) -> None:
     model.enqueue(error(429, "Rate limit reached", retry_after=2), text("after the wait"))
     stack = stack_on(restate_server)
@@ -143,7 +147,7 @@ def test_rate_limit_retry_after_sets_the_next_attempt(
 
 
 def test_server_errors_are_retried_until_success(
-    restate_server: RestateServer, stack_on, model: ScriptedModelServer
+    restate_server: RestateServer, stack_on: Callable[[RestateServer], Stack], model: ScriptedModelServer
 ) -> None:
     model.enqueue(error(500, "boom"), error(502, "bad gateway"), text("recovered"))
     stack = stack_on(restate_server)
@@ -154,7 +158,7 @@ def test_server_errors_are_retried_until_success(
 
 
 def test_exhausted_attempts_become_terminal(
-    restate_server: RestateServer, stack_on, model: ScriptedModelServer
+    restate_server: RestateServer, stack_on: Callable[[RestateServer], Stack], model: ScriptedModelServer
 ) -> None:
     model.responder = lambda request: error(503, "overloaded, try later")
     stack = stack_on(restate_server)
@@ -166,7 +170,9 @@ def test_exhausted_attempts_become_terminal(
     assert len(model.requests) == 2
 
 
-def test_token_budget_stops_the_loop(any_server: RestateServer, stack_on, model: ScriptedModelServer) -> None:
+def test_token_budget_stops_the_loop(
+    any_server: RestateServer, stack_on: Callable[[RestateServer], Stack], model: ScriptedModelServer
+) -> None:
     model.responder = lambda request: text("more", input_tokens=10, output_tokens=5)  # 15 per call
     stack = stack_on(any_server)
 

@@ -44,7 +44,9 @@ def stack_on(
         stack.stop()
 
 
-def test_a_hung_llm_call_is_cut_off_and_retried(any_server: RestateServer, stack_on, model) -> None:
+def test_a_hung_llm_call_is_cut_off_and_retried(
+    any_server: RestateServer, stack_on: Callable[[RestateServer], Stack], model: ScriptedModelServer
+) -> None:
     stack = stack_on(any_server)
     model.enqueue(hang(), text("answered after the hang"))
 
@@ -53,7 +55,9 @@ def test_a_hung_llm_call_is_cut_off_and_retried(any_server: RestateServer, stack
     assert [r.api for r in model.requests] == ["chat", "chat"]
 
 
-def test_an_llm_call_that_always_hangs_fails_naming_the_step(any_server: RestateServer, stack_on, model) -> None:
+def test_an_llm_call_that_always_hangs_fails_naming_the_step(
+    any_server: RestateServer, stack_on: Callable[[RestateServer], Stack], model: ScriptedModelServer
+) -> None:
     stack = stack_on(any_server)
     model.responder = lambda request: hang()
 

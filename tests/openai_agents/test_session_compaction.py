@@ -21,7 +21,9 @@ from integrations.openai_agents import Compaction, DropOldest, RestateSession
 from integrations.openai_agents._compaction import SUMMARY_PREFIX, safe_cuts
 from integrations.runtime import RestateServer
 from integrations.testing import ModelCall, ModelRequest, Reply, ScriptedModel, ScriptedModelServer, text, tool_call
+from integrations.testing.pytest_plugin import ServeFactory
 
+from ..conftest import Effects
 from ._fake_context import FakeObjectContext
 
 
@@ -290,7 +292,11 @@ def summary_steps(journals: list[list[dict]]) -> int:
 
 @pytest.mark.parametrize(("keep_last", "summarize_after"), [(3, 8), (6, 16)])
 def test_long_session_keeps_model_input_bounded_and_archive_complete(
-    restate_server: RestateServer, serve, model_server: ScriptedModelServer, keep_last: int, summarize_after: int
+    restate_server: RestateServer,
+    serve: ServeFactory,
+    model_server: ScriptedModelServer,
+    keep_last: int,
+    summarize_after: int,
 ) -> None:
     model_server.responder = chat_responder
     stack = serve(
@@ -349,7 +355,7 @@ def test_long_session_keeps_model_input_bounded_and_archive_complete(
 
 
 def test_drop_oldest_bounds_the_model_input_without_a_model_call(
-    restate_server: RestateServer, serve, model_server: ScriptedModelServer
+    restate_server: RestateServer, serve: ServeFactory, model_server: ScriptedModelServer
 ) -> None:
     model_server.responder = chat_responder
     stack = serve(restate_server, APP, model=model_server, env={"MAX_ITEMS": "5"})
@@ -372,7 +378,7 @@ def test_drop_oldest_bounds_the_model_input_without_a_model_call(
 
 
 def test_summary_call_is_journaled_once_under_replay(
-    any_server: RestateServer, serve, model_server: ScriptedModelServer
+    any_server: RestateServer, serve: ServeFactory, model_server: ScriptedModelServer
 ) -> None:
     model_server.responder = chat_responder
     stack = serve(any_server, APP, model=model_server, env={"KEEP_LAST": "2", "SUMMARIZE_AFTER": "5"})
@@ -395,7 +401,7 @@ def test_summary_call_is_journaled_once_under_replay(
 
 
 def test_service_kill_after_the_summary_does_not_summarise_again(
-    restate_server: RestateServer, serve, model_server: ScriptedModelServer, effects
+    restate_server: RestateServer, serve: ServeFactory, model_server: ScriptedModelServer, effects: Effects
 ) -> None:
     model_server.responder = chat_responder
     stack = serve(restate_server, APP, model=model_server, env={"KEEP_LAST": "2", "SUMMARIZE_AFTER": "6"})

@@ -51,7 +51,9 @@ def stack_on(
         stack.stop()
 
 
-def test_a_hung_model_call_is_cut_off_and_retried(any_server: RestateServer, stack_on, model) -> None:
+def test_a_hung_model_call_is_cut_off_and_retried(
+    any_server: RestateServer, stack_on: Callable[[RestateServer], Stack], model: ScriptedModelServer
+) -> None:
     stack = stack_on(any_server)
     model.enqueue(hang(), text("answered after the hang"))
 
@@ -59,7 +61,9 @@ def test_a_hung_model_call_is_cut_off_and_retried(any_server: RestateServer, sta
     assert len(model.requests) == 2  # the hung attempt, then the retry that got the answer
 
 
-def test_a_model_call_that_always_hangs_fails_naming_the_step(any_server: RestateServer, stack_on, model) -> None:
+def test_a_model_call_that_always_hangs_fails_naming_the_step(
+    any_server: RestateServer, stack_on: Callable[[RestateServer], Stack], model: ScriptedModelServer
+) -> None:
     stack = stack_on(any_server)
     model.responder = lambda request: hang()
 
@@ -97,7 +101,10 @@ def _step_results(server: RestateServer, invocation: str, name: str) -> list[str
 
 
 def test_exhausted_tool_tells_the_model_deterministically(
-    any_server: RestateServer, stack_on, model, module_effects: Effects
+    any_server: RestateServer,
+    stack_on: Callable[[RestateServer], Stack],
+    model: ScriptedModelServer,
+    module_effects: Effects,
 ) -> None:
     stack = stack_on(any_server)
     sku = f"sku-{'replay' if any_server.always_replay else 'normal'}"
@@ -116,7 +123,9 @@ def test_exhausted_tool_tells_the_model_deterministically(
     assert _step_results(any_server, invocation, "Tool: check_stock") == ["Failure"]  # one journaled failure
 
 
-def test_terminal_error_raised_by_the_tool_still_ends_the_run(any_server: RestateServer, stack_on, model) -> None:
+def test_terminal_error_raised_by_the_tool_still_ends_the_run(
+    any_server: RestateServer, stack_on: Callable[[RestateServer], Stack], model: ScriptedModelServer
+) -> None:
     stack = stack_on(any_server)
     model.responder = _stock_script
     sku = f"gone-{'replay' if any_server.always_replay else 'normal'}"

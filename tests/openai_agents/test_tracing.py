@@ -20,8 +20,9 @@ from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExport
 from opentelemetry.sdk.trace.export import ConsoleSpanExporter, SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from integrations.runtime import RestateServer, free_port, wait_until
+from integrations.runtime import RestateServer, Stack, free_port, wait_until
 from integrations.testing import ScriptedModelServer, error, text, tool_call
+from integrations.testing.pytest_plugin import ServeFactory
 from integrations.tracing import RestateTracingProcessor, exporter_from_env
 
 from ..conftest import Effects
@@ -114,14 +115,21 @@ def assert_one_tree(spans: list[ReceivedSpan], invocation_id: str, effects: Effe
     assert tool.attributes["restate.journal.step"] == "LLM call: gpt-4o"  # the step that asked for the tool
 
 
-def all_spans_exported(stack, receiver: OtlpReceiver) -> list[ReceivedSpan]:
+def all_spans_exported(stack: Stack, receiver: OtlpReceiver) -> list[ReceivedSpan]:
     """Stop the service gracefully (its exporter flushes at exit), then every span it will ever send is here."""
     stack.services[0].stop()
     return receiver.spans
 
 
 @pytest.mark.parametrize("handler", ["ask", "ask_streamed"])
-def test_one_run_exports_each_span_once(tracing_server, serve, model_server, receiver, effects, handler) -> None:
+def test_one_run_exports_each_span_once(
+    tracing_server: RestateServer,
+    serve: ServeFactory,
+    model_server: ScriptedModelServer,
+    receiver: OtlpReceiver,
+    effects: Effects,
+    handler,
+) -> None:
     stack = serve(tracing_server, APP, model=model_server, env=receiver.env())
     script_run(model_server, "Oslo")
     invocation_id = stack.ingress.send("traced", handler, "Weather in Oslo?")
@@ -140,7 +148,13 @@ def test_one_run_exports_each_span_once(tracing_server, serve, model_server, rec
         assert resumed == set()
 
 
-def test_kill_mid_run_exports_each_span_once(tracing_server, serve, model_server, receiver, effects) -> None:
+def test_kill_mid_run_exports_each_span_once(
+    tracing_server: RestateServer,
+    serve: ServeFactory,
+    model_server: ScriptedModelServer,
+    receiver: OtlpReceiver,
+    effects: Effects,
+) -> None:
     stack = serve(tracing_server, APP, model=model_server, env=receiver.env())
     script_run(model_server, CITY)
     invocation_id = stack.ingress.send("traced", "ask", "Weather in Paris?")
@@ -165,7 +179,13 @@ def test_kill_mid_run_exports_each_span_once(tracing_server, serve, model_server
         assert len(attempt_traceparents(effects)) == 2  # the killed attempt and the one after the restart
 
 
-def test_a_failed_model_call_is_one_error_span(tracing_server, serve, model_server, receiver, effects) -> None:
+def test_a_failed_model_call_is_one_error_span(
+    tracing_server: RestateServer,
+    serve: ServeFactory,
+    model_server: ScriptedModelServer,
+    receiver: OtlpReceiver,
+    effects: Effects,
+) -> None:
     """Each real model call is one span: the failed attempt Restate retried, and the retry."""
     model_server.enqueue(error(500, "overloaded"))
     script_run(model_server, "Lima")
@@ -183,7 +203,11 @@ def test_a_failed_model_call_is_one_error_span(tracing_server, serve, model_serv
 
 
 def test_spans_closed_by_an_error_that_fails_the_attempt_come_from_the_retry(
-    tracing_server, serve, model_server, receiver, effects
+    tracing_server: RestateServer,
+    serve: ServeFactory,
+    model_server: ScriptedModelServer,
+    receiver: OtlpReceiver,
+    effects: Effects,
 ) -> None:
     """The workflow span ends with the error that makes Restate retry: only the retry's span is exported."""
     script_run(model_server, "Kyiv")
@@ -199,7 +223,11 @@ def test_spans_closed_by_an_error_that_fails_the_attempt_come_from_the_retry(
 
 
 def test_without_server_tracing_spans_join_the_callers_trace(
-    restate_server, serve, model_server, receiver, effects
+    restate_server: RestateServer,
+    serve: ServeFactory,
+    model_server: ScriptedModelServer,
+    receiver: OtlpReceiver,
+    effects: Effects,
 ) -> None:
     """A server without tracing sends no traceparent per attempt: the caller's, kept with the invocation, is used."""
     caller_trace, caller_span = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"

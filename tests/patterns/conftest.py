@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -155,6 +155,6 @@ def effects(shared_effects: Effects) -> Effects:
 
 
 @pytest.fixture
-def served(shared_stacks: SharedStacks):
+def served(shared_stacks: SharedStacks) -> Callable[[RestateServer, str], Stack]:
     """``served(server, APP)`` -> the shared, registered stack serving ``APP`` on ``server``."""
     return shared_stacks.get

@@ -3,19 +3,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
-from integrations.runtime import RestateServer, wait_until
-from integrations.testing import text, tool_call
+from integrations.runtime import RestateServer, Stack, wait_until
+from integrations.testing import ScriptedModelServer, text, tool_call
 from patterns import offline
 
+from ..conftest import Effects
 from .conftest import APP, CUSTOM, log_size, review_awakeable, status_of, unique, wait_for_review
 
 DOCS_PAYLOAD = "Very explicit content that might violate the policy."
 """The human-in-the-loop page's curl payload."""
 
 
-def test_human_review_survives_a_service_crash(restate_server: RestateServer, served, model_server) -> None:
+def test_human_review_survives_a_service_crash(
+    restate_server: RestateServer, served: Callable[[RestateServer, str], Stack], model_server: ScriptedModelServer
+) -> None:
     content = unique("borderline post")
     model_server.responder = lambda r: (
         tool_call("get_human_review") if "get_human_review" in r.tool_names() else text("?")
@@ -39,7 +43,7 @@ def test_human_review_survives_a_service_crash(restate_server: RestateServer, se
 
 
 def test_the_docs_payload_waits_for_a_human_with_the_offline_model(
-    any_server: RestateServer, served, model_server
+    any_server: RestateServer, served: Callable[[RestateServer, str], Stack], model_server: ScriptedModelServer
 ) -> None:
     model_server.responder = offline.responder
     stack = served(any_server, APP)
@@ -57,7 +61,9 @@ def test_the_docs_payload_waits_for_a_human_with_the_offline_model(
     assert Path(stack.services[0].log_path).read_text().count(awakeable) == 2
 
 
-def test_the_offline_model_decides_harmless_content_itself(restate_server: RestateServer, served, model_server) -> None:
+def test_the_offline_model_decides_harmless_content_itself(
+    restate_server: RestateServer, served: Callable[[RestateServer, str], Stack], model_server: ScriptedModelServer
+) -> None:
     model_server.responder = offline.responder
     stack = served(restate_server, APP)
     content = unique("A photo of a cat on a sofa")
@@ -68,13 +74,16 @@ def test_the_offline_model_decides_harmless_content_itself(restate_server: Resta
     assert review_awakeable(stack, content) is None
 
 
-def _review_id(effects, reviewer: str, content: str) -> str | None:
+def _review_id(effects: Effects, reviewer: str, content: str) -> str | None:
     prefix = f"review:{reviewer}:{content}:"
     return next((line[len(prefix) :] for line in effects.lines() if line.startswith(prefix)), None)
 
 
 def test_human_review_timeout_escalates_then_falls_back(
-    restate_server: RestateServer, served, model_server, effects
+    restate_server: RestateServer,
+    served: Callable[[RestateServer, str], Stack],
+    model_server: ScriptedModelServer,
+    effects: Effects,
 ) -> None:
     escalated, silent = unique("escalated"), unique("silent")
     model_server.responder = lambda r: tool_call("get_human_review")

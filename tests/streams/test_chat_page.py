@@ -22,6 +22,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from integrations.runtime import RestateServer, ServiceProcess, Stack
 from integrations.runtime.serve import load_target
 from integrations.testing import ModelRequest, Pace, Reply, ScriptedModelServer, text, tool_call
+from integrations.testing.pytest_plugin import ServeFactory
 
 from ..conftest import REPO_ROOT
 
@@ -68,7 +69,7 @@ def page_url(stack: Stack, query: str) -> str:
 
 
 def test_the_tour_chat_page_streams_the_answer_in_and_shows_the_history_after_a_reload(
-    restate_server: RestateServer, serve, model_server: ScriptedModelServer, page: Page
+    restate_server: RestateServer, serve: ServeFactory, model_server: ScriptedModelServer, page: Page
 ) -> None:
     model_server.reset(load_target(f"{TOUR / 'offline_model.py'}:responder"))
     model_server.stream_pace = Pace(hold_after=4, gate="page")  # the answer stops after its 4th word
@@ -111,7 +112,12 @@ def _banker(request: ModelRequest) -> Reply:
     ("button", "outcome"), [("Approve", "transferred 100 EUR"), ("Reject", "the transfer was declined")]
 )
 def test_a_pending_approval_gets_buttons_and_the_answer_follows_the_click(
-    restate_server: RestateServer, serve, model_server: ScriptedModelServer, page: Page, button: str, outcome: str
+    restate_server: RestateServer,
+    serve: ServeFactory,
+    model_server: ScriptedModelServer,
+    page: Page,
+    button: str,
+    outcome: str,
 ) -> None:
     model_server.reset(_banker)
     stack = serve(
@@ -167,7 +173,7 @@ window.chat = openChat({ service: "ApprovalChat", key: %s, onChange: ({ runs, ap
 
 
 def test_the_docs_javascript_client_follows_a_run_and_decides_its_approval(
-    restate_server: RestateServer, serve, model_server: ScriptedModelServer, page: Page
+    restate_server: RestateServer, serve: ServeFactory, model_server: ScriptedModelServer, page: Page
 ) -> None:
     model_server.reset(_banker)
     stack = serve(
@@ -217,7 +223,11 @@ EMOJI = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff\u23e9-\u23f
 
 
 def test_the_tour_chat_asks_for_approval_and_the_phone_sized_page_shows_who_approved_and_when(
-    restate_server: RestateServer, serve, model_server: ScriptedModelServer, browser: Browser, tmp_path: Path
+    restate_server: RestateServer,
+    serve: ServeFactory,
+    model_server: ScriptedModelServer,
+    browser: Browser,
+    tmp_path: Path,
 ) -> None:
     model_server.reset(load_target(f"{TOUR / 'offline_model.py'}:responder"))
     env = {"DURABLE_AGENTS_INGRESS_URL": restate_server.ingress_url, "WEATHER_OFFLINE": "1"}
@@ -250,7 +260,9 @@ def test_the_tour_chat_asks_for_approval_and_the_phone_sized_page_shows_who_appr
         expect(page.locator(".bubble.assistant:not(.live)")).to_have_text(answer)
         decision = page.locator(".decision")
         expect(decision).to_contain_text(
-            re.compile(r"Approved by Ada at \w+ \d+, \d{4}, \d{1,2}:\d\d:\d\d [AP]M: Send an email to alice@example\.com")
+            re.compile(
+                r"Approved by Ada at \w+ \d+, \d{4}, \d{1,2}:\d\d:\d\d [AP]M: Send an email to alice@example\.com"
+            )
         )
         expect(approval).to_have_count(0)
         page.screenshot(path=str(tmp_path / "phone-approved.png"), full_page=True)
@@ -289,7 +301,7 @@ RECORD_LIVE_TEXTS = """() => {
 
 
 def test_with_two_workers_a_page_served_by_another_process_shows_the_answer_growing(
-    restate_server: RestateServer, serve, model_server: ScriptedModelServer, page: Page, tmp_path: Path
+    restate_server: RestateServer, serve: ServeFactory, model_server: ScriptedModelServer, page: Page, tmp_path: Path
 ) -> None:
     model_server.reset(load_target(f"{TOUR / 'offline_model.py'}:responder"))
     model_server.stream_pace = Pace(delay=0.15, hold_after=4, gate="grow")

@@ -16,6 +16,7 @@ import pytest
 
 from integrations.runtime import RestateServer, Stack, wait_until
 from integrations.testing import Pace, ScriptedModelServer, error, text, tool_call
+from integrations.testing.pytest_plugin import ServeFactory
 
 from ._sse import SseReader
 from .streams_app import SMALL_RETENTION
@@ -25,14 +26,14 @@ ANSWER = "The fog over Oslo lifts slowly while the harbour wakes up."
 
 
 @pytest.fixture
-def stack(restate_server: RestateServer, serve, model_server: ScriptedModelServer) -> Stack:
+def stack(restate_server: RestateServer, serve: ServeFactory, model_server: ScriptedModelServer) -> Stack:
     return serve(
         restate_server, APP, model=model_server, env={"DURABLE_AGENTS_INGRESS_URL": restate_server.ingress_url}
     )
 
 
 @pytest.fixture
-def any_stack(any_server: RestateServer, serve, model_server: ScriptedModelServer) -> Stack:
+def any_stack(any_server: RestateServer, serve: ServeFactory, model_server: ScriptedModelServer) -> Stack:
     return serve(any_server, APP, model=model_server, env={"DURABLE_AGENTS_INGRESS_URL": any_server.ingress_url})
 
 
@@ -81,7 +82,7 @@ def same_events(seen: list[dict[str, Any]], stored: list[dict[str, Any]]) -> boo
 
 
 def test_a_subscriber_sees_the_first_delta_while_the_model_call_is_still_streaming(
-    stack, restate_server, model_server
+    stack: Stack, restate_server: RestateServer, model_server: ScriptedModelServer
 ) -> None:
     topic = unique("first")
     reader = SseReader(events_url(stack, topic)).start()
@@ -118,7 +119,7 @@ def test_a_subscriber_sees_the_first_delta_while_the_model_call_is_still_streami
 
 
 def test_a_kill_mid_stream_resets_the_step_and_a_resuming_reader_sees_every_event_once(
-    stack, restate_server, model_server
+    stack: Stack, restate_server: RestateServer, model_server: ScriptedModelServer
 ) -> None:
     topic = unique("kill")
     first_try = "Attempt one was cut short by a crash of the service."
@@ -156,7 +157,9 @@ def test_a_kill_mid_stream_resets_the_step_and_a_resuming_reader_sees_every_even
     assert len(model_steps(restate_server, invocation)) == 1  # ...and was journaled once
 
 
-def test_a_provider_error_is_published_and_the_retry_starts_with_a_reset(stack, restate_server, model_server) -> None:
+def test_a_provider_error_is_published_and_the_retry_starts_with_a_reset(
+    stack: Stack, restate_server: RestateServer, model_server: ScriptedModelServer
+) -> None:
     topic = unique("retry")
     model_server.enqueue(error(503, "overloaded, try again"), text(ANSWER))
     answer = stack.ingress.call("StreamingAgent", "run", {"topic": topic, "message": "Weather in Oslo?"})
@@ -172,7 +175,7 @@ def test_a_provider_error_is_published_and_the_retry_starts_with_a_reset(stack, 
 
 
 def test_a_reader_that_reconnects_after_its_last_sequence_number_misses_nothing_and_sees_nothing_twice(
-    stack, restate_server, model_server
+    stack: Stack, restate_server: RestateServer, model_server: ScriptedModelServer
 ) -> None:
     topic = unique("resume")
     model_server.enqueue(text(ANSWER, pace=Pace(hold_after=3, gate="resume", delay=0.01)))
@@ -198,7 +201,7 @@ def test_a_reader_that_reconnects_after_its_last_sequence_number_misses_nothing_
 
 @pytest.mark.parametrize("api", ["responses", "chat"])
 def test_tool_calls_results_and_the_answer_are_published_once_even_when_every_step_replays(
-    any_stack, any_server, model_server, api
+    any_stack: Stack, any_server: RestateServer, model_server: ScriptedModelServer, api
 ) -> None:
     topic = unique(f"tools-{api}")
     model_server.enqueue(tool_call("get_weather", {"city": "Oslo"}, call_id="call_oslo"), text(ANSWER))
@@ -243,7 +246,7 @@ def _shape(events: list[dict[str, Any]]) -> list[tuple[str, str, int, int, str]]
 
 
 def test_durable_runner_events_publish_what_the_provider_form_publishes_and_tools_reach_the_publisher(
-    any_stack, any_server, model_server
+    any_stack: Stack, any_server: RestateServer, model_server: ScriptedModelServer
 ) -> None:
     shapes = []
     for api in ("responses", "runner", "streamed"):
@@ -264,7 +267,7 @@ def test_durable_runner_events_publish_what_the_provider_form_publishes_and_tool
 
 
 def test_a_needs_approval_tool_is_announced_on_the_topic_and_its_decision_says_who_and_when(
-    stack, restate_server, model_server
+    stack: Stack, restate_server: RestateServer, model_server: ScriptedModelServer
 ) -> None:
     topic = unique("wire")
     model_server.enqueue(tool_call("wire_money", {"amount": 100}, call_id="call_wire"), text("Wired."))
@@ -291,7 +294,7 @@ def test_a_needs_approval_tool_is_announced_on_the_topic_and_its_decision_says_w
 
 
 def test_retention_keeps_the_newest_events_and_a_late_reader_is_told_of_the_gap(
-    stack, restate_server, model_server
+    stack: Stack, restate_server: RestateServer, model_server: ScriptedModelServer
 ) -> None:
     topic = unique("small")
     long_answer = " ".join(f"w{n}" for n in range(30))
@@ -313,7 +316,9 @@ def test_retention_keeps_the_newest_events_and_a_late_reader_is_told_of_the_gap(
     assert pull(restate_server, topic)["last"] == 0  # other topic objects are separate
 
 
-def test_a_superseded_attempt_is_dropped_and_a_retried_publish_is_stored_once(stack, restate_server) -> None:
+def test_a_superseded_attempt_is_dropped_and_a_retried_publish_is_stored_once(
+    stack: Stack, restate_server: RestateServer
+) -> None:
     topic = unique("direct")
     base = f"{restate_server.ingress_url}/AgentEvents/{topic}"
     start = {"invocation_id": "inv_test", "step": "model 1: m"}
@@ -341,7 +346,9 @@ def test_a_superseded_attempt_is_dropped_and_a_retried_publish_is_stored_once(st
     assert bad.status_code >= 400 and "greater than or equal to 0" in bad.text  # terminal, naming the problem
 
 
-def test_the_sse_endpoint_resumes_from_last_event_id_and_rejects_bad_input(stack, restate_server, model_server) -> None:
+def test_the_sse_endpoint_resumes_from_last_event_id_and_rejects_bad_input(
+    stack: Stack, restate_server: RestateServer, model_server: ScriptedModelServer
+) -> None:
     topic = unique("sse")
     model_server.enqueue(text("one two three"))
     stack.ingress.call("StreamingAgent", "run", {"topic": topic, "message": "count"})
