@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from agents.items import ModelResponse
+from openai.types.responses import ResponseFunctionToolCall, ResponseOutputMessage, ResponseOutputText
 from restate import TerminalError
 from restate.serde import DefaultSerde
 
@@ -48,7 +49,16 @@ def decode(payload: Any) -> ModelResponse:
     return response
 
 
-def resent(response: ModelResponse) -> list[dict]:
+def first_text(response: ModelResponse) -> str:
+    """The text of the response's first output item, a message."""
+    message = response.output[0]
+    assert isinstance(message, ResponseOutputMessage)
+    part = message.content[0]
+    assert isinstance(part, ResponseOutputText)
+    return part.text
+
+
+def resent(response: ModelResponse) -> list[dict[str, Any]]:
     """The items as the SDK sends them to the model in the next request."""
     return [item.model_dump(mode="json", by_alias=True, exclude_unset=True) for item in response.output]
 
@@ -63,7 +73,7 @@ def test_unknown_fields_decode_and_warn_once(warnings_: Callable[[], list[str]])
 
     response = decode(payload)
     assert resent(response) == payload["output"]  # unknown item fields are kept and re-sent as journaled
-    assert response.output[0].content[0].text == "Oslo is sunny, 21 degrees."
+    assert first_text(response) == "Oslo is sunny, 21 degrees."
     assert response.usage.total_tokens == payload["usage"]["total_tokens"]
     assert len(warnings_()) == 3  # item fields, usage field, ModelResponse field
     decode(payload)
@@ -79,7 +89,11 @@ def test_a_field_the_journal_lacks_is_left_unset_and_not_re_sent(warnings_: Call
 
     response = decode(payload)
     assert resent(response) == payload["output"]
-    assert response.output[0].status is None and response.output[0].content[0].text == "Oslo is sunny, 21 degrees."
+    assert first_text(response) == "Oslo is sunny, 21 degrees."
+    message = response.output[0]
+    assert isinstance(message, ResponseOutputMessage)
+    status: object = message.status  # typed as this SDK's Literal; the older journal had none
+    assert status is None
     assert response.request_id is None and response.usage.input_tokens_details.cached_tokens == 0
     (warning,) = warnings_()
     assert "message item does not validate" in warning and "status: missing" in warning
@@ -92,7 +106,9 @@ def test_a_value_this_sdk_no_longer_accepts_is_kept_as_journaled(warnings_: Call
     payload["output"][0]["status"] = "paused"  # a status value this SDK's Literal does not list
     response = decode(payload)
     assert resent(response) == payload["output"]
-    assert response.output[0].name == "get_weather" and response.output[0].call_id == "call_golden_1"
+    call = response.output[0]
+    assert isinstance(call, ResponseFunctionToolCall)
+    assert call.name == "get_weather" and call.call_id == "call_golden_1"
     assert len(warnings_()) == 1
 
 
@@ -101,7 +117,7 @@ def test_a_field_the_sdk_removed_from_model_response_is_dropped(
 ) -> None:
     @dataclasses.dataclass
     class OlderModelResponse:  # ModelResponse as if request_id and raw_usage had been removed
-        output: list
+        output: list[Any]
         usage: Any
         response_id: str | None
 
@@ -121,7 +137,7 @@ def test_an_unknown_item_type_fails_terminally_instead_of_retrying_forever(warni
 
 # --- LLMResponse (LiteLLM) --------------------------------------------------------------------------
 def llm_decode(payload: Any) -> LLMResponse:
-    response = DefaultSerde().with_maybe_type(LLMResponse).deserialize(json.dumps(payload).encode())
+    response = DefaultSerde[LLMResponse]().with_maybe_type(LLMResponse).deserialize(json.dumps(payload).encode())
     assert isinstance(response, LLMResponse)
     return response
 
