@@ -63,12 +63,12 @@ def test_the_table_knows_configuration_errors() -> None:
     missing = openai.OpenAIError("Missing credentials. Please pass an `api_key`, or set the `OPENAI_API_KEY` variable.")
     verdict = classify_provider_error(missing)
     assert verdict is not None and verdict.kind is ErrorKind.CONFIGURATION and verdict.terminal
-    assert "OPENAI_API_KEY" in verdict.fix
+    assert "OPENAI_API_KEY" in (verdict.fix or "")
 
     connection = openai.APIConnectionError(request=httpx2.Request("POST", "http://x"))
     connection.__cause__ = httpx2.UnsupportedProtocol("Request URL has an unsupported protocol 'localhost://'.")
     verdict = classify_provider_error(connection)
-    assert verdict is not None and verdict.kind is ErrorKind.CONFIGURATION and "OPENAI_BASE_URL" in verdict.fix
+    assert verdict is not None and verdict.kind is ErrorKind.CONFIGURATION and "OPENAI_BASE_URL" in (verdict.fix or "")
 
     refused = openai.APIConnectionError(request=httpx2.Request("POST", "http://x"))
     refused.__cause__ = httpx2.ConnectError("connection refused")

@@ -94,7 +94,7 @@ REJECT_AWAKEABLE = object()
     ],
 )
 def test_rejected_call_never_runs_and_the_model_is_told(
-    stack: Stack, model_server: ScriptedModelServer, effects: Effects, payload, told
+    stack: Stack, model_server: ScriptedModelServer, effects: Effects, payload: object, told: str
 ) -> None:
     model_server.enqueue(tool_call("transfer", {"amount": 99, "to": "eve"}), text("could not send"))
     invocation = stack.ingress.send("bank", "run", "send 99 to eve")
@@ -135,7 +135,7 @@ def test_several_calls_in_one_turn_each_get_a_decision(
     ],
 )
 def test_timeout_applies_the_default_decision(
-    stack: Stack, model_server: ScriptedModelServer, effects: Effects, handler, ran, told
+    stack: Stack, model_server: ScriptedModelServer, effects: Effects, handler: str, ran: int, told: str
 ) -> None:
     model_server.enqueue(tool_call("transfer", {"amount": 5, "to": "tim"}), text("finished"))
     assert stack.ingress.call("bank", handler, "send 5 to tim") == "finished"

@@ -58,7 +58,7 @@ def journal_names(server: RestateServer, invocation_id: str) -> list[str]:
 
 @pytest.mark.parametrize("transport", ["stdio", "http"])
 def test_mcp_call_runs_once_across_a_service_kill(
-    stack: Stack, model_server: ScriptedModelServer, effects: Effects, any_server: RestateServer, transport
+    stack: Stack, model_server: ScriptedModelServer, effects: Effects, any_server: RestateServer, transport: str
 ) -> None:
     model_server.enqueue(
         tool_calls(("book", {"ref": "R1"}), ("checkpoint", {"label": f"after-{transport}"})),

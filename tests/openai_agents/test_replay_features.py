@@ -152,7 +152,7 @@ def test_max_turns_without_a_handler_is_a_terminal_error(stack: Stack, model_ser
     ("approved", "ran", "told"), [(True, 1, "sent 30"), (False, 0, "Tool execution was not approved.")]
 )
 def test_run_state_kept_in_object_state_resumes_in_a_later_invocation(
-    stack: Stack, model_server: ScriptedModelServer, effects: Effects, approved, ran, told
+    stack: Stack, model_server: ScriptedModelServer, effects: Effects, approved: bool, ran: int, told: str
 ) -> None:
     key = f"checkout-{uuid.uuid4().hex[:8]}"
     model_server.enqueue(tool_call("transfer", {"amount": 30}), text("all done"))

@@ -196,7 +196,7 @@ def test_litellm_model_instance_is_journaled(replay_stack: Stack, model_server: 
     ("service", "handler", "reader"), [("Chat", "message", "get_history"), ("LongChat", "say", "history")]
 )
 def test_sessions_under_replay(
-    replay_stack: Stack, model_server: ScriptedModelServer, service, handler, reader
+    replay_stack: Stack, model_server: ScriptedModelServer, service: str, handler: str, reader: str
 ) -> None:
     model_server.responder = lambda request: text(f"#{len(request.user_texts())}")
     key = f"replay-{uuid.uuid4().hex}"

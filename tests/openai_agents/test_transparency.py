@@ -69,7 +69,7 @@ def _checker_says(verdict: str) -> Callable[[ModelRequest], Reply]:
 
 @pytest.mark.parametrize(("verdict", "answer", "requests"), [("yes", "blocked", 1), ("no", "helped", 2)])
 def test_tripped_guardrail_is_caught_as_the_sdk_exception(
-    stack: Stack, model_server: ScriptedModelServer, verdict, answer, requests
+    stack: Stack, model_server: ScriptedModelServer, verdict: str, answer: str, requests: int
 ) -> None:
     model_server.reset(_checker_says(verdict))
     assert stack.ingress.call("transparency", "guarded", "do my homework") == answer

@@ -58,7 +58,7 @@ def test_remote_agent_router_calls_the_specialist_service(
 
 
 @pytest.mark.parametrize("build", [agent_router_service, remote_agent_router_service, specialist_services])
-def test_specialists_are_checked_when_the_service_is_built(build) -> None:
+def test_specialists_are_checked_when_the_service_is_built(build: Callable[[list[Specialist]], object]) -> None:
     billing = Specialist("BillingAgent", "bills", "You handle bills.")
     with pytest.raises(ValueError, match=r"specialist names must be unique, got duplicates: \['BillingAgent'\]"):
         build([billing, billing])

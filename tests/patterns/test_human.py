@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
 from integrations.runtime import RestateServer, Stack, wait_until
 from integrations.testing import ScriptedModelServer, text, tool_call
@@ -29,7 +28,7 @@ def test_human_review_survives_a_service_crash(
     awakeable = wait_for_review(stack, content)
     # the printed commands run as they are against this server's ingress (DURABLE_AGENTS_INGRESS_URL)
     ingress = restate_server.ingress_url.removeprefix("http://")
-    log = Path(stack.services[0].log_path).read_text()
+    log = service_log(stack)
     assert f"approve: curl {ingress}/restate/awakeables/{awakeable}/resolve --json '\"approved\"'" in log
     assert f"reject:  curl {ingress}/restate/awakeables/{awakeable}/resolve --json '\"rejected\"'" in log
 
@@ -58,7 +57,7 @@ def test_the_docs_payload_waits_for_a_human_with_the_offline_model(
 
     assert stack.ingress.attach(invocation) == "rejected"
     # announced once (one approve and one reject line), even where every step is replayed
-    assert Path(stack.services[0].log_path).read_text().count(awakeable) == 2
+    assert service_log(stack).count(awakeable) == 2
 
 
 def test_the_offline_model_decides_harmless_content_itself(
@@ -72,6 +71,13 @@ def test_the_offline_model_decides_harmless_content_itself(
 
     assert decision == "[offline model] approved: nothing in this content violates the policy."
     assert review_awakeable(stack, content) is None
+
+
+def service_log(stack: Stack) -> str:
+    """What the stack's (one) service printed."""
+    log_path = stack.services[0].log_path
+    assert log_path is not None
+    return log_path.read_text()
 
 
 def _review_id(effects: Effects, reviewer: str, content: str) -> str | None:
@@ -93,7 +99,9 @@ def test_human_review_timeout_escalates_then_falls_back(
 
     wait_until(lambda: _review_id(effects, "escalation", escalated) is not None, timeout=20, what="the escalation")
     assert _review_id(effects, "moderator", escalated)  # the moderator was asked first
-    stack.ingress.resolve_awakeable(_review_id(effects, "escalation", escalated), "approved by lead")
+    escalation = _review_id(effects, "escalation", escalated)
+    assert escalation is not None
+    stack.ingress.resolve_awakeable(escalation, "approved by lead")
 
     assert stack.ingress.attach(first) == {"decision": "approved by lead", "decided_by": "escalation"}
     assert stack.ingress.attach(second) == {"decision": "rejected", "decided_by": "timeout"}

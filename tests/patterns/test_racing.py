@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from typing import Any
 
 from integrations.runtime import RestateServer, Stack, wait_until
 from integrations.testing import ModelRequest, Reply, ScriptedModelServer, text
@@ -37,7 +38,7 @@ def test_racing_returns_the_fast_answer_and_cancels_the_slow_one(
     finally:
         release_slow.set()
 
-    def ended(handler: str) -> list[dict]:
+    def ended(handler: str) -> list[dict[str, Any]]:
         rows = invocations(restate_server, "RacingAgent", handler, invoked_by=parent)
         return rows if rows and rows[0]["status"] == "completed" else []
 

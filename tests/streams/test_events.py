@@ -6,6 +6,7 @@ at a half-streamed model call, or kill the service while the provider is streami
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
 from typing import Any
@@ -45,6 +46,11 @@ def events_url(stack: Stack, topic: str, query: str = "") -> str:
     return f"http://127.0.0.1:{stack.services[0].port}/events/{quote(topic, safe='')}{query}"
 
 
+def answered(server: RestateServer, topic: str) -> bool:
+    """Whether the run's answer event is on ``topic``."""
+    return "answer" in kinds(pull(server, topic)["events"])
+
+
 def pull(
     server: RestateServer, topic: str, after: int = 0, *, limit: int = 1000, obj: str = "AgentEvents"
 ) -> dict[str, Any]:
@@ -52,7 +58,8 @@ def pull(
         f"{server.ingress_url}/{obj}/{quote(topic, safe='')}/pull", json={"after": after, "limit": limit}, timeout=30
     )
     assert response.status_code == 200, response.text
-    return response.json()
+    pulled: dict[str, Any] = response.json()
+    return pulled
 
 
 def model_steps(server: RestateServer, invocation: str) -> list[dict[str, Any]]:
@@ -201,7 +208,7 @@ def test_a_reader_that_reconnects_after_its_last_sequence_number_misses_nothing_
 
 @pytest.mark.parametrize("api", ["responses", "chat"])
 def test_tool_calls_results_and_the_answer_are_published_once_even_when_every_step_replays(
-    any_stack: Stack, any_server: RestateServer, model_server: ScriptedModelServer, api
+    any_stack: Stack, any_server: RestateServer, model_server: ScriptedModelServer, api: str
 ) -> None:
     topic = unique(f"tools-{api}")
     model_server.enqueue(tool_call("get_weather", {"city": "Oslo"}, call_id="call_oslo"), text(ANSWER))
@@ -209,7 +216,8 @@ def test_tool_calls_results_and_the_answer_are_published_once_even_when_every_st
     assert any_stack.ingress.attach(invocation) == ANSWER
 
     def published() -> list[dict[str, Any]]:
-        return pull(any_server, topic)["events"]
+        events: list[dict[str, Any]] = pull(any_server, topic)["events"]
+        return events
 
     wait_until(lambda: "answer" in kinds(published()), timeout=30, what="the answer event")
     events = published()
@@ -254,7 +262,7 @@ def test_durable_runner_events_publish_what_the_provider_form_publishes_and_tool
         model_server.enqueue(tool_call("get_weather", {"city": "Oslo"}, call_id="call_oslo"), text(ANSWER))
         ask = {"topic": topic, "message": "Oslo?", "api": api, "noted": True}
         assert any_stack.ingress.call("StreamingAgent", "run", ask) == ANSWER
-        wait_until(lambda t=topic: "answer" in kinds(pull(any_server, t)["events"]), timeout=30, what="the answer")
+        wait_until(functools.partial(answered, any_server, topic), timeout=30, what="the answer")
         shapes.append(_shape(pull(any_server, topic)["events"]))
     provider_form, runner_form, streamed_form = shapes
     assert runner_form == provider_form == streamed_form
@@ -272,7 +280,9 @@ def test_a_needs_approval_tool_is_announced_on_the_topic_and_its_decision_says_w
     topic = unique("wire")
     model_server.enqueue(tool_call("wire_money", {"amount": 100}, call_id="call_wire"), text("Wired."))
     invocation = stack.ingress.send("WireAgent", "wire", {"topic": topic, "message": "Wire 100 EUR"})
-    wait_until(lambda: of(pull(restate_server, topic)["events"], "approval"), timeout=30, what="the approval event")
+    wait_until(
+        lambda: bool(of(pull(restate_server, topic)["events"], "approval")), timeout=30, what="the approval event"
+    )
     (approval,) = of(pull(restate_server, topic)["events"], "approval")
     assert approval["data"]["tool"] == "wire_money" and approval["data"]["question"].startswith("wire_money(")
     awakeable = approval["data"]["awakeable_id"]
@@ -283,7 +293,7 @@ def test_a_needs_approval_tool_is_announced_on_the_topic_and_its_decision_says_w
     )
     assert resolved.status_code < 300, resolved.text
     assert stack.ingress.attach(invocation) == "Wired."
-    wait_until(lambda: of(pull(restate_server, topic)["events"], "answer"), timeout=30, what="the answer")
+    wait_until(functools.partial(answered, restate_server, topic), timeout=30, what="the answer")
     (done,) = of(pull(restate_server, topic)["events"], "approval_done")
     assert (done["data"]["awakeable_id"], done["data"]["approved"], done["data"]["by"]) == (awakeable, True, "Ada")
     assert done["data"]["at"].endswith("+00:00")
