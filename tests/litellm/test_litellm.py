@@ -16,6 +16,7 @@ import pytest
 from integrations.runtime import IngressError, RestateServer, Stack
 from integrations.testing import ModelRequest, Reply, ScriptedModelServer, error, text, tool_calls
 
+from .._served import ServedPerServer
 from ..conftest import Effects
 
 APP = "tests/apps/litellm_app.py:app"
@@ -43,18 +44,9 @@ def stack_on(
     tmp_path_factory: pytest.TempPathFactory, model: ScriptedModelServer, module_effects: Effects
 ) -> Iterator[Callable[[RestateServer], Stack]]:
     """``stack_on(server)``: the app served and registered on ``server`` (started once per server)."""
-    stacks: dict[int, Stack] = {}
-    logs = tmp_path_factory.mktemp("litellm-logs")
-
-    def get(server: RestateServer) -> Stack:
-        if id(server) not in stacks:
-            env = {**model.client_env(), "EFFECTS_FILE": str(module_effects.path), "GATE_DIR": str(logs)}
-            stacks[id(server)] = Stack(server, APP, env=env, log_dir=logs / str(len(stacks))).start()
-        return stacks[id(server)]
-
-    yield get
-    for stack in stacks.values():
-        stack.stop()
+    served = ServedPerServer(APP, model, tmp_path_factory.mktemp("litellm-logs"), effects_file=module_effects.path)
+    yield served
+    served.stop()
 
 
 def _answer_from_tool_outputs(request: ModelRequest) -> Reply:

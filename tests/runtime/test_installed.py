@@ -27,7 +27,7 @@ from integrations.runtime._ports import port_open
 from integrations.testing import ModelRequest, Reply, ScriptedModelServer, text, tool_call
 
 from ..conftest import REPO_ROOT
-from ._launcher import Launcher
+from ._launcher import Launcher, up_args
 
 pytestmark = [
     pytest.mark.server,
@@ -182,16 +182,7 @@ def test_installed_quickstart_agent_answers_with_a_server_installed_into_the_cac
             "OPENAI_AGENTS_DISABLE_TRACING": "1",
         }
         launcher = Launcher(
-            [
-                "up",
-                "my_agent.py:app",
-                "--ingress-port",
-                str(ingress),
-                "--admin-port",
-                str(admin),
-                "--service-port",
-                str(service),
-            ],
+            up_args("my_agent.py:app", ingress=ingress, admin=admin, service=service),
             cwd=project,
             env=env,
             command=[str(venv / "bin" / "durable-agents")],

@@ -1,5 +1,7 @@
-"""Retry control in the Agents SDK adapter, on the real server: a hung model call is cut off by the
-per-attempt timeout and retried, and a journaled tool tells the model when its attempts run out."""
+"""Retry control on the real server, in both adapters: a hung model call is cut off by the per-attempt
+timeout and retried (the Agents SDK adapter, and LiteLLM's ``model_step(ctx, "LLM call", llm_call,
+StepRetry(attempt_timeout=...))``), the attempts running out name the step, and a journaled tool tells
+the model when its attempts run out. One app serves both adapters' services."""
 
 from __future__ import annotations
 
@@ -11,7 +13,8 @@ import pytest
 from integrations.runtime import IngressError, RestateServer, Stack
 from integrations.testing import ModelRequest, Reply, ScriptedModelServer, hang, text, tool_call
 
-from ..conftest import Effects
+from ._served import ServedPerServer
+from .conftest import Effects
 
 APP = "tests/apps/step_retry_app.py:app"
 
@@ -33,22 +36,22 @@ def stack_on(
 ) -> Iterator[Callable[[RestateServer], Stack]]:
     """``stack_on(server)``: the app served on ``server``, started once per server and warmed up
     (the first model call of a process may be slow; a hung-call test must not time out before sending)."""
-    stacks: dict[int, Stack] = {}
+
+    def warm_up(stack: Stack) -> None:
+        model.reset(lambda request: text("warm"))
+        for service in ("RetryAgents", "RetryLitellm"):  # each adapter's first call in the process is slow
+            assert stack.ingress.call(service, "ask", {"message": "warm up"}) == "warm"
+
     logs = tmp_path_factory.mktemp("step-retry-logs")
+    served = ServedPerServer(APP, model, logs, effects_file=module_effects.path, warm_up=warm_up)
 
     def get(server: RestateServer) -> Stack:
-        if id(server) not in stacks:
-            env = {**model.client_env(), "EFFECTS_FILE": str(module_effects.path), "GATE_DIR": str(logs)}
-            stack = Stack(server, APP, env=env, log_dir=logs / str(len(stacks))).start()
-            model.reset(lambda request: text("warm"))
-            assert stack.ingress.call("RetryAgents", "ask", {"message": "warm up"}) == "warm"
-            stacks[id(server)] = stack
+        stack = served(server)
         model.reset(lambda request: text(f"echo: {request.last_user_text}"))
-        return stacks[id(server)]
+        return stack
 
     yield get
-    for stack in stacks.values():
-        stack.stop()
+    served.stop()
 
 
 def test_a_hung_model_call_is_cut_off_and_retried(
@@ -73,6 +76,36 @@ def test_a_model_call_that_always_hangs_fails_naming_the_step(
     assert "step 'LLM call: gpt-4o'" in failure.value.message
     assert "attempt_timeout=1 s" in failure.value.message
     assert len(model.requests) == 2  # max_attempts, each cut off
+
+
+# -- LiteLLM: model_step ----------------------------------------------------------------------------
+
+
+def test_a_hung_llm_call_is_cut_off_and_retried(
+    any_server: RestateServer, stack_on: Callable[[RestateServer], Stack], model: ScriptedModelServer
+) -> None:
+    stack = stack_on(any_server)
+    model.enqueue(hang(), text("answered after the hang"))
+
+    assert stack.ingress.call("RetryLitellm", "ask", {"message": "hello"}) == "answered after the hang"
+    assert len(model.requests) == 2
+    assert [r.api for r in model.requests] == ["chat", "chat"]
+
+
+def test_an_llm_call_that_always_hangs_fails_naming_the_step(
+    any_server: RestateServer, stack_on: Callable[[RestateServer], Stack], model: ScriptedModelServer
+) -> None:
+    stack = stack_on(any_server)
+    model.responder = lambda request: hang()
+
+    with pytest.raises(IngressError) as failure:
+        stack.ingress.call("RetryLitellm", "ask", {"message": "hello", "max_attempts": 2})
+
+    assert "step 'LLM call'" in failure.value.message and "attempt_timeout=1 s" in failure.value.message
+    assert len(model.requests) == 2
+
+
+# -- tools -----------------------------------------------------------------------------------------
 
 
 def _stock_script(request: ModelRequest) -> Reply:
