@@ -8,12 +8,14 @@ from __future__ import annotations
 import ipaddress
 import os
 import socket
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from integrations.runtime import wait_until
+from integrations.testing import ScriptedModelServer
 from integrations.testing.pytest_plugin import ServeFactory
 
 os.environ.setdefault("OPENAI_AGENTS_DISABLE_TRACING", "1")
@@ -92,6 +94,19 @@ class Effects:
 @pytest.fixture
 def effects(tmp_path: Path) -> Effects:
     return Effects(tmp_path / "effects.log")
+
+
+@pytest.fixture(scope="module")
+def module_effects(tmp_path_factory: pytest.TempPathFactory) -> Effects:
+    """An effects log shared by a module's tests (for apps served once per module)."""
+    return Effects(tmp_path_factory.mktemp("module-effects") / "effects.log")
+
+
+@pytest.fixture(scope="module")
+def model() -> Iterator[ScriptedModelServer]:
+    """A scripted model server shared by a module's tests (the kit's ``model_server`` is one per test)."""
+    with ScriptedModelServer() as server:
+        yield server
 
 
 StackFactory = ServeFactory

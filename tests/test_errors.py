@@ -3,7 +3,7 @@ against the scripted model server (and a closed port), and their exceptions are 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 
 import httpx
@@ -43,12 +43,6 @@ from integrations.testing import Reply, ScriptedModelServer, error, text
 from .conftest import REPO_ROOT
 
 litellm.suppress_debug_info = True
-
-
-@pytest.fixture(scope="module")
-def model() -> Iterator[ScriptedModelServer]:
-    with ScriptedModelServer() as server:
-        yield server
 
 
 Caller = Callable[[str, float | None], None]

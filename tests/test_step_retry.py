@@ -20,17 +20,6 @@ APP = "tests/apps/step_retry_app.py:app"
 
 
 @pytest.fixture(scope="module")
-def model() -> Iterator[ScriptedModelServer]:
-    with ScriptedModelServer() as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def module_effects(tmp_path_factory: pytest.TempPathFactory) -> Effects:
-    return Effects(tmp_path_factory.mktemp("step-retry-effects") / "effects.log")
-
-
-@pytest.fixture(scope="module")
 def stack_on(
     tmp_path_factory: pytest.TempPathFactory, model: ScriptedModelServer, module_effects: Effects
 ) -> Iterator[Callable[[RestateServer], Stack]]:

@@ -22,21 +22,10 @@ from ..conftest import Effects
 APP = "tests/apps/litellm_app.py:app"
 
 
-@pytest.fixture(scope="module")
-def model() -> Iterator[ScriptedModelServer]:
-    with ScriptedModelServer() as server:
-        yield server
-
-
 @pytest.fixture(autouse=True)
 def _fresh_model(model: ScriptedModelServer) -> None:
     model.reset()
     model.responder = lambda request: text(f"echo: {request.last_user_text}")
-
-
-@pytest.fixture(scope="module")
-def module_effects(tmp_path_factory: pytest.TempPathFactory) -> Effects:
-    return Effects(tmp_path_factory.mktemp("litellm-effects") / "effects.log")
 
 
 @pytest.fixture(scope="module")
