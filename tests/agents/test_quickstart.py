@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from integrations.runtime import IngressError, RestateServer, ServiceProcess, free_port, wait_until
+from integrations.runtime import IngressError, RestateServer, ServiceProcess, wait_until
 from integrations.runtime.serve import load_target
 from integrations.testing import ScriptedModelServer
 from integrations.testing.pytest_plugin import ServeFactory
 
 from ..conftest import REPO_ROOT
+from ._demo import up_demo
 
 AGENT = REPO_ROOT / "agents" / "quickstart" / "agent.py"
 offline_responder = load_target(str(REPO_ROOT / "agents/quickstart/offline_model.py") + ":responder")
@@ -76,32 +75,8 @@ def test_denver_keeps_retrying_until_the_line_is_removed_and_the_service_restart
 
 @pytest.mark.server
 def test_main_command_demo_answers_offline(tmp_path: Path) -> None:
-    ports = [str(free_port()) for _ in range(3)]
-    env = {k: v for k, v in __import__("os").environ.items() if k != "OPENAI_API_KEY"}
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "integrations.runtime",
-            "up",
-            "quickstart",
-            "--demo",
-            "--ingress-port",
-            ports[0],
-            "--admin-port",
-            ports[1],
-            "--service-port",
-            ports[2],
-            "--data-dir",
-            str(tmp_path / "data"),
-        ],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
+    result, ingress = up_demo("quickstart", tmp_path / "data")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "OFFLINE MODE" in result.stdout
-    assert f"curl localhost:{ports[0]}/agent/run" in result.stdout
+    assert f"curl localhost:{ingress}/agent/run" in result.stdout
     assert "answer: [offline model] In Detroit it is 3°C" in result.stdout

@@ -108,24 +108,21 @@ def _banker(request: ModelRequest) -> Reply:
     return text(f"Done: {outputs[-1]}.")
 
 
+@pytest.fixture
+def bank(restate_server: RestateServer, serve: ServeFactory, model_server: ScriptedModelServer) -> Stack:
+    """The streams test app, its model a banker that wants to transfer 100 EUR (a tool needing approval)."""
+    model_server.reset(_banker)
+    env = {"DURABLE_AGENTS_INGRESS_URL": restate_server.ingress_url}
+    return serve(restate_server, "tests/streams/streams_app.py:app", model=model_server, env=env)
+
+
 @pytest.mark.parametrize(
     ("button", "outcome"), [("Approve", "transferred 100 EUR"), ("Reject", "the transfer was declined")]
 )
 def test_a_pending_approval_gets_buttons_and_the_answer_follows_the_click(
-    restate_server: RestateServer,
-    serve: ServeFactory,
-    model_server: ScriptedModelServer,
-    page: Page,
-    button: str,
-    outcome: str,
+    bank: Stack, model_server: ScriptedModelServer, page: Page, button: str, outcome: str
 ) -> None:
-    model_server.reset(_banker)
-    stack = serve(
-        restate_server,
-        "tests/streams/streams_app.py:app",
-        model=model_server,
-        env={"DURABLE_AGENTS_INGRESS_URL": restate_server.ingress_url},
-    )
+    stack = bank
     page.goto(page_url(stack, f"service=ApprovalChat&key=bank-{uuid.uuid4().hex[:8]}"))
     expect(page.locator("#status")).to_have_text("live")
     page.fill("#message", "Send 100 EUR to Bob")
@@ -172,16 +169,8 @@ window.chat = openChat({ service: "ApprovalChat", key: %s, onChange: ({ runs, ap
 </script>"""
 
 
-def test_the_docs_javascript_client_follows_a_run_and_decides_its_approval(
-    restate_server: RestateServer, serve: ServeFactory, model_server: ScriptedModelServer, page: Page
-) -> None:
-    model_server.reset(_banker)
-    stack = serve(
-        restate_server,
-        "tests/streams/streams_app.py:app",
-        model=model_server,
-        env={"DURABLE_AGENTS_INGRESS_URL": restate_server.ingress_url},
-    )
+def test_the_docs_javascript_client_follows_a_run_and_decides_its_approval(bank: Stack, page: Page) -> None:
+    stack = bank
     key = f"docs-{uuid.uuid4().hex[:8]}"
     origin = f"http://127.0.0.1:{stack.services[0].port}"
     html = HARNESS % (docs_client(), f'"{key}"')
