@@ -178,9 +178,7 @@ class RestateServer(Started):
         if process is not None and process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
-        if self._log is not None:
-            self._log.close()
-            self._log = None
+        self._close_log()
 
     def stop(self) -> None:
         process, self._process = self._process, None
@@ -191,6 +189,9 @@ class RestateServer(Started):
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
+        self._close_log()
+
+    def _close_log(self) -> None:
         if self._log is not None:
             self._log.close()
             self._log = None
