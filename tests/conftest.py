@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from integrations.runtime import wait_until
+from integrations.runtime import RestateServer, Stack, wait_until
 from integrations.testing import ScriptedModelServer
 from integrations.testing.pytest_plugin import ServeFactory
 
@@ -110,6 +110,29 @@ def model() -> Iterator[ScriptedModelServer]:
 
 
 StackFactory = ServeFactory
+
+
+def app_stack(app: str, *, name: str = "stack", every_mode: bool = True, ingress_env: bool = False) -> object:
+    """A fixture called ``name``: ``app`` served with the test's scripted model (``model_server``) on
+    ``any_server`` - each test runs once per server mode - or, with ``every_mode=False``, on the
+    session's ``restate_server``. ``ingress_env`` points the commands the app prints
+    (``DURABLE_AGENTS_INGRESS_URL``) at that server, so a test can run them as printed.
+
+    In a test module: ``stack = app_stack(APP)``."""
+
+    def served(server: RestateServer, serve: ServeFactory, model_server: ScriptedModelServer) -> Stack:
+        env = {"DURABLE_AGENTS_INGRESS_URL": server.ingress_url} if ingress_env else None
+        return serve(server, app, model=model_server, env=env)
+
+    def on_any_server(any_server: RestateServer, serve: ServeFactory, model_server: ScriptedModelServer) -> Stack:
+        return served(any_server, serve, model_server)
+
+    def on_restate_server(
+        restate_server: RestateServer, serve: ServeFactory, model_server: ScriptedModelServer
+    ) -> Stack:
+        return served(restate_server, serve, model_server)
+
+    return pytest.fixture(name=name)(on_any_server if every_mode else on_restate_server)
 
 
 @pytest.fixture

@@ -12,18 +12,14 @@ import pytest
 
 from integrations.runtime import RestateServer, Stack, wait_until
 from integrations.testing import ScriptedModelServer, text, tool_call, tool_calls
-from integrations.testing.pytest_plugin import ServeFactory
 
-from ..conftest import Effects
+from ..conftest import Effects, app_stack
 
 APP = "tests/apps/approvals_app.py:app"
 DEFAULT_REJECTION = "Tool execution was not approved."
 
 
-@pytest.fixture
-def stack(any_server: RestateServer, serve: ServeFactory, model_server: ScriptedModelServer) -> Stack:
-    # the printed commands then point at this server's ingress, so the test can run them as printed
-    return serve(any_server, APP, model=model_server, env={"DURABLE_AGENTS_INGRESS_URL": any_server.ingress_url})
+stack = app_stack(APP, ingress_env=True)  # the test runs the printed commands as printed
 
 
 def notified(effects: Effects, count: int = 1) -> list[tuple[str, str, str]]:

@@ -9,18 +9,15 @@ from collections.abc import Callable
 
 import pytest
 
-from integrations.runtime import IngressError, RestateServer, Stack
+from integrations.runtime import IngressError, Stack
 from integrations.testing import ModelRequest, Reply, ScriptedModelServer, text, tool_call
-from integrations.testing.pytest_plugin import ServeFactory
 
-from ..conftest import Effects
+from ..conftest import Effects, app_stack
 
 APP = "tests/apps/replay_features_app.py:app"
 
 
-@pytest.fixture
-def stack(any_server: RestateServer, serve: ServeFactory, model_server: ScriptedModelServer) -> Stack:
-    return serve(any_server, APP, model=model_server)
+stack = app_stack(APP)
 
 
 def test_agent_as_tool_runs_its_own_journaled_loop(

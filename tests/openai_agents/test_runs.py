@@ -6,18 +6,15 @@ import uuid
 
 import pytest
 
-from integrations.runtime import IngressError, RestateServer, Stack, wait_until
+from integrations.runtime import IngressError, Stack, wait_until
 from integrations.testing import ScriptedModelServer, error, text, tool_call, tool_calls
-from integrations.testing.pytest_plugin import ServeFactory
 
-from ..conftest import Effects
+from ..conftest import Effects, app_stack
 
 APP = "tests/apps/openai_app.py:app"
 
 
-@pytest.fixture
-def stack(restate_server: RestateServer, serve: ServeFactory, model_server: ScriptedModelServer) -> Stack:
-    return serve(restate_server, APP, model=model_server)
+stack = app_stack(APP, every_mode=False)
 
 
 def test_transient_tool_failure_replays_without_calling_the_model_again(
@@ -153,9 +150,7 @@ def test_token_budget_stops_the_run(stack: Stack, model_server: ScriptedModelSer
 
 
 # --- determinism: the same flows under always-replay -----------------------------------------------
-@pytest.fixture
-def replay_stack(any_server: RestateServer, serve: ServeFactory, model_server: ScriptedModelServer) -> Stack:
-    return serve(any_server, APP, model=model_server)
+replay_stack = app_stack(APP, name="replay_stack")
 
 
 def test_parallel_tool_calls_are_deterministic(

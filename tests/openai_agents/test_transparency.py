@@ -10,14 +10,12 @@ from integrations.runtime import RestateServer, Stack, wait_until
 from integrations.testing import ModelRequest, Reply, ScriptedModelServer, text, tool_call, tool_calls
 from integrations.testing.pytest_plugin import ServeFactory
 
-from ..conftest import Effects
+from ..conftest import Effects, app_stack
 
 APP = "tests/apps/transparency_app.py:app"
 
 
-@pytest.fixture
-def stack(any_server: RestateServer, serve: ServeFactory, model_server: ScriptedModelServer) -> Stack:
-    return serve(any_server, APP, model=model_server)
+stack = app_stack(APP)
 
 
 def test_plain_tools_run_once_and_the_answer_keeps_their_result(

@@ -17,8 +17,8 @@ import pytest
 
 from integrations.runtime import RestateServer, Stack, wait_until
 from integrations.testing import Pace, ScriptedModelServer, error, text, tool_call
-from integrations.testing.pytest_plugin import ServeFactory
 
+from ..conftest import app_stack
 from ._sse import SseReader
 from .streams_app import SMALL_RETENTION
 
@@ -26,16 +26,10 @@ APP = "tests/streams/streams_app.py:app"
 ANSWER = "The fog over Oslo lifts slowly while the harbour wakes up."
 
 
-@pytest.fixture
-def stack(restate_server: RestateServer, serve: ServeFactory, model_server: ScriptedModelServer) -> Stack:
-    return serve(
-        restate_server, APP, model=model_server, env={"DURABLE_AGENTS_INGRESS_URL": restate_server.ingress_url}
-    )
+stack = app_stack(APP, every_mode=False, ingress_env=True)
 
 
-@pytest.fixture
-def any_stack(any_server: RestateServer, serve: ServeFactory, model_server: ScriptedModelServer) -> Stack:
-    return serve(any_server, APP, model=model_server, env={"DURABLE_AGENTS_INGRESS_URL": any_server.ingress_url})
+any_stack = app_stack(APP, name="any_stack", ingress_env=True)
 
 
 def unique(prefix: str) -> str:
