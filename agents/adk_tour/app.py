@@ -33,6 +33,7 @@ from adk_tour_of_agents import (  # after the path is set
     parallel_agents,
     parallel_tools_agent,
     remote_agents,
+    rollback_agent,
     specialists,
     sub_workflow_agent,
 )
@@ -55,6 +56,7 @@ services: list[restate.Service | restate.VirtualObject] = [
     parallel_agents.agent_service,
     # Error handling
     error_handling.agent_service,
+    rollback_agent.agent_service,
     # The specialist agents the remote and parallel chapters call
     *specialists.services,
 ]

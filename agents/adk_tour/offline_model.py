@@ -122,6 +122,22 @@ def _route(request: ModelRequest) -> Reply:
     return tool_call("transfer_to_agent", {"agent_name": "car_specialist" if car else "medical_specialist"})
 
 
+def _book(request: ModelRequest) -> Reply:
+    """The hotel first, then the flight, one call a turn, read from the trip request."""
+    asked = request.user_texts()[0] if request.user_texts() else ""
+    city = re.search(r"\bto ([A-Z]\w*(?: [A-Z]\w*)*)", asked)
+    dates = re.search(r"\b([A-Z][a-z]+ \d{1,2}(?:-\d{1,2})?)", asked)
+    origin = re.search(r"from ([A-Z]{3})", asked)
+    where, when = city.group(1) if city else "the destination", dates.group(1) if dates else "the dates asked"
+    done = len(request.tool_outputs())
+    if done == 0:
+        return tool_call("book_hotel", {"booking": {"name": f"Downtown {where}", "dates": when, "guests": 1}})
+    if done == 1:
+        flight = {"origin": origin.group(1) if origin else "home", "destination": where, "date": when, "passengers": 1}
+        return tool_call("book_flight", {"booking": flight})
+    return text(f"{PREFIX} Your trip is booked: " + "; ".join(str(o) for o in _outputs(request)))
+
+
 _CHAT = {
     "poem": "A poem: Steps are journaled, one by one; / a crash mid-way? Replay: it's done.",
     "shorten": "Shorter: Journaled steps; crashes replay, nothing lost.",
@@ -151,6 +167,7 @@ _AGENTS: list[tuple[str, Callable[[ModelRequest], Reply]]] = [
     ),
     ("reasonable or not reasonable", lambda r: text("reasonable" if _amount(r) <= 10_000 else "not reasonable")),
     ("low risk, medium risk, or high risk", lambda r: text("low risk" if _amount(r) <= 10_000 else "medium risk")),
+    ("Book a complete travel package", _book),
     ("helpful assistant", _chat),
 ]
 

@@ -307,3 +307,18 @@ def test_every_example_is_run_by_a_test_and_the_demo_answers(tour: AdkTour) -> N
     assert SPEC.demo is not None
     answer = tour.stack.ingress.call(SPEC.demo.service, SPEC.demo.handler, SPEC.demo.payload)
     assert answer.startswith("[offline model] The weather right now: San Francisco: 23°C")
+
+
+def test_rollback_cancels_the_hotel_when_the_flight_fails(tour: AdkTour) -> None:
+    offset = len(tour.service_log())
+    argv = [*shlex.split(tour.curl("rollback")), "--silent", "--show-error"]
+    failed = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+
+    assert "Flight booking failed" in failed.stdout  # the invocation failed with the booking's error
+    invocation = tour.last("BookingWithRollbackAgent")
+    assert tour.invocation(invocation)["completion_result"] == "failure"
+    assert tour.steps(invocation) == ["Book hotel", "Book flight", "Cancel flight", "Cancel hotel"]
+    printed = [line for line in tour.service_log()[offset:].splitlines() if line.startswith("Cancelling")]
+    assert printed == ["Cancelling flight booking booking_123", "Cancelling hotel booking booking_123"]
+    hotel, flight = tour.model.requests  # no third turn: the failure ended the run
+    assert "Downtown San Francisco" in flight.tool_outputs()[0]
