@@ -131,10 +131,10 @@ def _book(request: ModelRequest) -> Reply:
     where, when = city.group(1) if city else "the destination", dates.group(1) if dates else "the dates asked"
     done = len(request.tool_outputs())
     if done == 0:
-        return tool_call("book_hotel", {"booking": {"name": f"Downtown {where}", "dates": when, "guests": 1}})
+        return tool_call("book_hotel", {"name": f"Downtown {where}", "dates": when, "guests": 1})
     if done == 1:
         flight = {"origin": origin.group(1) if origin else "home", "destination": where, "date": when, "passengers": 1}
-        return tool_call("book_flight", {"booking": flight})
+        return tool_call("book_flight", flight)
     return text(f"{PREFIX} Your trip is booked: " + "; ".join(str(o) for o in _outputs(request)))
 
 

@@ -16,33 +16,26 @@ from contextvars import ContextVar
 
 import restate
 from google.adk.agents import LlmAgent
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from integrations.awakeables import announce
 from integrations.google_adk import restate_context
 
 from .utils import durable_app, fresh_sessions, model, run_agent
 
+TRIP = (
+    "I need to book a business trip to San Francisco from March 15-17. "
+    "Flying from JFK, need a hotel downtown for 1 guest."
+)
+BOOKING_RULES = (
+    "Book a complete travel package with the requirements in the prompt. "
+    "Use tools to first book the hotel, then the flight."
+)
+
 
 class BookingPrompt(BaseModel):
     booking_id: str = "booking_123"
-    message: str = (
-        "I need to book a business trip to San Francisco from March 15-17. "
-        "Flying from JFK, need a hotel downtown for 1 guest."
-    )
-
-
-class HotelBooking(BaseModel):
-    name: str = Field(description="the hotel")
-    dates: str = Field(description="check-in to check-out")
-    guests: int = Field(description="how many guests")
-
-
-class FlightBooking(BaseModel):
-    origin: str = Field(description="departure airport or city")
-    destination: str = Field(description="arrival airport or city")
-    date: str = Field(description="the travel date(s)")
-    passengers: int = Field(description="how many travel")
+    message: str = TRIP
 
 
 def reserve(booking_id: str, what: str) -> str:
@@ -69,23 +62,20 @@ async def _book(ctx: restate.Context, kind: str, what: str) -> str:
     return await ctx.run_typed(f"Book {kind}", reserve, booking_id=booking_id, what=what)
 
 
-async def book_hotel(booking: HotelBooking) -> str:
-    """Book a hotel."""
-    return await _book(restate_context(), "hotel", f"hotel {booking.name}, {booking.dates}, {booking.guests} guest(s)")
+async def book_hotel(name: str, dates: str, guests: int) -> str:
+    """Book a hotel: its name, the dates (check-in to check-out), how many guests."""
+    return await _book(restate_context(), "hotel", f"hotel {name}, {dates}, {guests} guest(s)")
 
 
-async def book_flight(booking: FlightBooking) -> str:
-    """Book a flight."""
-    return await _book(
-        restate_context(), "flight", f"flight {booking.origin} to {booking.destination} on {booking.date}"
-    )
+async def book_flight(origin: str, destination: str, date: str, passengers: int) -> str:
+    """Book a flight: from where to where, on which date(s), for how many passengers."""
+    return await _book(restate_context(), "flight", f"flight {origin} to {destination} on {date}, {passengers} seat(s)")
 
 
 agent = LlmAgent(
     model=model(),
     name="booking_agent",
-    instruction="Book a complete travel package with the requirements in the prompt. "
-    "Use tools to first book the hotel, then the flight.",
+    instruction=BOOKING_RULES,
     tools=[book_hotel, book_flight],
 )
 
