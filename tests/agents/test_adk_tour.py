@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
-from integrations.runtime import RestateServer, Stack, wait_until
+from integrations.runtime import Ingress, IngressError, RestateServer, Stack, wait_until
 from integrations.runtime._launch_spec import LaunchSpec, load_launch_file
 from integrations.runtime.serve import load_target
 from integrations.settings import always_replay
@@ -296,6 +297,25 @@ def test_error_handling_gives_up_after_three_attempts_and_answers(tour: AdkTour)
     assert len(tour.model.requests) == 1  # the model was not asked again, not told of the failure
 
 
+# -- bad input ------------------------------------------------------------------------------------
+
+
+def test_malformed_bodies_fail_at_once_on_every_handler(tour: AdkTour) -> None:
+    services = httpx.get(f"{tour.server.admin_url}/services", timeout=10).json()["services"]
+    handlers = [(s["name"], h["name"], s["ty"] == "VirtualObject") for s in services for h in s["handlers"]]
+    assert len(handlers) == 16  # 15 services, Chat with two handlers
+    body = {"message": {"x": 1}, "amount": "lots"}  # wrong for every request model, and for a str
+    impatient = Ingress(tour.server.ingress_url, timeout=30)  # a retry loop would time out here
+    try:
+        for service, handler, keyed in handlers:
+            with pytest.raises(IngressError) as failure:
+                impatient.call(service, handler, body, key="bad-input" if keyed else None)
+            assert failure.value.status == 400, (service, handler, failure.value.body)
+    finally:
+        impatient.close()
+    assert tour.model.requests == []
+
+
 # -- launch.toml ----------------------------------------------------------------------------------
 
 
@@ -321,4 +341,4 @@ def test_rollback_cancels_the_hotel_when_the_flight_fails(tour: AdkTour) -> None
     printed = [line for line in tour.service_log()[offset:].splitlines() if line.startswith("Cancelling")]
     assert printed == ["Cancelling flight booking booking_123", "Cancelling hotel booking booking_123"]
     hotel, flight = tour.model.requests  # no third turn: the failure ended the run
-    assert "Downtown San Francisco" in flight.tool_outputs()[0]
+    assert hotel.tool_outputs() == [] and "Downtown San Francisco" in flight.tool_outputs()[0]
