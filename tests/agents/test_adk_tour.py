@@ -159,7 +159,8 @@ def test_denver_retries_the_tool_step_without_asking_the_model_again(tour: AdkTo
     assert tour.invocation(invocation)["status"] != "completed"
     assert len(tour.model.requests) == 1  # the retries replay the journaled model answer
     assert tour.steps(invocation) == ["Tool: get_weather"]
-    subprocess.run(["curl", "-sS", "-X", "PATCH", f"{tour.server.admin_url}/invocations/{invocation}/kill"], check=True)
+    httpx.patch(f"{tour.server.admin_url}/invocations/{invocation}/kill", timeout=10).raise_for_status()  # clean up
+    wait_until(lambda: tour.invocation(invocation)["status"] == "completed", timeout=30, what="the kill")
 
 
 # -- human in the loop ---------------------------------------------------------------------------
