@@ -12,8 +12,9 @@ from integrations.runtime import free_port
 from ..conftest import REPO_ROOT
 
 
-def up_demo(name: str, data_dir: Path) -> tuple[subprocess.CompletedProcess[str], int]:
-    """Run the app's demo to its end on free ports: the finished process and its ingress port."""
+def assert_demo_answers_offline(name: str, path: str, data_dir: Path) -> None:
+    """Run the app's demo to its end on free ports: it says it is offline, prints the curl command for
+    ``path`` on its ingress port and the offline model's answer about Detroit."""
     ingress, admin, service = free_port(), free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"}
     ports = ["--ingress-port", str(ingress), "--admin-port", str(admin), "--service-port", str(service)]
@@ -25,4 +26,7 @@ def up_demo(name: str, data_dir: Path) -> tuple[subprocess.CompletedProcess[str]
         text=True,
         timeout=180,
     )
-    return result, ingress
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "OFFLINE MODE" in result.stdout
+    assert f"curl localhost:{ingress}/{path}" in result.stdout
+    assert "answer: [offline model] In Detroit it is 3°C" in result.stdout

@@ -19,7 +19,7 @@ from integrations.testing import ScriptedModelServer
 from integrations.testing.pytest_plugin import ServeFactory
 
 from ..conftest import REPO_ROOT
-from ._demo import up_demo
+from ._demo import assert_demo_answers_offline
 
 FOLDER = REPO_ROOT / "agents" / "adk_quickstart"
 offline_responder = load_target(f"{FOLDER / 'offline_model.py'}:responder")
@@ -49,8 +49,4 @@ def test_launch_examples_answer_offline_and_the_session_remembers(
 
 @pytest.mark.server
 def test_dev_up_adk_quickstart_demo_answers_offline(tmp_path: Path) -> None:
-    result, ingress = up_demo("adk_quickstart", tmp_path / "data")
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "OFFLINE MODE" in result.stdout
-    assert f"curl localhost:{ingress}/AdkWeather/alice/run" in result.stdout
-    assert "answer: [offline model] In Detroit it is 3°C" in result.stdout
+    assert_demo_answers_offline("adk_quickstart", "AdkWeather/alice/run", tmp_path / "data")

@@ -12,7 +12,7 @@ from integrations.testing import ScriptedModelServer
 from integrations.testing.pytest_plugin import ServeFactory
 
 from ..conftest import REPO_ROOT
-from ._demo import up_demo
+from ._demo import assert_demo_answers_offline
 
 AGENT = REPO_ROOT / "agents" / "quickstart" / "agent.py"
 offline_responder = load_target(str(REPO_ROOT / "agents/quickstart/offline_model.py") + ":responder")
@@ -75,8 +75,4 @@ def test_denver_keeps_retrying_until_the_line_is_removed_and_the_service_restart
 
 @pytest.mark.server
 def test_main_command_demo_answers_offline(tmp_path: Path) -> None:
-    result, ingress = up_demo("quickstart", tmp_path / "data")
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "OFFLINE MODE" in result.stdout
-    assert f"curl localhost:{ingress}/agent/run" in result.stdout
-    assert "answer: [offline model] In Detroit it is 3°C" in result.stdout
+    assert_demo_answers_offline("quickstart", "agent/run", tmp_path / "data")
