@@ -9,6 +9,8 @@ The plugin:
   the tools it offers are journaled by default;
 - points ADK's id, clock and random providers at the invocation (``_platform``), so the events a
   replay rebuilds are equal to the first ones;
+- runs a ``ParallelAgent``'s branches one at a time, in sub-agent order (``_branches``): their
+  model calls, tools and session writes reach the journal in the same order on every replay;
 - moves the tool calls of one model response through a baton (``integrations._tool_turns``): they
   run concurrently, and their durable actions reach the journal in the model's order on every replay;
 - resolves ADK's tool confirmation (``FunctionTool(require_confirmation=...)``) with a Restate
@@ -25,6 +27,7 @@ Put it first in the plugin list: ADK asks plugins in order and stops at the firs
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import timedelta
 from typing import Any
@@ -34,6 +37,7 @@ from google.adk.agents.base_agent import BaseAgent
 from google.adk.agents.callback_context import CallbackContext
 from google.adk.agents.invocation_context import InvocationContext
 from google.adk.agents.llm_agent import LlmAgent
+from google.adk.agents.parallel_agent import ParallelAgent
 from google.adk.plugins.base_plugin import BasePlugin
 from google.adk.tools.agent_tool import AgentTool
 from google.adk.tools.base_tool import BaseTool
@@ -129,7 +133,48 @@ class DurablePlugin(BasePlugin):
     ) -> types.Content | None:
         if isinstance(agent, LlmAgent):
             durable_llm_of(agent)
+        await self._enter_branch(agent, callback_context)
         return None
+
+    async def after_agent_callback(
+        self, *, agent: BaseAgent, callback_context: CallbackContext
+    ) -> types.Content | None:
+        self._leave_branch(agent, callback_context)
+        return None
+
+    # -- the branches of a ParallelAgent ------------------------------------------------------------
+
+    @staticmethod
+    def _branch_key(agent: BaseAgent, callback_context: CallbackContext) -> tuple[str, int] | None:
+        parent = agent.parent_agent
+        if not isinstance(parent, ParallelAgent):
+            return None
+        return (callback_context.invocation_id, id(parent))
+
+    async def _enter_branch(self, agent: BaseAgent, callback_context: CallbackContext) -> None:
+        """Wait until the branches before ``agent``'s have ended (``_branches``)."""
+        ctx = running_context()
+        key = self._branch_key(agent, callback_context)
+        scope = invocation_scope(ctx) if ctx is not None and key is not None else None
+        if scope is None or key is None or agent.parent_agent is None:
+            return
+        ended = callback_context._invocation_context.end_of_agents  # the branches ADK starts (resumed runs skip some)
+        order = [sub.name for sub in agent.parent_agent.sub_agents if not ended.get(sub.name)]
+        gate = scope.branch_gate(key, order)
+        if not gate.runs(agent.name):
+            return
+        task = asyncio.current_task()
+        if task is not None:  # a branch that ends without its after-agent callback still lets the next go
+            task.add_done_callback(lambda _: gate.leave(agent.name))
+        await gate.enter(agent.name)
+
+    def _leave_branch(self, agent: BaseAgent, callback_context: CallbackContext) -> None:
+        ctx = running_context()
+        key = self._branch_key(agent, callback_context)
+        scope = invocation_scope(ctx) if ctx is not None and key is not None else None
+        gate = scope.branch_gates.get(key) if scope is not None and key is not None else None
+        if gate is not None:
+            gate.leave(agent.name)
 
     # -- tools ----------------------------------------------------------------------------------
 
