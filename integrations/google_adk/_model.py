@@ -98,6 +98,7 @@ class DurableLlm(BaseLlm):
         inner = _resolve(llm)
         if isinstance(inner, DurableLlm):
             raise TypeError("model is already durable; wrapping it twice would journal every call twice")
+        _client_retries_off(inner)
         super().__init__(  # type: ignore[call-arg]  # DurableLlm's own fields, which BaseLlm's signature lacks
             model=inner.model,
             llm=inner,
@@ -183,6 +184,21 @@ def _name_function_calls(response: LlmResponse) -> None:
     for call in response.get_function_calls():
         if not call.id:
             call.id = generate_client_function_call_id()
+
+
+def _client_retries_off(llm: BaseLlm) -> None:
+    """Turn off LiteLLM's and its OpenAI client's own retries for a ``LiteLlm`` model: the step's
+    ``StepRetry`` and the error table own retrying. Left on, each step attempt sent a failing (5xx,
+    429) request three times with the client's own backoff, so ``StepRetry(max_attempts=3)`` meant
+    up to nine requests, none of them journaled or classified."""
+    try:
+        from google.adk.models.lite_llm import LiteLlm
+    except ImportError:  # pragma: no cover - ADK without its LiteLLM module
+        return
+    if isinstance(llm, LiteLlm):
+        options: dict[str, object] = llm._additional_args  # the keyword arguments it passes to litellm
+        options["num_retries"] = 0
+        options["max_retries"] = 0
 
 
 def _resolve(llm: BaseLlm | str) -> BaseLlm:

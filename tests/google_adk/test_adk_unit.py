@@ -153,3 +153,12 @@ def test_the_plugin_wraps_an_agents_own_model_once_and_leaves_inherited_ones() -
     first = durable_llm_of(agent)
     assert isinstance(agent.model, DurableLlm) and durable_llm_of(agent) is first
     assert durable_llm_of(LlmAgent(name="child")) is None
+
+
+def test_a_durable_litellm_model_leaves_retrying_to_the_step() -> None:
+    from google.adk.models.lite_llm import LiteLlm
+
+    inner = LiteLlm(model="openai/gpt-test", api_key="sk-test", max_retries=5)
+    durable = DurableLlm(inner)
+    assert durable.llm is inner
+    assert inner._additional_args["num_retries"] == 0 and inner._additional_args["max_retries"] == 0
