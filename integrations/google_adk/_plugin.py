@@ -18,8 +18,9 @@ The plugin:
   runs it (or ``approval_timeout`` passes: rejected), and the decision is journaled;
 - leaves tool errors to ADK's own handling: a ``TerminalError`` (or a journaled tool's
   ``ToolFailed``) that no ``on_tool_error_callback`` answers is re-raised by ADK and ends the run.
-  (The plugin cannot re-raise it itself: ADK wraps an exception raised in a plugin callback in a
-  ``RuntimeError``, which Restate would retry.) Suspensions are no ``Exception`` and pass every
+  (The plugin does not re-raise it itself: ADK wraps an exception raised in a plugin callback in a
+  ``RuntimeError``; restate-sdk 1.3.0 still finds a ``TerminalError`` in its cause chain and fails
+  the run, but with ADK's wrapper around it.) Suspensions are no ``Exception`` and pass every
   callback untouched.
 
 Put it first in the plugin list: ADK asks plugins in order and stops at the first that answers.

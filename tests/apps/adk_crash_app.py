@@ -23,6 +23,9 @@ A test holds run ``<tag>`` at point *k* by writing *k* into ``$GATE_DIR/crash-<t
 time the run reaches *k* the app records ``reached:<k>:<tag>`` and waits while the file still names
 *k*. The test kills the service, removes the file and restarts it.
 
+``AdkFlows`` runs the multi-agent apps (``sub_agents`` transfer, Sequential/Parallel/Loop agents) and
+``AdkPeerFlows`` a ``SequentialAgent`` on the restate-sdk's own ``restate.ext.adk``, for contrast.
+
 Lines in ``$EFFECTS_FILE`` (they survive a kill -9), those marked * with an ``@<monotonic time>``
 suffix comparable with the scripted model server's ``received_at``: ``effect:<tool>:<tag>`` * each
 time a tool body really runs, ``journaled:<tool>:<tag>`` * and ``model-journaled:<t>:<tag>`` * after a
@@ -39,7 +42,7 @@ from typing import Any
 
 import litellm
 import restate
-from google.adk.agents import LlmAgent
+from google.adk.agents import LlmAgent, SequentialAgent
 from google.adk.agents.callback_context import CallbackContext
 from google.adk.apps import App
 from google.adk.models.base_llm import BaseLlm
@@ -52,6 +55,7 @@ from google.adk.tools.function_tool import FunctionTool
 from google.adk.tools.tool_context import ToolContext
 from google.genai import types
 from pydantic import BaseModel
+from restate.ext.adk import RestatePlugin as PeerPlugin, RestateSessionService as PeerSessions
 
 from integrations.google_adk import DurablePlugin, RestateSessionService, StepRetry
 from tests.apps._adk_crash_points import APPROVED_TOOL, PARALLEL_TOOLS, point, stamped
@@ -263,7 +267,25 @@ async def authors(ctx: restate.ObjectSharedContext) -> list[str]:
     return found
 
 
-app = restate.app([crash, flows])
+# --- the same pipeline on the restate-sdk's own restate.ext.adk, for contrast ------------------
+peer_pipeline = SequentialAgent(
+    name="peer_pipeline",
+    sub_agents=[
+        LlmAgent(name="peer_researcher", model=_lite_llm(), instruction="Research.", output_key="research"),
+        LlmAgent(name="peer_writer", model=_lite_llm(), instruction="Write from {research}."),
+    ],
+)
+peer_app = App(name="peer_pipeline", root_agent=peer_pipeline, plugins=[PeerPlugin()])
+peer = restate.VirtualObject("AdkPeerFlows", **_OBJECT_OPTIONS)
+
+
+@peer.handler()
+async def peer_flow(ctx: restate.ObjectContext, message: str) -> str:
+    runner = Runner(app=peer_app, session_service=PeerSessions(), auto_create_session=True)
+    return await _answer(runner, ctx, message)
+
+
+app = restate.app([crash, flows, peer])
 
 
 # --- warm-up -----------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from typing import Any
 
 import pytest
 
-from integrations.runtime import Ingress, RestateServer, wait_until
+from integrations.runtime import Ingress, IngressError, RestateServer, wait_until
 from integrations.settings import always_replay
 from tests.apps._adk_crash_points import APPROVED_TOOL, MODEL_CALLS, PARALLEL_TOOLS, POINTS
 
@@ -230,3 +230,18 @@ def test_loop_agent_under_always_replay(rig: AdkCrashRig) -> None:
     answer, _ = _flow(rig, "loop", topic)
     assert answer == "draft 1"
     assert _requests(rig, topic) == 2  # the draft, then exit_loop: its journaled escalation ends the loop
+
+
+def test_the_sdk_s_own_adk_plugin_cannot_run_a_sequential_agent(rig: AdkCrashRig) -> None:
+    """The contrast to the tests above: ``restate.ext.adk``'s ``RestatePlugin`` (restate-sdk 1.3.0)
+    raises a TerminalError in ``before_agent_callback`` for any agent but an ``LlmAgent``. ADK wraps
+    it in a ``RuntimeError``, whose cause the SDK finds: the run fails at once, terminally (it is
+    not retried forever, as docs/google-adk.md claimed before this test), without a model call."""
+    topic = f"peer tides {uuid.uuid4().hex[:6]}"
+    invocation = rig.replay_ingress.send("AdkPeerFlows", "peer_flow", topic, key=topic.replace(" ", "-"))
+    with pytest.raises(IngressError) as failure:
+        rig.replay_ingress.attach(invocation)
+    assert "RestatePlugin only supports LlmAgent agents" in failure.value.message
+    rows = rig.replay.query(f"SELECT retry_count FROM sys_invocation WHERE id = '{invocation}'")
+    assert int(rows[0].get("retry_count") or 0) <= 1, rows  # one attempt: not retried
+    assert _requests(rig, topic) == 0
