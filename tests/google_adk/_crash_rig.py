@@ -214,12 +214,13 @@ class AdkCrashRig:
         return self.outcome(tag, invocation, answer)
 
     def wait_held(self, tag: str, invocation: str, point: str) -> None:
-        """Wait until the run holds at ``point`` and no other step is in flight: a sibling tool's body
-        running concurrently has its result journaled, so the kill lands in one known place."""
+        """Wait until the run holds at ``point`` and the journal shows exactly the held step in flight
+        (a ``Command: Run`` without its result), or none between steps: a sibling tool's body running
+        concurrently has its result journaled first, so the kill lands in one known place."""
         self.effects.wait_for(f"reached:{point}:{tag}", timeout=60)
         in_flight = 1 if point.endswith(_INSIDE_A_STEP) else 0
         wait_until(
-            lambda: self.runs_in_flight(invocation) <= in_flight,
+            lambda: self.runs_in_flight(invocation) == in_flight,
             timeout=60,
             what=f"{in_flight} step(s) in flight at {point}",
         )
