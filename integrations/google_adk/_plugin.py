@@ -17,6 +17,8 @@ The plugin:
   topic attached (``integrations.streams``) it is announced as ``approval``/``approval_done``, so
   the chat page shows Approve/Reject buttons and who decided;
 - publishes each tool's result to the invocation's topic, if any (``_live``);
+- reports the run, its agents, model calls and tool calls as replay-safe OpenTelemetry spans when
+  tracing is on (``_tracing``, whose docstring says why ADK's own spans are left alone);
 - leaves tool errors to ADK's own handling: a ``TerminalError`` (or a journaled tool's
   ``ToolFailed``) that no ``on_tool_error_callback`` answers is re-raised by ADK and ends the run.
   (The plugin cannot re-raise it itself: ADK wraps an exception raised in a plugin callback in a
@@ -38,6 +40,8 @@ from google.adk.agents.base_agent import BaseAgent
 from google.adk.agents.callback_context import CallbackContext
 from google.adk.agents.invocation_context import InvocationContext
 from google.adk.agents.llm_agent import LlmAgent
+from google.adk.models.llm_request import LlmRequest
+from google.adk.models.llm_response import LlmResponse
 from google.adk.plugins.base_plugin import BasePlugin
 from google.adk.tools.agent_tool import AgentTool
 from google.adk.tools.base_tool import BaseTool
@@ -48,6 +52,7 @@ from google.genai import types
 from .._context import running_context
 from ..awakeables import announce, reject_command, resolve_command, waiting_label
 from ..retry import StepRetry
+from . import _tracing as tracing
 from ._live import publish_tool_result, publisher_of
 from ._model import durable_llm_of
 from ._platform import use_restate_platform
@@ -128,7 +133,14 @@ class DurablePlugin(BasePlugin):
         await use_restate_platform(ctx)
         if isinstance(invocation_context.agent, BaseAgent):
             self._make_durable(invocation_context.agent)
+        tracing.run_started(invocation_context)
         return None
+
+    async def after_run_callback(self, *, invocation_context: InvocationContext) -> None:
+        tracing.run_ended(invocation_context)
+
+    async def on_run_error_callback(self, *, invocation_context: InvocationContext, error: Exception) -> None:
+        tracing.run_ended(invocation_context, error)
 
     def _make_durable(self, agent: BaseAgent) -> None:
         """Wrap the models of ``agent``'s tree, agents used as tools included: ADK may run a copy of an
@@ -146,6 +158,38 @@ class DurablePlugin(BasePlugin):
     ) -> types.Content | None:
         if isinstance(agent, LlmAgent):
             durable_llm_of(agent)
+        tracing.agent_started(agent, callback_context)
+        return None
+
+    async def after_agent_callback(
+        self, *, agent: BaseAgent, callback_context: CallbackContext
+    ) -> types.Content | None:
+        tracing.agent_ended(agent, callback_context)
+        return None
+
+    async def on_agent_error_callback(
+        self, *, agent: BaseAgent, callback_context: CallbackContext, error: Exception
+    ) -> None:
+        tracing.agent_ended(agent, callback_context, error)
+
+    # -- model calls (the durable model journals them; the plugin only traces them) ----------------
+
+    async def before_model_callback(
+        self, *, callback_context: CallbackContext, llm_request: LlmRequest
+    ) -> LlmResponse | None:
+        tracing.model_started(callback_context, llm_request)
+        return None
+
+    async def after_model_callback(
+        self, *, callback_context: CallbackContext, llm_response: LlmResponse
+    ) -> LlmResponse | None:
+        tracing.model_ended(callback_context, llm_response)
+        return None
+
+    async def on_model_error_callback(
+        self, *, callback_context: CallbackContext, llm_request: LlmRequest, error: Exception
+    ) -> LlmResponse | None:
+        tracing.model_ended(callback_context, None, error)
         return None
 
     # -- tools ----------------------------------------------------------------------------------
@@ -156,6 +200,7 @@ class DurablePlugin(BasePlugin):
         ctx = running_context()
         if ctx is None:
             return None
+        tracing.tool_started(tool, tool_context)
         await self._enter_turn(ctx, tool_context)
         if tool_context.tool_confirmation is None and await tool.check_require_confirmation(tool_args, tool_context):
             tool_context.tool_confirmation = await self._decision(ctx, tool, tool_args)
@@ -168,12 +213,14 @@ class DurablePlugin(BasePlugin):
         if ctx is not None:  # still holding the turn's baton: parallel calls publish in the model's order
             publish_tool_result(ctx, tool_context.function_call_id or "", result)
         await self._leave_turn(tool_context)
+        tracing.tool_ended(tool, tool_context)
         return None
 
     async def on_tool_error_callback(
         self, *, tool: BaseTool, tool_args: dict[str, Any], tool_context: ToolContext, error: Exception
     ) -> dict[str, Any] | None:
         await self._leave_turn(tool_context)
+        tracing.tool_ended(tool, tool_context, error)
         return None  # ADK re-raises the error when no callback answers: a TerminalError ends the run
 
     # -- the baton of one model response's tool calls ---------------------------------------------
