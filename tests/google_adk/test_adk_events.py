@@ -167,7 +167,8 @@ def test_a_confirmation_is_announced_on_the_topic_and_its_decision_says_who_and_
     results = [event["data"]["output"] for event in of(events, "tool_result")]
     if result is not None:
         assert results == [result] and result in rig.model.requests[-1].tool_outputs()[0]
-    else:  # ADK's own gate answers the model; the tool never ran
+    else:  # ADK's own gate answers the model; the tool body never ran
+        assert results == ['{"error": "This tool call is rejected."}']
         assert "transferred" not in "".join(rig.model.requests[-1].tool_outputs())
 
 
