@@ -10,7 +10,8 @@
 - ``ForwardingModel``/``ModelCall``: the SDK's eleven-parameter model signature, written once, for
   models that wrap a model;
 - the pytest plugin (``integrations.testing.pytest_plugin``, loaded automatically): the
-  ``restate_server``, ``replay_server``, ``any_server``, ``model_server`` and ``serve`` fixtures.
+  ``restate_server``, ``replay_server``, ``any_server``, ``model_server`` and ``serve`` fixtures
+  (``ServeFactory`` is the type of ``serve``).
 
 See docs/testing.md.
 """
@@ -22,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from ._offline import OFFLINE_LABEL, offline_model, sample_arguments
 from ._replies import Reply, ToolCall, error, handoff, hang, structured, text, tool_call, tool_calls
 from ._request import ModelRequest
+from ._serve import ServeFactory
 from ._server import Responder, ScriptedModelServer
 from ._streaming import Pace
 
@@ -39,6 +41,7 @@ __all__ = [
     "Responder",
     "ScriptedModel",
     "ScriptedModelServer",
+    "ServeFactory",
     "ToolCall",
     "error",
     "handoff",

@@ -19,19 +19,17 @@ Fixtures of the same name in a ``conftest.py`` take precedence over these.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from ..runtime import RestateServer, Stack
 from ..settings import always_replay
+from ._serve import ServeFactory
 from ._server import ScriptedModelServer
 
 __all__ = ["ServeFactory"]
-
-ServeFactory = Callable[..., Stack]
-"""``serve(server, targets, *, model=None, env=None, workers=1) -> Stack``, started and registered."""
 
 _NO_PROVIDER = "http://127.0.0.1:9/v1"
 """Where a served app without a scripted model sends model calls: a closed port, never a provider."""

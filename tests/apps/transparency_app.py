@@ -96,6 +96,7 @@ async def plain_tools(ctx: restate.Context, message: str) -> str:
 
 @service.handler()
 async def stepping(ctx: restate.Context, message: str) -> str:
+    record_effect("attempt:stepping")  # not journaled: one line per attempt of the handler
     result = await DurableRunner.run(stepping_agent, message, context=ctx)
     return str(result.final_output)
 

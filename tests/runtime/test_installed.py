@@ -27,6 +27,7 @@ from integrations.runtime._ports import port_open
 from integrations.testing import ModelRequest, Reply, ScriptedModelServer, text, tool_call
 
 from ..conftest import REPO_ROOT
+from ..test_core_install import WALK, assert_every_core_module_imports
 from ._launcher import Launcher
 
 pytestmark = [
@@ -147,6 +148,15 @@ def test_litellm_only_install_does_not_pull_in_openai_agents(wheel: Path, tmp_pa
     assert "openai-agents" not in installed
 
 
+def test_a_core_install_imports_every_core_module(wheel: Path, tmp_path: Path) -> None:
+    """``pip install durable-agents-toolkit`` with no extra (and pytest, for the kit's plugin): every
+    module but the adapters' imports, and the error table classifies without openai."""
+    venv = tmp_path / "core-venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+    _pip(venv / "bin" / "python", "install", "-q", str(wheel), "pytest", cwd=tmp_path)
+    assert_every_core_module_imports(str(venv / "bin" / "python"), script=WALK, cwd=str(tmp_path))
+
+
 @pytest.fixture(scope="module")
 def venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh virtualenv with ``<wheel>[openai-agents]`` and pytest, as a user installs them."""
@@ -252,7 +262,10 @@ def test_a_new_project_runs_offline_and_its_tests_pass(venv: Path, tmp_path: Pat
         cwd=project, env=run_env, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert tests.returncode == 0, tests.stdout + tests.stderr
-    assert "2 passed" in tests.stdout
+    # the project's test is written with the public kit: its fixtures (any_server, serve, model_server)
+    # come from the toolkit's pytest plugin, installed with the wheel; the project has no conftest
+    assert "2 passed" in tests.stdout  # once per server mode: normal and always-replay
+    assert "any_server" in (project / "test_agent.py").read_text() and not (project / "conftest.py").exists()
 
     guide = subprocess.run(
         [str(venv / "bin" / "durable-agents"), "docs", "patterns"],
