@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sys
 from collections.abc import AsyncGenerator
 
 import restate
@@ -104,6 +105,7 @@ class DurableLlm(BaseLlm):
         inner = _resolve(llm)
         if isinstance(inner, DurableLlm):
             raise TypeError("model is already durable; wrapping it twice would journal every call twice")
+        _no_inner_retries(inner)
         super().__init__(  # type: ignore[call-arg]  # DurableLlm's own fields, which BaseLlm's signature lacks
             model=inner.model,
             llm=inner,
@@ -200,6 +202,16 @@ class DurableLlm(BaseLlm):
             "with Runner.run_async (StreamingMode.NONE or SSE) inside the handler",
             500,
         )
+
+
+def _no_inner_retries(llm: BaseLlm) -> None:
+    """Restate owns the retries of a model step (``StepRetry``, Retry-After, the error table): a
+    ``LiteLlm`` would otherwise retry 429/5xx inside the step itself (LiteLLM's ``num_retries`` and
+    the OpenAI client's ``max_retries``, 2 by default), unseen by the journal and the live topic, as
+    ``integrations.litellm`` turns them off too."""
+    lite_llm = sys.modules.get("google.adk.models.lite_llm")  # loaded if ``llm`` is one; never imported here
+    if lite_llm is not None and isinstance(llm, lite_llm.LiteLlm):
+        llm._additional_args.update(num_retries=0, max_retries=0)
 
 
 def _name_function_calls(response: LlmResponse) -> None:

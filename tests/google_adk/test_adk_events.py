@@ -18,7 +18,7 @@ import pytest
 
 from integrations.google_adk import confirmation_of
 from integrations.runtime import RestateServer, Stack, wait_until
-from integrations.testing import ScriptedModelServer, text, tool_call
+from integrations.testing import ScriptedModelServer, error, text, tool_call
 
 from ..conftest import Effects
 
@@ -135,6 +135,23 @@ def test_a_turn_publishes_input_tool_call_result_streamed_text_and_answer_once_e
         },
         {"role": "assistant", "content": ANSWER},
     ]
+
+
+def test_a_failed_model_call_is_published_and_its_retry_streams_again_after_a_reset(rig: Rig) -> None:
+    key = unique("flaky")
+    rig.model.enqueue(error(500, "overloaded", headers={"retry-after-ms": "10"}), text("Fine now, thanks"))
+    assert rig.say("AdkAssistant", key, "Hello?") == "Fine now, thanks"
+
+    events = rig.events_until(f"AdkAssistant:{key}", "answer")
+    streamed = [event for event in events if event["step"] == MODEL_STEP and event["kind"] != "run_started"]
+    assert [(event["kind"], event["attempt"]) for event in streamed][:2] == [("error", 1), ("reset", 2)]
+    (failed,) = of(events, "error")
+    assert failed["data"]["terminal"] is False and "overloaded" in failed["data"]["message"]
+    deltas = of(events, "text_delta")
+    assert {event["attempt"] for event in deltas} == {2}  # the retry's text, after the reset
+    assert "".join(event["data"]["delta"] for event in deltas) == "Fine now, thanks"
+    assert [event["data"]["text"] for event in of(events, "answer")] == ["Fine now, thanks"]
+    assert len(rig.model.requests) == 2  # Restate retried the step: LiteLLM's own retries are off
 
 
 @pytest.mark.parametrize(
