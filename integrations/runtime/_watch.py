@@ -417,8 +417,13 @@ class InvocationWatcher:
         return [(invocation, seen.status) for invocation, seen in self._seen.items() if seen.status != "completed"]
 
     def stop(self) -> None:
+        """Stop polling, after one last poll: ``in_flight`` then tells what is unfinished now, not at
+        the last tick (a demo's request answered just before would otherwise show as running)."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=15)
             self._thread = None
+        if not self._client.is_closed:
+            with contextlib.suppress(httpx.HTTPError, ValueError, KeyError):
+                self.poll()
         self._client.close()

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from integrations.runtime import Ingress, RestateServer, Stack, free_port, wait_until
-from integrations.runtime._watch import awakeable_id
+from integrations.runtime._watch import InvocationWatcher, awakeable_id
 
 from ..conftest import REPO_ROOT
 from ._launcher import Launcher
@@ -221,3 +221,28 @@ def test_pending_lists_an_approval_before_it_suspends_and_output_explains_what_i
         assert failed.returncode == 1 and f"{refused} failed: [422] refused it" in failed.stderr
     bogus = _cli("output", "inv_nope", "--ingress-port", str(restate_server.ingress_port), cwd=tmp_path)
     assert bogus.returncode == 1 and "bad invocation id" in bogus.stderr and "Traceback" not in bogus.stderr
+
+
+@pytest.mark.server
+def test_what_completed_since_the_last_poll_is_not_reported_in_flight_at_stop(
+    tmp_path: Path, restate_server: RestateServer
+) -> None:
+    """``up --demo`` stops right after its request answers, between two polls: stopping looks once more."""
+    (tmp_path / "waits.py").write_text(WAITS_APP)
+    with Stack(restate_server, f"{tmp_path / 'waits.py'}:app", log_dir=tmp_path / "logs") as stack:
+        printed: list[str] = []
+        watcher = InvocationWatcher(restate_server.admin_url, restate_server.ingress_url, ["Waits"], printed.append)
+        invocation = stack.ingress.send("Waits", "announced", "demo")
+
+        def seen_waiting() -> bool:
+            watcher.poll()
+            return (invocation, "running") in watcher.in_flight() or (invocation, "suspended") in watcher.in_flight()
+
+        wait_until(seen_waiting, timeout=30, what="the watcher to see the request waiting")
+        log = (stack.services[0].log_path or Path()).read_text()
+        [asked] = re.findall(r"asked for (sign_1\S+)", log)
+        stack.ingress.resolve_awakeable(asked, True)
+        assert stack.ingress.attach(invocation) == "demo: approved=True"
+        watcher.stop()  # no poll since the answer: only the last look at stop knows it completed
+    assert watcher.in_flight() == []
+    assert any(f"[Waits/announced {invocation}] completed" in line for line in printed), printed
