@@ -90,6 +90,8 @@ class InvocationScope:
     """Events each session holds in the object's state, once this invocation read or wrote it."""
     clock: Any = None
     """The invocation's deterministic ADK clock (``_platform``), once its start is journaled."""
+    spans: dict[str, str] = field(default_factory=dict)
+    """The tracing spans this attempt started and has not ended, by key (``_tracing``)."""
 
     def new_turn(self, call_ids: Iterable[str]) -> None:
         """Register one model response's function calls, in the model's order."""
