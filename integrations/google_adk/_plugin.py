@@ -15,7 +15,12 @@ The plugin:
   run concurrently, and their durable actions reach the journal in the model's order on every replay;
 - resolves ADK's tool confirmation (``FunctionTool(require_confirmation=...)``) with a Restate
   awakeable: the ready-to-run resolve command is printed once, the handler suspends until a person
-  runs it (or ``approval_timeout`` passes: rejected), and the decision is journaled;
+  runs it (or ``approval_timeout`` passes: rejected), and the decision is journaled; with a
+  topic attached (``integrations.streams``) it is announced as ``approval``/``approval_done``, so
+  the chat page shows Approve/Reject buttons and who decided;
+- publishes each tool's result to the invocation's topic, if any (``_live``);
+- reports the run, its agents, model calls and tool calls as replay-safe OpenTelemetry spans when
+  tracing is on (``_tracing``, whose docstring says why ADK's own spans are left alone);
 - leaves tool errors to ADK's own handling: a ``TerminalError`` (or a journaled tool's
   ``ToolFailed``) that no ``on_tool_error_callback`` answers is re-raised by ADK and ends the run.
   (The plugin does not re-raise it itself: ADK wraps an exception raised in a plugin callback in a
@@ -29,6 +34,7 @@ Put it first in the plugin list: ADK asks plugins in order and stops at the firs
 from __future__ import annotations
 
 import asyncio
+import datetime
 import json
 from datetime import timedelta
 from typing import Any
@@ -39,6 +45,8 @@ from google.adk.agents.callback_context import CallbackContext
 from google.adk.agents.invocation_context import InvocationContext
 from google.adk.agents.llm_agent import LlmAgent
 from google.adk.agents.parallel_agent import ParallelAgent
+from google.adk.models.llm_request import LlmRequest
+from google.adk.models.llm_response import LlmResponse
 from google.adk.plugins.base_plugin import BasePlugin
 from google.adk.tools.agent_tool import AgentTool
 from google.adk.tools.base_tool import BaseTool
@@ -49,6 +57,8 @@ from google.genai import types
 from .._context import running_context
 from ..awakeables import announce, reject_command, resolve_command, waiting_label
 from ..retry import StepRetry
+from . import _tracing as tracing
+from ._live import publish_tool_result, publisher_of
 from ._model import durable_llm_of
 from ._platform import use_restate_platform
 from ._scope import invocation_scope
@@ -64,8 +74,9 @@ _APPROVE_WORDS = frozenset({"true", "yes", "y", "approve", "approved", "ok"})
 def confirmation_of(decision: Any) -> ToolConfirmation:
     """A resolved awakeable's payload as ADK's ``ToolConfirmation``.
 
-    ``true`` / ``false``, a word (``"approve"``, ``"yes"``; anything else rejects), or an object with
-    ``confirmed`` and optionally ``payload`` / ``hint``.
+    ``true`` / ``false``, a word (``"approve"``, ``"yes"``; anything else rejects), an object with
+    ``confirmed`` and optionally ``payload`` / ``hint``, or the chat page's answer
+    ``{"approved": true|false, "by": "<who>", "message": "<reason>"}`` (its reason becomes the hint).
     """
     if isinstance(decision, bool):
         return ToolConfirmation(confirmed=decision)
@@ -73,9 +84,20 @@ def confirmation_of(decision: Any) -> ToolConfirmation:
         return ToolConfirmation(confirmed=decision.strip().lower() in _APPROVE_WORDS, hint=decision)
     if isinstance(decision, dict) and "confirmed" in decision:
         return ToolConfirmation.model_validate(decision)
+    if isinstance(decision, dict) and isinstance(decision.get("approved"), bool):
+        reason = decision.get("message") or decision.get("reason") or ""
+        return ToolConfirmation(confirmed=decision["approved"], hint=str(reason)[:500])
     raise restate.TerminalError(
-        f"approval decision {decision!r} is neither true/false, a word, nor an object with 'confirmed'", 400
+        f"approval decision {decision!r} is neither true/false, a word, an object with 'confirmed', nor "
+        "one with 'approved'",
+        400,
     )
+
+
+def _decided_by(decision: Any) -> str:
+    """Who answered, as the resolver named themselves (the chat page sends ``by``)."""
+    by = decision.get("by") if isinstance(decision, dict) else None
+    return by[:200] if isinstance(by, str) else ""
 
 
 class DurablePlugin(BasePlugin):
@@ -116,7 +138,14 @@ class DurablePlugin(BasePlugin):
         await use_restate_platform(ctx)
         if isinstance(invocation_context.agent, BaseAgent):
             self._make_durable(invocation_context.agent)
+        tracing.run_started(invocation_context)
         return None
+
+    async def after_run_callback(self, *, invocation_context: InvocationContext) -> None:
+        tracing.run_ended(invocation_context)
+
+    async def on_run_error_callback(self, *, invocation_context: InvocationContext, error: Exception) -> None:
+        tracing.run_ended(invocation_context, error)
 
     def _make_durable(self, agent: BaseAgent) -> None:
         """Wrap the models of ``agent``'s tree, agents used as tools included: ADK may run a copy of an
@@ -134,13 +163,41 @@ class DurablePlugin(BasePlugin):
     ) -> types.Content | None:
         if isinstance(agent, LlmAgent):
             durable_llm_of(agent)
-        await self._enter_branch(agent, callback_context)
+        await self._enter_branch(agent, callback_context)  # before its span: the wait is not the agent's
+        tracing.agent_started(agent, callback_context)
         return None
 
     async def after_agent_callback(
         self, *, agent: BaseAgent, callback_context: CallbackContext
     ) -> types.Content | None:
+        tracing.agent_ended(agent, callback_context)
         self._leave_branch(agent, callback_context)
+        return None
+
+    async def on_agent_error_callback(
+        self, *, agent: BaseAgent, callback_context: CallbackContext, error: Exception
+    ) -> None:
+        tracing.agent_ended(agent, callback_context, error)
+        self._leave_branch(agent, callback_context)
+
+    # -- model calls (the durable model journals them; the plugin only traces them) ----------------
+
+    async def before_model_callback(
+        self, *, callback_context: CallbackContext, llm_request: LlmRequest
+    ) -> LlmResponse | None:
+        tracing.model_started(callback_context, llm_request)
+        return None
+
+    async def after_model_callback(
+        self, *, callback_context: CallbackContext, llm_response: LlmResponse
+    ) -> LlmResponse | None:
+        tracing.model_ended(callback_context, llm_response)
+        return None
+
+    async def on_model_error_callback(
+        self, *, callback_context: CallbackContext, llm_request: LlmRequest, error: Exception
+    ) -> LlmResponse | None:
+        tracing.model_ended(callback_context, None, error)
         return None
 
     # -- the branches of a ParallelAgent ------------------------------------------------------------
@@ -185,6 +242,7 @@ class DurablePlugin(BasePlugin):
         ctx = running_context()
         if ctx is None:
             return None
+        tracing.tool_started(tool, tool_context)
         await self._enter_turn(ctx, tool_context)
         if tool_context.tool_confirmation is None and await tool.check_require_confirmation(tool_args, tool_context):
             tool_context.tool_confirmation = await self._decision(ctx, tool, tool_args)
@@ -193,13 +251,18 @@ class DurablePlugin(BasePlugin):
     async def after_tool_callback(
         self, *, tool: BaseTool, tool_args: dict[str, Any], tool_context: ToolContext, result: dict[str, Any]
     ) -> dict[str, Any] | None:
+        ctx = running_context()
+        if ctx is not None:  # still holding the turn's baton: parallel calls publish in the model's order
+            publish_tool_result(ctx, tool_context.function_call_id or "", result)
         await self._leave_turn(tool_context)
+        tracing.tool_ended(tool, tool_context)
         return None
 
     async def on_tool_error_callback(
         self, *, tool: BaseTool, tool_args: dict[str, Any], tool_context: ToolContext, error: Exception
     ) -> dict[str, Any] | None:
         await self._leave_turn(tool_context)
+        tracing.tool_ended(tool, tool_context, error)
         return None  # ADK re-raises the error when no callback answers: a TerminalError ends the run
 
     # -- the baton of one model response's tool calls ---------------------------------------------
@@ -238,13 +301,33 @@ class DurablePlugin(BasePlugin):
             return awakeable_id  # journaled: `durable-agents up` and `pending` list the wait at once
 
         await ctx.run_typed(f"Approval request: {tool.name}", notify)
+        publisher = publisher_of(ctx)
+        step = f"approval {awakeable_id}"
+        if publisher is not None:  # the chat page shows Approve/Reject for it
+            announced = {"awakeable_id": awakeable_id, "question": f"{tool.name}({arguments})", "tool": tool.name}
+            publisher.send(ctx, [("approval", step, {**announced, "arguments": arguments})])
+        by = ""
         try:
             if self.approval_timeout is None:
-                return confirmation_of(await decision)
-            match await restate.select(decision=decision, timeout=ctx.sleep(self.approval_timeout)):
-                case ["decision", value]:
-                    return confirmation_of(value)
-                case _:
-                    return ToolConfirmation(confirmed=False, hint=APPROVAL_TIMED_OUT)
+                value = await decision
+                confirmation, by = confirmation_of(value), _decided_by(value)
+            else:
+                match await restate.select(decision=decision, timeout=ctx.sleep(self.approval_timeout)):
+                    case ["decision", value]:
+                        confirmation, by = confirmation_of(value), _decided_by(value)
+                    case _:
+                        confirmation = ToolConfirmation(confirmed=False, hint=APPROVAL_TIMED_OUT)
         except restate.TerminalError as rejected:  # the reject command: a rejection with its reason
-            return ToolConfirmation(confirmed=False, hint=rejected.message)
+            confirmation = ToolConfirmation(confirmed=False, hint=rejected.message)
+        if publisher is not None:
+            seconds = await ctx.time()
+            at = datetime.datetime.fromtimestamp(seconds, datetime.UTC).isoformat(timespec="seconds")
+            done = {
+                "awakeable_id": awakeable_id,
+                "approved": confirmation.confirmed,
+                "reason": "" if confirmation.confirmed else (confirmation.hint or ""),
+                "by": by,
+                "at": at,
+            }
+            publisher.send(ctx, [("approval_done", step, done)])
+        return confirmation

@@ -91,6 +91,8 @@ class InvocationScope:
     """Events each session holds in the object's state, once this invocation read or wrote it."""
     clock: Any = None
     """The invocation's deterministic ADK clock (``_platform``), once its start is journaled."""
+    spans: dict[str, str] = field(default_factory=dict)
+    """The tracing spans this attempt started and has not ended, by key (``_tracing``)."""
     branch_gates: dict[tuple[str, int], BranchGate] = field(default_factory=dict)
     """The running ``ParallelAgent`` runs' gates, by ADK invocation id and parallel agent (``_branches``)."""
 
