@@ -9,6 +9,8 @@ The plugin:
   the tools it offers are journaled by default;
 - points ADK's id, clock and random providers at the invocation (``_platform``), so the events a
   replay rebuilds are equal to the first ones;
+- runs a ``ParallelAgent``'s branches one at a time, in sub-agent order (``_branches``): their
+  model calls, tools and session writes reach the journal in the same order on every replay;
 - moves the tool calls of one model response through a baton (``integrations._tool_turns``): they
   run concurrently, and their durable actions reach the journal in the model's order on every replay;
 - resolves ADK's tool confirmation (``FunctionTool(require_confirmation=...)``) with a Restate
@@ -21,8 +23,9 @@ The plugin:
   tracing is on (``_tracing``, whose docstring says why ADK's own spans are left alone);
 - leaves tool errors to ADK's own handling: a ``TerminalError`` (or a journaled tool's
   ``ToolFailed``) that no ``on_tool_error_callback`` answers is re-raised by ADK and ends the run.
-  (The plugin cannot re-raise it itself: ADK wraps an exception raised in a plugin callback in a
-  ``RuntimeError``, which Restate would retry.) Suspensions are no ``Exception`` and pass every
+  (The plugin does not re-raise it itself: ADK wraps an exception raised in a plugin callback in a
+  ``RuntimeError``; restate-sdk 1.3.0 still finds a ``TerminalError`` in its cause chain and fails
+  the run, but with ADK's wrapper around it.) Suspensions are no ``Exception`` and pass every
   callback untouched.
 
 Put it first in the plugin list: ADK asks plugins in order and stops at the first that answers.
@@ -30,6 +33,7 @@ Put it first in the plugin list: ADK asks plugins in order and stops at the firs
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import json
 from datetime import timedelta
@@ -40,6 +44,7 @@ from google.adk.agents.base_agent import BaseAgent
 from google.adk.agents.callback_context import CallbackContext
 from google.adk.agents.invocation_context import InvocationContext
 from google.adk.agents.llm_agent import LlmAgent
+from google.adk.agents.parallel_agent import ParallelAgent
 from google.adk.models.llm_request import LlmRequest
 from google.adk.models.llm_response import LlmResponse
 from google.adk.plugins.base_plugin import BasePlugin
@@ -158,6 +163,7 @@ class DurablePlugin(BasePlugin):
     ) -> types.Content | None:
         if isinstance(agent, LlmAgent):
             durable_llm_of(agent)
+        await self._enter_branch(agent, callback_context)  # before its span: the wait is not the agent's
         tracing.agent_started(agent, callback_context)
         return None
 
@@ -165,12 +171,14 @@ class DurablePlugin(BasePlugin):
         self, *, agent: BaseAgent, callback_context: CallbackContext
     ) -> types.Content | None:
         tracing.agent_ended(agent, callback_context)
+        self._leave_branch(agent, callback_context)
         return None
 
     async def on_agent_error_callback(
         self, *, agent: BaseAgent, callback_context: CallbackContext, error: Exception
     ) -> None:
         tracing.agent_ended(agent, callback_context, error)
+        self._leave_branch(agent, callback_context)
 
     # -- model calls (the durable model journals them; the plugin only traces them) ----------------
 
@@ -191,6 +199,40 @@ class DurablePlugin(BasePlugin):
     ) -> LlmResponse | None:
         tracing.model_ended(callback_context, None, error)
         return None
+
+    # -- the branches of a ParallelAgent ------------------------------------------------------------
+
+    @staticmethod
+    def _branch_key(agent: BaseAgent, callback_context: CallbackContext) -> tuple[str, int] | None:
+        parent = agent.parent_agent
+        if not isinstance(parent, ParallelAgent):
+            return None
+        return (callback_context.invocation_id, id(parent))
+
+    async def _enter_branch(self, agent: BaseAgent, callback_context: CallbackContext) -> None:
+        """Wait until the branches before ``agent``'s have ended (``_branches``)."""
+        ctx = running_context()
+        key = self._branch_key(agent, callback_context)
+        scope = invocation_scope(ctx) if ctx is not None and key is not None else None
+        if scope is None or key is None or agent.parent_agent is None:
+            return
+        ended = callback_context._invocation_context.end_of_agents  # the branches ADK starts (resumed runs skip some)
+        order = [sub.name for sub in agent.parent_agent.sub_agents if not ended.get(sub.name)]
+        gate = scope.branch_gate(key, order)
+        if not gate.runs(agent.name):
+            return
+        task = asyncio.current_task()
+        if task is not None:  # a branch that ends without its after-agent callback still lets the next go
+            task.add_done_callback(lambda _: gate.leave(agent.name))
+        await gate.enter(agent.name)
+
+    def _leave_branch(self, agent: BaseAgent, callback_context: CallbackContext) -> None:
+        ctx = running_context()
+        key = self._branch_key(agent, callback_context)
+        scope = invocation_scope(ctx) if ctx is not None and key is not None else None
+        gate = scope.branch_gates.get(key) if scope is not None and key is not None else None
+        if gate is not None:
+            gate.leave(agent.name)
 
     # -- tools ----------------------------------------------------------------------------------
 

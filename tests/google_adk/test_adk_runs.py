@@ -99,6 +99,20 @@ def test_provider_rate_limit_is_retried_by_restate(rig) -> None:
     assert len(rig.model.requests) == 2
 
 
+def test_provider_server_errors_are_retried_then_the_answer_is_journaled(rig: AdkRig) -> None:
+    rig.model.enqueue(error(503, "overloaded"), error(500, "oops"), text("fine after all"))
+    assert ask(rig, "hi") == "fine after all"
+    assert len(rig.model.requests) == 3  # two failed attempts of the one step, then its answer
+
+
+def test_provider_server_errors_past_the_step_retry_fail_the_run_naming_the_step(rig: AdkRig) -> None:
+    rig.model.enqueue(error(503, "down"), error(503, "down"), error(503, "down"), text("never"))
+    with pytest.raises(IngressError) as failure:
+        ask(rig, "hi")
+    assert "LLM call: openai/gpt-test" in failure.value.message
+    assert len(rig.model.requests) == 3  # StepRetry(max_attempts=3): not retried forever
+
+
 def test_token_budget_stops_the_run_after_the_call_that_crossed_it(rig) -> None:
     rig.model.enqueue(tool_call("get_weather", {"city": "Oslo"}), text("never"))  # 15 tokens each: 30 > 20
     with pytest.raises(IngressError) as failure:
