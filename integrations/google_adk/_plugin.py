@@ -252,11 +252,31 @@ class DurablePlugin(BasePlugin):
         self, *, tool: BaseTool, tool_args: dict[str, Any], tool_context: ToolContext, result: dict[str, Any]
     ) -> dict[str, Any] | None:
         ctx = running_context()
-        if ctx is not None:  # still holding the turn's baton: parallel calls publish in the model's order
-            publish_tool_result(ctx, tool_context.function_call_id or "", result)
+        answered: dict[str, Any] | None = None
+        if ctx is not None:
+            answered = await self._confirm_requested(ctx, tool, tool_args, tool_context)
+            # still holding the turn's baton: parallel calls publish in the model's order
+            publish_tool_result(ctx, tool_context.function_call_id or "", answered or result)
         await self._leave_turn(tool_context)
         tracing.tool_ended(tool, tool_context)
-        return None
+        return answered
+
+    async def _confirm_requested(
+        self, ctx: restate.Context, tool: BaseTool, tool_args: dict[str, Any], tool_context: ToolContext
+    ) -> dict[str, Any] | None:
+        """A tool that called ``tool_context.request_confirmation()`` itself: ask over an awakeable,
+        then run the tool again with ``tool_context.tool_confirmation`` set, as plain ADK does when
+        the confirmation arrives in a later request. Without this, ADK would end the invocation and
+        wait for a request that a Restate handler never sends. The request is taken off the event's
+        actions, so ADK does not pause; the second run is a journaled step of its own (a replay
+        returns the first run's request from the journal and asks the same awakeable again)."""
+        call_id = tool_context.function_call_id or ""
+        answered: dict[str, Any] | None = None
+        while (requested := tool_context.actions.requested_tool_confirmations.pop(call_id, None)) is not None:
+            tool_context.tool_confirmation = await self._decision(ctx, tool, tool_args, hint=requested.hint)
+            again = await tool.run_async(args=tool_args, tool_context=tool_context)
+            answered = again if isinstance(again, dict) else {"result": again}
+        return answered
 
     async def on_tool_error_callback(
         self, *, tool: BaseTool, tool_args: dict[str, Any], tool_context: ToolContext, error: Exception
@@ -285,15 +305,18 @@ class DurablePlugin(BasePlugin):
 
     # -- approvals ------------------------------------------------------------------------------
 
-    async def _decision(self, ctx: restate.Context, tool: BaseTool, tool_args: dict[str, Any]) -> ToolConfirmation:
+    async def _decision(
+        self, ctx: restate.Context, tool: BaseTool, tool_args: dict[str, Any], *, hint: str = ""
+    ) -> ToolConfirmation:
         awakeable_id, decision = ctx.awakeable(type_hint=object)
         arguments = json.dumps(tool_args, sort_keys=True, default=str)
+        asked = f"{tool.name}({arguments})" + (f" - {hint}" if hint else "")  # the tool's own hint, if it gave one
 
         who = waiting_label(ctx)  # service and invocation id: two pending approvals are told apart
 
         def notify() -> str:
             announce(
-                f"{who} approval: {tool.name}({arguments}) waits for a decision:\n"
+                f"{who} approval: {asked} waits for a decision:\n"
                 f"{who}   approve: {resolve_command(awakeable_id, True)}\n"
                 f"{who}   reject: {resolve_command(awakeable_id, False)}\n"
                 f"{who}   (or: {reject_command(awakeable_id, 'reason')})"
@@ -304,7 +327,7 @@ class DurablePlugin(BasePlugin):
         publisher = publisher_of(ctx)
         step = f"approval {awakeable_id}"
         if publisher is not None:  # the chat page shows Approve/Reject for it
-            announced = {"awakeable_id": awakeable_id, "question": f"{tool.name}({arguments})", "tool": tool.name}
+            announced = {"awakeable_id": awakeable_id, "question": asked, "tool": tool.name}
             publisher.send(ctx, [("approval", step, {**announced, "arguments": arguments})])
         by = ""
         try:

@@ -3,6 +3,7 @@ scripted model server: model calls and tools journaled, errors, approvals, sessi
 
 from __future__ import annotations
 
+import json
 import shlex
 import subprocess
 import uuid
@@ -159,6 +160,29 @@ def test_rejected_confirmation_never_runs_the_tool(rig) -> None:
     assert rig.stack.ingress.attach(invocation) == "Not transferred"
     assert rig.effects.count("transfer:7") == 0
     assert "rejected" in rig.model.requests[1].tool_outputs()[0]
+
+
+@pytest.mark.parametrize(
+    ("order", "decision", "status"),
+    [("A-1", {"confirmed": True, "payload": {"amount": 30}}, "refunded 30 for A-1"), ("B-2", False, "refund declined")],
+)
+def test_a_tool_asking_for_confirmation_itself_waits_on_an_awakeable_and_runs_again_with_the_answer(
+    rig: AdkRig, order: str, decision: object, status: str
+) -> None:
+    """Plain ADK ends the invocation at ``tool_context.request_confirmation()`` and runs the tool again
+    when a later request brings the answer; under the plugin the same handler waits for it."""
+    rig.model.enqueue(tool_call("refund", {"order": order, "amount": 50}), text("Done"))
+    invocation = rig.stack.ingress.send("AdkChat", "message", {"message": f"refund {order}"}, key=key())
+    asked = f'{invocation}] approval: refund({{"amount": 50, "order": "{order}"}}) - Refund 50 for {order}? waits'
+    wait_until(lambda: asked in rig.service_log(), timeout=60, what="the tool's own confirmation request")
+    approve = _printed(rig, f"{invocation}]   approve: ")
+    awakeable = approve.split("/restate/awakeables/", 1)[1].split("/", 1)[0]
+    rig.stack.ingress.resolve_awakeable(awakeable, decision)
+    assert rig.stack.ingress.attach(invocation) == "Done"
+    assert rig.model.requests[1].tool_outputs() == [json.dumps({"status": status})]  # the second run's answer
+    assert len(rig.model.requests) == 2
+    assert rig.effects.count(f"refund-called:{order}") == 2  # asked, then answered: each run once, none replayed
+    assert rig.effects.count(f"refunded:{order}:30") == (1 if "refunded" in status else 0)
 
 
 def test_confirmation_times_out_as_a_rejection(rig) -> None:
