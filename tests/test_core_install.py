@@ -18,7 +18,8 @@ NEEDS_AN_EXTRA = {
     "integrations.openai_agents": "openai-agents",
     "integrations.testing._scripted_model": "openai-agents (ScriptedModel is an Agents SDK Model)",
     "integrations.tracing._processor": "openai-agents (bridges the SDK's traces)",
-    "integrations.tracing._setup": "openai-agents and opentelemetry",
+    "integrations.tracing._setup": "opentelemetry",
+    "integrations.tracing._spans": "opentelemetry",
 }
 
 HIDE_THE_EXTRAS = f"""

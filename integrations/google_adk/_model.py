@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import sys
 from collections.abc import AsyncGenerator
 
 import restate
@@ -23,6 +25,7 @@ from ..budget import TokenBudget, token_budget
 from ..errors import setup_errors_as_terminal
 from ..retry import StepRetry, run_step
 from ..tracing._steps import journal_step
+from ._live import journaled, model_step, publisher_of, streamed
 from ._platform import use_restate_platform
 from ._scope import in_step, invocation_scope
 from ._serde import LlmResponsesSerde
@@ -59,6 +62,10 @@ class DurableLlm(BaseLlm):
     Streaming (``RunConfig(streaming_mode=StreamingMode.SSE)``): the model is streamed inside the
     step; its partial chunks are display hints ADK never acts on, so only the complete response(s)
     are journaled and yielded, on the first run and on every replay alike.
+
+    Live events: when the handler attached a ``TopicPublisher`` (``publisher.attach(ctx)``), the
+    model is streamed inside the step whatever the run's streaming mode, and its text and function
+    calls are published to the topic as they arrive (``_live``); a replay publishes nothing.
 
     The tools the model is offered are journaled by default (``integrations.google_adk._tools``).
     ``token_budget`` is charged with each journaled response's ``usage_metadata.total_token_count``
@@ -98,6 +105,7 @@ class DurableLlm(BaseLlm):
         inner = _resolve(llm)
         if isinstance(inner, DurableLlm):
             raise TypeError("model is already durable; wrapping it twice would journal every call twice")
+        _no_inner_retries(inner)
         super().__init__(  # type: ignore[call-arg]  # DurableLlm's own fields, which BaseLlm's signature lacks
             model=inner.model,
             llm=inner,
@@ -142,20 +150,39 @@ class DurableLlm(BaseLlm):
         max_tokens = self.max_tokens if self.max_tokens is not None else (scope.max_tokens if scope else None)
         make_tools_durable(llm_request.tools_dict, tool_retry)
         llm = self.llm
+        publisher = publisher_of(ctx)
+        live = model_step(publisher, ctx, self.model or type(llm).__name__, llm_request) if publisher else None
+        streaming = stream or live is not None  # a live topic gets the text as the provider writes it
 
         async def call_model() -> list[LlmResponse]:
+            attempt = streamed(live) if live is not None else None
             complete: list[LlmResponse] = []
-            async with contextlib.aclosing(llm.generate_content_async(llm_request, stream=stream)) as responses:
-                async for response in responses:
-                    if not response.partial:
-                        complete.append(response)
-            for response in complete:
-                _name_function_calls(response)
+            try:
+                chunks = llm.generate_content_async(llm_request, stream=streaming)
+                async with contextlib.aclosing(chunks) as responses:
+                    async for response in responses:
+                        if not response.partial:
+                            _name_function_calls(response)
+                            complete.append(response)
+                        if attempt is not None:
+                            attempt.chunk(response)
+            except asyncio.CancelledError:
+                if attempt is not None:
+                    attempt.abort()
+                raise
+            except Exception as exc:
+                if attempt is not None:
+                    await attempt.failed(exc)
+                raise
+            if attempt is not None:
+                await attempt.done()
             return complete
 
         step = self.step
         with journal_step(step):
             responses = await run_step(ctx, step, call_model, retry, serde=journal_limited(step, _SERDE))
+        if live is not None:
+            journaled(live, responses)
         if scope is not None and scope.plugin_active:
             install_baton()
             calls = [call.id for response in responses for call in response.get_function_calls() if call.id]
@@ -175,6 +202,16 @@ class DurableLlm(BaseLlm):
             "with Runner.run_async (StreamingMode.NONE or SSE) inside the handler",
             500,
         )
+
+
+def _no_inner_retries(llm: BaseLlm) -> None:
+    """Restate owns the retries of a model step (``StepRetry``, Retry-After, the error table): a
+    ``LiteLlm`` would otherwise retry 429/5xx inside the step itself (LiteLLM's ``num_retries`` and
+    the OpenAI client's ``max_retries``, 2 by default), unseen by the journal and the live topic, as
+    ``integrations.litellm`` turns them off too."""
+    lite_llm = sys.modules.get("google.adk.models.lite_llm")  # loaded if ``llm`` is one; never imported here
+    if lite_llm is not None and isinstance(llm, lite_llm.LiteLlm):
+        llm._additional_args.update(num_retries=0, max_retries=0)
 
 
 def _name_function_calls(response: LlmResponse) -> None:

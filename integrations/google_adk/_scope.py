@@ -19,6 +19,7 @@ from restate import server_context as _server_context
 from .._context import invocation_data, running_context
 from .._tool_turns import ToolTurn
 from ..retry import StepRetry
+from ._branches import BranchGate
 
 __all__ = ["InvocationScope", "in_step", "inside_step", "invocation_scope", "restate_context"]
 
@@ -90,6 +91,17 @@ class InvocationScope:
     """Events each session holds in the object's state, once this invocation read or wrote it."""
     clock: Any = None
     """The invocation's deterministic ADK clock (``_platform``), once its start is journaled."""
+    spans: dict[str, str] = field(default_factory=dict)
+    """The tracing spans this attempt started and has not ended, by key (``_tracing``)."""
+    branch_gates: dict[tuple[str, int], BranchGate] = field(default_factory=dict)
+    """The running ``ParallelAgent`` runs' gates, by ADK invocation id and parallel agent (``_branches``)."""
+
+    def branch_gate(self, key: tuple[str, int], order: Iterable[str]) -> BranchGate:
+        """The gate of the parallel agent run ``key`` names; a new one once the previous run ended."""
+        gate = self.branch_gates.get(key)
+        if gate is None or gate.complete:
+            gate = self.branch_gates[key] = BranchGate(order)
+        return gate
 
     def new_turn(self, call_ids: Iterable[str]) -> None:
         """Register one model response's function calls, in the model's order."""

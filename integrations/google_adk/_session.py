@@ -33,13 +33,13 @@ from ._platform import use_restate_platform
 from ._scope import invocation_scope
 from ._serde import load_lenient
 
-__all__ = ["EVENT_PREFIX", "SESSION_PREFIX", "RestateSessionService"]
+__all__ = ["EVENT_PREFIX", "SESSION_PREFIX", "RestateSessionService", "event_key"]
 
 SESSION_PREFIX = "adk:session:"
 EVENT_PREFIX = "adk:event:"
 
 
-def _event_key(session_id: str, index: int) -> str:
+def event_key(session_id: str, index: int) -> str:
     return f"{EVENT_PREFIX}{session_id}:{index:06d}"
 
 
@@ -112,7 +112,7 @@ class RestateSessionService(BaseSessionService):
             first = max(0, count - config.num_recent_events)
         events: list[Event] = []
         for index in range(first, count):
-            data = await ctx.get(_event_key(session_id, index), type_hint=dict[str, Any])
+            data = await ctx.get(event_key(session_id, index), type_hint=dict[str, Any])
             if data is not None:
                 events.append(load_lenient(Event, data, f"session {session_id!r} event {index}"))
         if config is not None and config.after_timestamp is not None:
@@ -156,7 +156,7 @@ class RestateSessionService(BaseSessionService):
         if meta is None:
             return
         for index in range(int(meta.get("events", 0))):
-            ctx.clear(_event_key(session_id, index))
+            ctx.clear(event_key(session_id, index))
         ctx.clear(SESSION_PREFIX + session_id)
         _counts(ctx).pop(session_id, None)
 
@@ -171,7 +171,7 @@ class RestateSessionService(BaseSessionService):
         if count is None:  # a session this invocation did not load: ask the object
             meta = await self._meta(ctx, session.id)
             count = int(meta.get("events", 0)) if meta is not None else 0
-        ctx.set(_event_key(session.id, count), event.model_dump(mode="json", by_alias=True, exclude_none=True))
+        ctx.set(event_key(session.id, count), event.model_dump(mode="json", by_alias=True, exclude_none=True))
         session.last_update_time = event.timestamp
         ctx.set(SESSION_PREFIX + session.id, self._meta_of(session, events=count + 1))
         counts[session.id] = count + 1

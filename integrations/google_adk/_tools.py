@@ -11,7 +11,8 @@ wrapped in place once, so that each call is ONE journaled step, ``"Tool: <name>"
 Tools that do their own durable steps keep running as they are (their steps are journaled
 one by one): tools wrapped with :func:`not_journaled`, functions that look the Restate context up
 (their code names ``restate_context``, ``current_context`` or ``running_context``), and agents used
-as tools (``AgentTool``: its agent's model calls and tools are journaled themselves). A journaled tool
+as tools (``AgentTool``: its agent's model calls and tools are journaled themselves), and ADK's
+``load_memory`` on a ``RestateMemoryService`` (its search is a journaled call). A journaled tool
 that touches the Restate context anyway fails with a ``TerminalError`` naming the fix.
 
 Errors: Restate's own (``TerminalError``, suspension) pass through. Inside the step, provider-style
@@ -32,6 +33,7 @@ import restate
 from google.adk.tools.agent_tool import AgentTool
 from google.adk.tools.base_tool import BaseTool
 from google.adk.tools.function_tool import FunctionTool
+from google.adk.tools.load_memory_tool import LoadMemoryTool
 from google.adk.tools.tool_context import ToolContext
 from pydantic_core import to_jsonable_python
 
@@ -41,6 +43,7 @@ from .._journal import journal_limited
 from ..errors import to_restate_error
 from ..retry import StepRetry, run_step
 from ..tracing._steps import journal_step
+from ._memory import RestateMemoryService
 from ._scope import in_step, inside_step
 
 __all__ = ["ToolFailed", "ToolKind", "classify_tool", "make_tools_durable", "not_journaled"]
@@ -118,9 +121,18 @@ def _journal(tool: BaseTool, retry: StepRetry) -> None:
         ctx = running_context()
         if ctx is None or in_step() is not None:  # outside Restate, or inside a step journaled whole
             return await original(args=args, tool_context=tool_context)
+        if _searches_restate_memory(tool, tool_context):  # its one durable action is the journaled search
+            return await original(args=args, tool_context=tool_context)
         return await _journaled_call(ctx, tool, original, args, tool_context, retry)
 
     tool.run_async = run_async  # type: ignore[method-assign]
+
+
+def _searches_restate_memory(tool: BaseTool, tool_context: ToolContext) -> bool:
+    """ADK's ``load_memory`` tool on a ``RestateMemoryService``: the search is a journaled call of its
+    own, which a step's body could not make."""
+    service = getattr(tool_context._invocation_context, "memory_service", None)
+    return isinstance(tool, LoadMemoryTool) and isinstance(service, RestateMemoryService)
 
 
 async def _journaled_call(

@@ -1,4 +1,4 @@
-"""``durable-agents new NAME [--template agent|chat|approval|litellm]``: start a project.
+"""``durable-agents new NAME [--template agent|chat|approval|litellm|adk]``: start a project.
 
 Writes a folder ``NAME`` holding a runnable agent (``agent.py``: imports, tools, a Restate service,
 ``app``), its ``launch.toml`` (example calls, a ``[demo]``, the generic offline model), a pytest
@@ -6,7 +6,8 @@ file that runs it against a real restate-server offline, and a short README. ``c
 durable-agents up`` works at once, without an API key, and ``pytest`` passes.
 
 The templates live in ``templates/<template>/*.tmpl`` (shipped in the wheel); ``__NAME__`` becomes
-the project's name and ``__SERVICE__`` its Restate service name (``my-agent`` -> ``MyAgent``).
+the project's name, ``__NAME_ID__`` the name as a Python identifier (``my_agent``: ADK's agent
+names must be) and ``__SERVICE__`` its Restate service name (``my-agent`` -> ``MyAgent``).
 """
 
 from __future__ import annotations
@@ -23,9 +24,16 @@ TEMPLATES = {
     "chat": "a Virtual Object per conversation, with its history in Restate state",
     "approval": "a tool that waits for a person's approval (awakeables), across restarts",
     "litellm": "a LiteLLM tool loop, each model and tool call one journaled step",
+    "adk": "a Google ADK agent with a tool, its session in a Virtual Object's state",
 }
 
-_EXTRAS = {"agent": "openai-agents", "chat": "openai-agents", "approval": "openai-agents", "litellm": "litellm"}
+_EXTRAS = {
+    "agent": "openai-agents",
+    "chat": "openai-agents",
+    "approval": "openai-agents",
+    "litellm": "litellm",
+    "adk": "google-adk",
+}
 """The extra each template's project installs."""
 
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
@@ -69,7 +77,8 @@ def new_project(name: str, *, template: str = "agent", parent: str | Path | None
         raise NewProjectError(f"{folder} already exists and is not empty")
     folder.mkdir(parents=True, exist_ok=True)
     for filename, content in _template_files(template).items():
-        filled = content.replace("__NAME__", name).replace("__SERVICE__", service_name(name))
+        filled = content.replace("__NAME_ID__", name.replace("-", "_")).replace("__NAME__", name)
+        filled = filled.replace("__SERVICE__", service_name(name))
         filled = filled.replace("__TEMPLATE__", template).replace("__EXTRA__", _EXTRAS[template])
         (folder / filename).write_text(filled, encoding="utf-8")
     (folder / ".gitignore").write_text(".restate/\n.test-logs/\n__pycache__/\n", encoding="utf-8")

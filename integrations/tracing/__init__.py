@@ -6,8 +6,9 @@ from integrations.tracing import enable_tracing
 enable_tracing()  # or run the service with DURABLE_AGENTS_OTEL=1
 ```
 
-The OpenAI Agents SDK's spans (workflow, agent, turn, model call, tool, handoff) are exported as
-OpenTelemetry spans through the standard OTLP/HTTP exporter and ``OTEL_*`` settings, exactly once each
+The OpenAI Agents SDK's spans (workflow, agent, turn, model call, tool, handoff) and Google ADK's
+runs under ``DurablePlugin`` (invocation, agent, model call, tool) are exported as OpenTelemetry
+spans through the standard OTLP/HTTP exporter and ``OTEL_*`` settings, exactly once each
 even though Restate re-runs the handler on every attempt, parented under the trace of the Restate
 invocation and tagged with the invocation id and journal step. Needs the ``otel`` extra
 (``pip install 'durable-agents-toolkit[otel]'``); :func:`journal_step` does not.
@@ -15,6 +16,7 @@ invocation and tagged with the invocation id and journal step. Needs the ``otel`
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -22,17 +24,19 @@ from .. import settings
 from ._steps import current_step, journal_step
 
 if TYPE_CHECKING:
-    from ._processor import INVOCATION_ID, JOURNAL_STEP, RESUMED, RestateTracingProcessor
+    from ._processor import RestateTracingProcessor
     from ._setup import enable_tracing, exporter_from_env
+    from ._spans import INVOCATION_ID, JOURNAL_STEP, RESUMED, ReplaySafeSpans
 
 ENV_SWITCH = settings.OTEL.name
 """Set to ``1`` to have ``integrations.runtime.serve`` (and so ``./dev up``) switch tracing on."""
 
 _LAZY = {
     "RestateTracingProcessor": "._processor",
-    "INVOCATION_ID": "._processor",
-    "JOURNAL_STEP": "._processor",
-    "RESUMED": "._processor",
+    "INVOCATION_ID": "._spans",
+    "JOURNAL_STEP": "._spans",
+    "RESUMED": "._spans",
+    "ReplaySafeSpans": "._spans",
     "enable_tracing": "._setup",
     "exporter_from_env": "._setup",
 }
@@ -54,11 +58,22 @@ def __getattr__(name: str) -> Any:
     return getattr(module, name)
 
 
-def enable_tracing_from_env() -> RestateTracingProcessor | None:
+def active_spans() -> ReplaySafeSpans | None:
+    """The replay-safe span engine :func:`enable_tracing` installed in this process, else ``None``.
+
+    What an adapter without a tracing interface of its SDK's own (the ADK plugin) reports its spans
+    to. Asking costs nothing and loads no OpenTelemetry when tracing is off.
+    """
+    setup = sys.modules.get(f"{__name__}._setup")
+    enabled: Callable[[], ReplaySafeSpans | None] | None = getattr(setup, "enabled", None)
+    return enabled() if enabled is not None else None
+
+
+def enable_tracing_from_env() -> ReplaySafeSpans | None:
     """Call :func:`enable_tracing` if ``DURABLE_AGENTS_OTEL`` is ``1``/``true``/``yes``/``on``; else do nothing."""
     if not settings.OTEL.flag():
         return None
-    enable: Callable[[], RestateTracingProcessor] = __getattr__("enable_tracing")  # loads the otel extra
+    enable: Callable[[], ReplaySafeSpans] = __getattr__("enable_tracing")  # loads the otel extra
     return enable()
 
 
@@ -67,7 +82,9 @@ __all__ = [
     "INVOCATION_ID",
     "JOURNAL_STEP",
     "RESUMED",
+    "ReplaySafeSpans",
     "RestateTracingProcessor",
+    "active_spans",
     "current_step",
     "enable_tracing",
     "enable_tracing_from_env",

@@ -6,17 +6,22 @@ import logging
 import os
 import threading
 
-from agents.tracing import add_trace_processor, set_trace_processors, set_tracing_disabled
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
+from opentelemetry.sdk.trace import SpanProcessor
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
 
-from ._processor import RestateTracingProcessor
+from ._spans import ReplaySafeSpans
 
 DEFAULT_SERVICE_NAME = "durable-agents"
 
 _logger = logging.getLogger(__name__)
 _lock = threading.Lock()
-_enabled: RestateTracingProcessor | None = None
+_enabled: ReplaySafeSpans | None = None
+
+
+def enabled() -> ReplaySafeSpans | None:
+    """The engine :func:`enable_tracing` installed in this process, if it was called."""
+    return _enabled
 
 
 def exporter_from_env() -> SpanExporter | None:
@@ -67,8 +72,12 @@ def enable_tracing(
     *,
     service_name: str | None = None,
     replace_processors: bool = True,
-) -> RestateTracingProcessor:
-    """Export the Agents SDK's spans as OpenTelemetry spans, once each across Restate replays.
+) -> ReplaySafeSpans:
+    """Export agent runs' spans as OpenTelemetry spans, once each across Restate replays.
+
+    The OpenAI Agents SDK's spans (when it is installed: the returned engine is then its
+    ``RestateTracingProcessor``) and Google ADK's runs under ``DurablePlugin`` (which asks
+    ``integrations.tracing.active_spans()`` for this engine).
 
     ``exporter`` defaults to :func:`exporter_from_env` (the OTLP/HTTP exporter when an
     ``OTEL_EXPORTER_OTLP_*ENDPOINT`` is set, else nothing leaves the process); spans are batched by a
@@ -95,13 +104,24 @@ def enable_tracing(
         chosen = exporter if exporter is not None else exporter_from_env()
         if chosen is None:
             _logger.info("tracing enabled without an exporter: set OTEL_EXPORTER_OTLP_ENDPOINT to send spans")
-        processor = RestateTracingProcessor(
-            BatchSpanProcessor(chosen) if chosen is not None else None, resource=_resource(service_name)
-        )
-        if replace_processors:
-            set_trace_processors([processor])
-        else:
-            add_trace_processor(processor)
-        set_tracing_disabled(False)
-        _enabled = processor
-        return processor
+        span_processor = BatchSpanProcessor(chosen) if chosen is not None else None
+        _enabled = _engine(span_processor, _resource(service_name), replace_processors)
+        return _enabled
+
+
+def _engine(span_processor: SpanProcessor | None, resource: Resource, replace_processors: bool) -> ReplaySafeSpans:
+    """The engine, registered with the OpenAI Agents SDK when that is installed (an ADK-only install
+    has no SDK to register with: the ADK plugin asks for the engine itself)."""
+    try:
+        from agents.tracing import add_trace_processor, set_trace_processors, set_tracing_disabled
+    except ImportError:
+        return ReplaySafeSpans(span_processor, resource=resource)
+    from ._processor import RestateTracingProcessor
+
+    processor = RestateTracingProcessor(span_processor, resource=resource)
+    if replace_processors:
+        set_trace_processors([processor])
+    else:
+        add_trace_processor(processor)
+    set_tracing_disabled(False)
+    return processor

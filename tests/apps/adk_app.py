@@ -7,6 +7,8 @@ effects are recorded in ``$EFFECTS_FILE`` so a test counts how often a tool body
   error; ``Slow <x>`` waits for the gate ``<city>``; ``Doom`` raises a TerminalError; ``Bug`` a ValueError);
 - ``book:<city>`` for each ``ctx.run`` side effect of ``book_trip`` (a tool with its own steps);
 - ``transfer:<amount>`` when the approved ``transfer_money`` runs;
+- ``refund-called:<order>`` each time ``refund`` (which asks for confirmation itself) runs, and
+  ``refunded:<order>:<amount>`` when it refunds;
 - ``handler-caught-terminal:<message>`` when a handler sees the run fail terminally.
 """
 
@@ -84,11 +86,31 @@ def transfer_money(amount: int) -> str:
     return f"transferred {amount}"
 
 
+def refund(order: str, amount: int, tool_context: ToolContext) -> dict[str, Any]:
+    """Refund an order: the tool asks for a person's confirmation itself, with an amount they may change."""
+    record_effect(f"refund-called:{order}")
+    confirmation = tool_context.tool_confirmation
+    if confirmation is None:
+        tool_context.request_confirmation(hint=f"Refund {amount} for {order}?", payload={"amount": amount})
+        return {"status": "waiting for a person"}
+    if not confirmation.confirmed:
+        return {"status": "refund declined"}
+    approved = int((confirmation.payload or {}).get("amount", amount))
+    record_effect(f"refunded:{order}:{approved}")
+    return {"status": f"refunded {approved} for {order}"}
+
+
 weather_agent = LlmAgent(
     name="weather",
     model=_model(),
     instruction="You are a helpful agent that provides weather updates.",
-    tools=[get_weather, book_trip, ask_remote_expert, FunctionTool(transfer_money, require_confirmation=True)],
+    tools=[
+        get_weather,
+        book_trip,
+        ask_remote_expert,
+        FunctionTool(transfer_money, require_confirmation=True),
+        refund,
+    ],
 )
 
 PLUGIN = DurablePlugin(retry=StepRetry(max_attempts=3, initial_retry_interval=timedelta(milliseconds=50)))

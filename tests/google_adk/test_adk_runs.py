@@ -3,6 +3,7 @@ scripted model server: model calls and tools journaled, errors, approvals, sessi
 
 from __future__ import annotations
 
+import json
 import shlex
 import subprocess
 import uuid
@@ -99,6 +100,20 @@ def test_provider_rate_limit_is_retried_by_restate(rig: AdkRig) -> None:
     assert len(rig.model.requests) == 2
 
 
+def test_provider_server_errors_are_retried_then_the_answer_is_journaled(rig: AdkRig) -> None:
+    rig.model.enqueue(error(503, "overloaded"), error(500, "oops"), text("fine after all"))
+    assert ask(rig, "hi") == "fine after all"
+    assert len(rig.model.requests) == 3  # two failed attempts of the one step, then its answer
+
+
+def test_provider_server_errors_past_the_step_retry_fail_the_run_naming_the_step(rig: AdkRig) -> None:
+    rig.model.enqueue(error(503, "down"), error(503, "down"), error(503, "down"), text("never"))
+    with pytest.raises(IngressError) as failure:
+        ask(rig, "hi")
+    assert "LLM call: openai/gpt-test" in failure.value.message
+    assert len(rig.model.requests) == 3  # StepRetry(max_attempts=3): not retried forever
+
+
 def test_token_budget_stops_the_run_after_the_call_that_crossed_it(rig: AdkRig) -> None:
     rig.model.enqueue(tool_call("get_weather", {"city": "Oslo"}), text("never"))  # 15 tokens each: 30 > 20
     with pytest.raises(IngressError) as failure:
@@ -145,6 +160,29 @@ def test_rejected_confirmation_never_runs_the_tool(rig: AdkRig) -> None:
     assert rig.stack.ingress.attach(invocation) == "Not transferred"
     assert rig.effects.count("transfer:7") == 0
     assert "rejected" in rig.model.requests[1].tool_outputs()[0]
+
+
+@pytest.mark.parametrize(
+    ("order", "decision", "status"),
+    [("A-1", {"confirmed": True, "payload": {"amount": 30}}, "refunded 30 for A-1"), ("B-2", False, "refund declined")],
+)
+def test_a_tool_asking_for_confirmation_itself_waits_on_an_awakeable_and_runs_again_with_the_answer(
+    rig: AdkRig, order: str, decision: object, status: str
+) -> None:
+    """Plain ADK ends the invocation at ``tool_context.request_confirmation()`` and runs the tool again
+    when a later request brings the answer; under the plugin the same handler waits for it."""
+    rig.model.enqueue(tool_call("refund", {"order": order, "amount": 50}), text("Done"))
+    invocation = rig.stack.ingress.send("AdkChat", "message", {"message": f"refund {order}"}, key=key())
+    asked = f'{invocation}] approval: refund({{"amount": 50, "order": "{order}"}}) - Refund 50 for {order}? waits'
+    wait_until(lambda: asked in rig.service_log(), timeout=60, what="the tool's own confirmation request")
+    approve = _printed(rig, f"{invocation}]   approve: ")
+    awakeable = approve.split("/restate/awakeables/", 1)[1].split("/", 1)[0]
+    rig.stack.ingress.resolve_awakeable(awakeable, decision)
+    assert rig.stack.ingress.attach(invocation) == "Done"
+    assert rig.model.requests[1].tool_outputs() == [json.dumps({"status": status})]  # the second run's answer
+    assert len(rig.model.requests) == 2
+    assert rig.effects.count(f"refund-called:{order}") == 2  # asked, then answered: each run once, none replayed
+    assert rig.effects.count(f"refunded:{order}:30") == (1 if "refunded" in status else 0)
 
 
 def test_confirmation_times_out_as_a_rejection(rig: AdkRig) -> None:

@@ -3,6 +3,7 @@ lenient after an ADK upgrade), tool classification, approval decisions and loud 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import AsyncGenerator
@@ -26,6 +27,7 @@ from integrations.google_adk import (
     not_journaled,
     restate_context,
 )
+from integrations.google_adk._branches import BranchGate
 from integrations.google_adk._model import durable_llm_of
 
 SERDE = LlmResponsesSerde()
@@ -156,3 +158,27 @@ def test_the_plugin_wraps_an_agents_own_model_once_and_leaves_inherited_ones() -
     first = durable_llm_of(agent)
     assert isinstance(agent.model, DurableLlm) and durable_llm_of(agent) is first
     assert durable_llm_of(LlmAgent(name="child")) is None
+
+
+def test_a_durable_litellm_model_leaves_retrying_to_the_step() -> None:
+    from google.adk.models.lite_llm import LiteLlm
+
+    inner = LiteLlm(model="openai/gpt-test", api_key="sk-test", max_retries=5)
+    durable = DurableLlm(inner)
+    assert durable.llm is inner
+    assert inner._additional_args["num_retries"] == 0 and inner._additional_args["max_retries"] == 0
+
+
+async def test_parallel_agent_branches_pass_the_gate_in_sub_agent_order() -> None:
+    gate = BranchGate(["north", "south", "east"])
+    order: list[str] = []
+
+    async def branch(name: str) -> None:
+        await gate.enter(name)
+        order.append(name)
+        await asyncio.sleep(0)
+        gate.leave(name)
+
+    await asyncio.gather(branch("east"), branch("south"), branch("north"))  # arriving in reverse
+    assert order == ["north", "south", "east"] and gate.complete
+    assert not gate.runs("west")
