@@ -8,7 +8,6 @@ app itself (``with_events``) on the service port, as ``./dev up tour`` serves it
 from __future__ import annotations
 
 import itertools
-import os
 import re
 import unicodedata
 import uuid
@@ -17,26 +16,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from integrations.runtime import RestateServer, ServiceProcess, Stack
 from integrations.runtime.serve import load_target
 from integrations.testing import ModelRequest, Pace, Reply, ScriptedModelServer, text, tool_call
 from integrations.testing.pytest_plugin import ServeFactory
 
+from .._browser import chromium
 from ..conftest import REPO_ROOT
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 TOUR = REPO_ROOT / "agents" / "tour"
 expect.set_options(timeout=30_000)  # a loaded machine runs a restate-server, services and a browser
 POEM = (
@@ -47,12 +36,8 @@ POEM = (
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"no Chromium at {CHROMIUM}: apt-get install -y chromium (or set CHROMIUM=/path/to/chromium)")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+    with chromium() as launched:
         yield launched
-        launched.close()
 
 
 @pytest.fixture
