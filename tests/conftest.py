@@ -10,7 +10,7 @@ import os
 import socket
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -20,6 +20,9 @@ from integrations.testing.pytest_plugin import ServeFactory
 
 os.environ.setdefault("OPENAI_AGENTS_DISABLE_TRACING", "1")
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
 
 TESTS = Path(__file__).resolve().parent
 REPO_ROOT = TESTS.parent
@@ -133,6 +136,23 @@ def app_stack(app: str, *, name: str = "stack", every_mode: bool = True, ingress
         return served(restate_server, serve, model_server)
 
     return pytest.fixture(name=name)(on_any_server if every_mode else on_restate_server)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """Headless Chromium for the chat page tests (imported on first use: most tests need no browser)."""
+    from ._browser import chromium
+
+    with chromium() as launched:
+        yield launched
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    from ._browser import opened_page
+
+    with opened_page(browser) as opened:
+        yield opened
 
 
 @pytest.fixture

@@ -14,12 +14,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from integrations.runtime import RestateServer, Stack
 from integrations.testing import ModelRequest, Pace, Reply, ScriptedModelServer, text, tool_call
-
-from .._browser import chromium
 
 APP = "tests/apps/adk_chat_app.py:app"
 WEATHER = "Paris is sunny today with 21.5 degrees and a light breeze"
@@ -63,21 +61,6 @@ def stack(
         yield started
     finally:
         started.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as launched:
-        yield launched
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(locale="en-US", timezone_id="UTC")  # the page formats times in its locale
-    opened = context.new_page()
-    opened.set_default_timeout(30_000)
-    yield opened
-    context.close()
 
 
 def test_an_adk_chat_streams_its_answer_shows_its_tools_and_takes_an_approval_from_the_page(

@@ -11,7 +11,6 @@ import itertools
 import re
 import unicodedata
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +22,6 @@ from integrations.runtime.serve import load_target
 from integrations.testing import ModelRequest, Pace, Reply, ScriptedModelServer, text, tool_call
 from integrations.testing.pytest_plugin import ServeFactory
 
-from .._browser import chromium
 from ..conftest import REPO_ROOT
 
 TOUR = REPO_ROOT / "agents" / "tour"
@@ -32,21 +30,6 @@ POEM = (
     "[offline model] (message 1 of this chat) A poem: Steps are journaled, one by one; "
     "/ a crash mid-way? Replay: it's done."
 )
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as launched:
-        yield launched
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context()
-    opened = context.new_page()
-    opened.set_default_timeout(30_000)
-    yield opened
-    context.close()
 
 
 def page_url(stack: Stack, query: str) -> str:
