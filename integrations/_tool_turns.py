@@ -91,12 +91,7 @@ class ToolTurn:
         elif call_id not in self._expected:
             self._waiting.append(me)
             self._dispatch()
-        try:
-            await me.go.wait()
-        except BaseException:
-            self._leave(me)
-            raise
-        self._holder = me
+        await self._resume(me)
         _PARTICIPANTS[task] = (self, me)
         try:
             yield

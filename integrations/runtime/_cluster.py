@@ -12,18 +12,18 @@ import re
 import shutil
 import tempfile
 from pathlib import Path
-from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 import httpx
 
+from ._lifecycle import Started
 from ._ports import wait_until
 from ._server import RestateServer
 
 _LEADERS = re.compile(r"^restate_num_active_partition_leaders\{[^}]*\}\s+(\d+)", re.MULTILINE)
 
 
-class RestateCluster:
+class RestateCluster(Started):
     """Start, talk to, kill and restart the nodes of one local cluster.
 
     Node 0 provisions the cluster (``auto-provision = true``); the others join it through the
@@ -92,7 +92,7 @@ class RestateCluster:
             ]
         )
 
-    def start(self) -> RestateCluster:
+    def start(self) -> Self:
         """Start every node, then wait until each one's admin API and ingress are healthy."""
         self.base_dir.mkdir(parents=True, exist_ok=True)
         for index in range(len(self.nodes)):
@@ -154,14 +154,3 @@ class RestateCluster:
         self.stop()
         if self._owns_dir:
             shutil.rmtree(self.base_dir, ignore_errors=True)
-
-    def __enter__(self) -> RestateCluster:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.cleanup()
