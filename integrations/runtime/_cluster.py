@@ -8,6 +8,7 @@ and replication 2 the cluster keeps serving when any one node dies.
 
 from __future__ import annotations
 
+import functools
 import re
 import shutil
 import tempfile
@@ -139,9 +140,21 @@ class RestateCluster(Started):
     def ingress_urls(self) -> list[str]:
         return [node.ingress_url for node in self.nodes]
 
-    def register(self, uri: str) -> dict[str, Any]:
-        """Register a deployment through the first live node's admin API (any node would do)."""
-        return self.alive()[0].register(uri)
+    def register(self, uri: str, *, timeout: float = 60.0) -> dict[str, Any]:
+        """Register a deployment through the first live node's admin API (any node would do), then
+        wait until every live node's ingress knows its services: the schema reaches the other nodes
+        a moment later, and a request sent there meanwhile fails with 404 "service not found"."""
+        registered = self.alive()[0].register(uri)
+        names = [service["name"] for service in registered.get("services", [])]
+        for node in self.alive():
+            for name in names:
+                wait_until(
+                    functools.partial(_knows_service, node.ingress_url, name),
+                    timeout=timeout,
+                    what=f"the ingress of {node.ingress_url} to know service {name!r}",
+                    interval=0.1,
+                )
+        return registered
 
     def query(self, sql: str, *, timeout: float = 15.0) -> list[dict[str, Any]]:
         return self.alive()[0].query(sql, timeout=timeout)
@@ -154,3 +167,16 @@ class RestateCluster(Started):
         self.stop()
         if self._owns_dir:
             shutil.rmtree(self.base_dir, ignore_errors=True)
+
+
+_PROBE_HANDLER = "__durable_agents_probe__"
+"""A handler no service has: the ingress answers 404 naming either the service or the handler,
+without creating an invocation."""
+
+
+def _knows_service(ingress_url: str, name: str) -> bool:
+    try:
+        answer = httpx.get(f"{ingress_url}/{name}/{_PROBE_HANDLER}", timeout=5)
+    except httpx.HTTPError:
+        return False
+    return f"service '{name}' not found" not in answer.text
