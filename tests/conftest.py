@@ -138,9 +138,14 @@ def app_stack(app: str, *, name: str = "stack", every_mode: bool = True, ingress
     return pytest.fixture(name=name)(on_any_server if every_mode else on_restate_server)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    """Headless Chromium for the chat page tests (imported on first use: most tests need no browser)."""
+    """Headless Chromium for the chat page tests (imported on first use: most tests need no browser).
+
+    Module-scoped, not session-scoped: Playwright's sync API keeps an asyncio loop running in the main
+    thread while it is started, so every later test in the same worker that calls ``asyncio.run``
+    (``Runner.run`` outside a handler, for one) would fail with "cannot be called from a running
+    event loop"."""
     from ._browser import chromium
 
     with chromium() as launched:
