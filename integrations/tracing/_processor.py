@@ -5,12 +5,8 @@ processors; this one hands them to the replay-safe engine (``_spans.ReplaySafeSp
 docstring says how each span is exported exactly once across Restate's replays), under the SDK's
 own span ids as keys, named and attributed the way the GenAI semantic conventions name them.
 
-Every span carries ``restate.invocation.id`` and ``restate.journal.step``: the name of the journaled
-step whose body produced it (``"LLM call: gpt-4o"``, ``"Tool: lookup"``), or for spans that wrap steps
-(workflow, agent, turn, tool, handoff) the latest such step the handler entered before the span ended
-(the handler's own name before the first). Steps are known through :func:`journal_step`, which
-``DurableModel`` and ``durable_function_tool(journal=True)`` use; a tool's own ``ctx.run`` is not
-seen, so its tool span carries the model call that asked for the tool.
+Every span carries ``restate.invocation.id`` and ``restate.journal.step`` (the engine's docstring
+says which step each span names).
 """
 
 from __future__ import annotations
