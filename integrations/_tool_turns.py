@@ -22,6 +22,10 @@ returning), so the actions are issued in the same order on every replay. A call 
 that is not a durable future (an HTTP request outside a step, ``asyncio.gather``) keeps the baton:
 slower, still deterministic.
 
+The turns of one invocation (and the ``ParallelAgent`` runs of ``integrations.google_adk``, which
+use the same baton for their branches) share one poller, :class:`_Polls`: one task at a time polls
+the SDK, for every parked future of every baton.
+
 While a call waits for its own step, it also waits on the steps its parked siblings wait for. A
 step's body runs in a task of its own, and its result is journaled only once the server confirms it.
 On a server that ends the attempt as soon as the handler waits (a suspension), the first call whose
@@ -238,16 +242,17 @@ waits on the futures parked so far (a sibling busy in a non-durable await does n
 
 
 class _Polls:
-    """Who polls the Restate SDK for one invocation: one task at a time, for every durable future
-    any task of the invocation awaits.
+    """Who polls the Restate SDK for the batons of one invocation (every tool turn and parallel-agent
+    run): one task at a time, for every durable future a participant of any of them is parked on.
 
     restate-sdk 1.3.0 hands each message from the server to ONE of the tasks polling it (they share
     one receive queue). A task polling beside another can miss the completion of its own future and
     wait for the next message, which may never come before the server's inactivity timeout ends the
-    attempt. So a task that awaits a durable future while another task polls waits for that round
-    to end and looks again; the round itself waits on every future awaited at its start, so whichever
-    completes first ends it. A future awaited after a round began is waited on from the next round:
-    a step body that only such a round starts runs a little later, never out of order.
+    attempt: a branch of a ``ParallelAgent`` polling beside the tool calls of another branch would.
+    So a participant that waits while another task polls waits for that round to end (or for a baton
+    to change hands) and looks again; the round itself waits on every future parked at its start, so
+    whichever completes first ends it. A future parked after a round began is waited on from the
+    next round: a step body that only such a round starts runs a little later, never out of order.
 
     Once a round ends the attempt (a suspension), the tasks still waiting end as cancelled instead of
     each raising the suspension again: ADK's ``ParallelAgent`` passes on the error of a single failed
@@ -338,7 +343,7 @@ def _patched_await(future: Any) -> Generator[Any, Any, Any]:
     task = asyncio.current_task() if _has_running_loop() else None
     entry = _PARTICIPANTS.get(task) if task is not None else None
     if entry is None:
-        return _durable(future).__await__()
+        return _Unparked(future).__await__()
     turn, me = entry
     return turn._park(me, future).__await__()
 
@@ -346,9 +351,8 @@ def _patched_await(future: Any) -> Generator[Any, Any, Any]:
 def install_baton() -> None:
     """Route durable awaits of tool-call tasks through their turn's baton (idempotent).
 
-    Any other task's await of a Restate durable future only polls through the invocation's
-    :class:`_Polls`, so it never polls beside a baton's poller: the patched ``__await__`` looks the
-    current task up and parks it only when it holds a baton.
+    Awaiting a Restate durable future from any other task is unchanged: the patched ``__await__``
+    looks the current task up and falls through when it holds no baton.
     """
     base: type = _server_context.ServerDurableFuture
     classes = [base, *(c for c in vars(_server_context).values() if isinstance(c, type) and issubclass(c, base))]
