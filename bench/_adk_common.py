@@ -15,7 +15,7 @@ from google.adk.models.lite_llm import LiteLlm
 from google.adk.runners import Runner
 from google.genai import types
 
-from bench._agent_common import INSTRUCTIONS
+from bench._agent_common import INSTRUCTIONS, convert_body, time_body, weather_body
 
 
 def adk_agent(tools: list[Callable[..., Any]]) -> LlmAgent:
@@ -34,3 +34,22 @@ async def answer(runner: Runner, user_id: str, session_id: str, message: str) ->
         if event.is_final_response() and event.content and event.content.parts:
             texts.extend(part.text for part in event.content.parts if part.text)
     return "".join(texts)
+
+
+# The tools as plain functions (the toolkit's variant and plain ADK; the peer journals each itself).
+def get_weather(city: str) -> str:
+    """The current weather in a city."""
+    return weather_body(city)
+
+
+def get_time(city: str) -> str:
+    """The local time in a city."""
+    return time_body(city)
+
+
+def convert_temperature(celsius: float) -> str:
+    """Celsius to Fahrenheit."""
+    return convert_body(celsius)
+
+
+PLAIN_TOOLS: list[Callable[..., Any]] = [get_weather, get_time, convert_temperature]

@@ -7,6 +7,11 @@ body is one side effect: in the durable variants one journaled ``ctx.run`` step.
 
 from __future__ import annotations
 
+import time
+
+import httpx
+
+from integrations.runtime import RestateServer
 from integrations.testing import ModelRequest, Reply, text, tool_call
 
 MODEL = "gpt-4o"
@@ -40,3 +45,30 @@ def scripted_reply(request: ModelRequest) -> Reply:
         name, arguments = TOOL_SCRIPT[done]
         return tool_call(name, arguments, delay=MODEL_LATENCY)
     return text(ANSWER, delay=MODEL_LATENCY)
+
+
+def last_journal(server: RestateServer, service: str) -> tuple[int, int] | None:
+    """(entries, bytes) of the journal of ``service``'s latest completed invocation, if any."""
+    rows = server.query(
+        f"SELECT id FROM sys_invocation WHERE target_service_name = '{service}' AND status = 'completed' "
+        "ORDER BY created_at DESC LIMIT 1"
+    )
+    if not rows:
+        return None
+    entries = server.query(
+        f"SELECT count(*) AS n, sum(raw_length) AS bytes FROM sys_journal WHERE id = '{rows[0]['id']}'"
+    )
+    if not entries or not entries[0].get("n"):
+        return None
+    return int(entries[0]["n"]), int(entries[0].get("bytes") or 0)
+
+
+async def timed_run(client: httpx.AsyncClient, url: str) -> tuple[float, bool]:
+    """POST the task to a variant's ``url``: (seconds until the answer, whether it was the right one)."""
+    start = time.perf_counter()
+    try:
+        response = await client.post(url, json=MESSAGE)
+        ok = response.status_code == 200 and response.json() == ANSWER
+    except httpx.HTTPError:
+        ok = False
+    return time.perf_counter() - start, ok

@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import asyncio
 import statistics
-import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 
-from bench._agent_common import ANSWER, MESSAGE, MODEL_LATENCY, TOOL_SCRIPT, scripted_reply
+from bench._agent_common import MODEL_LATENCY, TOOL_SCRIPT, last_journal, scripted_reply, timed_run
 from bench._proc import load
 from integrations.runtime import RestateServer, ServiceProcess
 from integrations.runtime.serve import choose_server, default_workers
@@ -53,32 +52,10 @@ def _variants() -> list[Variant]:
 
 
 async def _run_once(client: httpx.AsyncClient, variant: Variant, ingress: str) -> tuple[float, bool]:
-    start = time.perf_counter()
-    try:
-        if variant.service is None:
-            assert variant.process is not None
-            response = await client.post(f"{variant.process.uri}/run", json=MESSAGE)
-        else:
-            response = await client.post(f"{ingress}/{variant.service}/{uuid.uuid4().hex}/run", json=MESSAGE)
-        ok = response.status_code == 200 and response.json() == ANSWER
-    except httpx.HTTPError:
-        ok = False
-    return time.perf_counter() - start, ok
-
-
-def _journal(server: RestateServer, service: str) -> tuple[int, int] | None:
-    rows = server.query(
-        f"SELECT id FROM sys_invocation WHERE target_service_name = '{service}' AND status = 'completed' "
-        "ORDER BY created_at DESC LIMIT 1"
-    )
-    if not rows:
-        return None
-    entries = server.query(
-        f"SELECT count(*) AS n, sum(raw_length) AS bytes FROM sys_journal WHERE id = '{rows[0]['id']}'"
-    )
-    if not entries or not entries[0].get("n"):
-        return None
-    return int(entries[0]["n"]), int(entries[0].get("bytes") or 0)
+    if variant.service is None:
+        assert variant.process is not None
+        return await timed_run(client, f"{variant.process.uri}/run")
+    return await timed_run(client, f"{ingress}/{variant.service}/{uuid.uuid4().hex}/run")
 
 
 def run(*, rounds: int, log_dir: Path, server_kind: str, workers: int | None) -> list[Variant]:
@@ -117,7 +94,7 @@ def run(*, rounds: int, log_dir: Path, server_kind: str, workers: int | None) ->
             asyncio.run(measure())
             for variant in variants:
                 if variant.service is not None:
-                    variant.journal = _journal(server, variant.service)
+                    variant.journal = last_journal(server, variant.service)
         finally:
             for variant in variants:
                 if variant.process is not None:

@@ -6,27 +6,10 @@ import restate
 from google.adk.apps import App
 from google.adk.runners import Runner
 
-from bench._adk_common import adk_agent, answer
-from bench._agent_common import convert_body, time_body, weather_body
+from bench._adk_common import PLAIN_TOOLS, adk_agent, answer
 from integrations.google_adk import DurablePlugin, RestateSessionService
 
-
-def get_weather(city: str) -> str:
-    """The current weather in a city."""
-    return weather_body(city)
-
-
-def get_time(city: str) -> str:
-    """The local time in a city."""
-    return time_body(city)
-
-
-def convert_temperature(celsius: float) -> str:
-    """Celsius to Fahrenheit."""
-    return convert_body(celsius)
-
-
-app_ = App(name="bench", root_agent=adk_agent([get_weather, get_time, convert_temperature]), plugins=[DurablePlugin()])
+app_ = App(name="bench", root_agent=adk_agent(PLAIN_TOOLS), plugins=[DurablePlugin()])
 sessions = RestateSessionService()
 service = restate.VirtualObject("BenchAdkOurs")
 

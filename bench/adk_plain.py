@@ -7,29 +7,12 @@ import uuid
 from google.adk.runners import Runner
 from google.adk.sessions import InMemorySessionService
 
-from bench._adk_common import adk_agent, answer
-from bench._agent_common import convert_body, time_body, weather_body
+from bench._adk_common import PLAIN_TOOLS, adk_agent, answer
 from bench._plain_asgi import runner_app
-
-
-def get_weather(city: str) -> str:
-    """The current weather in a city."""
-    return weather_body(city)
-
-
-def get_time(city: str) -> str:
-    """The local time in a city."""
-    return time_body(city)
-
-
-def convert_temperature(celsius: float) -> str:
-    """Celsius to Fahrenheit."""
-    return convert_body(celsius)
-
 
 runner = Runner(
     app_name="bench",
-    agent=adk_agent([get_weather, get_time, convert_temperature]),
+    agent=adk_agent(PLAIN_TOOLS),
     session_service=InMemorySessionService(),
     auto_create_session=True,
 )

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import httpx
 
-from bench._agent_common import ANSWER, MESSAGE, MODEL_LATENCY, TOOL_SCRIPT, scripted_reply
+from bench._agent_common import MODEL_LATENCY, TOOL_SCRIPT, last_journal, scripted_reply, timed_run
 from bench._proc import cpu_seconds, group_pids, load, memory_kb, server_pids
 from integrations.runtime import RestateServer, ServiceProcess
 from integrations.runtime.serve import choose_server, default_workers
@@ -106,17 +106,10 @@ def _measure_rss(variant: Variant) -> None:
 
 
 async def _run_once(client: httpx.AsyncClient, variant: Variant, ingress: str) -> tuple[float, bool]:
-    start = time.perf_counter()
-    try:
-        if variant.service is None:
-            assert variant.process is not None
-            response = await client.post(f"{variant.process.uri}/run", json=MESSAGE)
-        else:
-            response = await client.post(f"{ingress}/{variant.service}/run", json=MESSAGE)
-        ok = response.status_code == 200 and response.json() == ANSWER
-    except httpx.HTTPError:
-        ok = False
-    return time.perf_counter() - start, ok
+    if variant.service is None:
+        assert variant.process is not None
+        return await timed_run(client, f"{variant.process.uri}/run")
+    return await timed_run(client, f"{ingress}/{variant.service}/run")
 
 
 async def _sequential(
@@ -154,21 +147,6 @@ async def _concurrent(
             variant.concurrent.append((wall, errors, statistics.median(t for t, _ in results)))
 
 
-def _journal(server: RestateServer, service: str) -> tuple[int, int] | None:
-    rows = server.query(
-        f"SELECT id FROM sys_invocation WHERE target_service_name = '{service}' AND status = 'completed' "
-        "ORDER BY created_at DESC LIMIT 1"
-    )
-    if not rows:
-        return None
-    entries = server.query(
-        f"SELECT count(*) AS n, sum(raw_length) AS bytes FROM sys_journal WHERE id = '{rows[0]['id']}'"
-    )
-    if not entries or not entries[0].get("n"):
-        return None
-    return int(entries[0]["n"]), int(entries[0].get("bytes") or 0)
-
-
 def run(
     *, server_kind: str, workers: int | None, rounds: int, runs: int, concurrent_rounds: int, log_dir: Path
 ) -> list[Variant]:
@@ -199,7 +177,7 @@ def run(
             for variant in variants:
                 _measure_rss(variant)
                 if variant.service is not None:
-                    variant.journal = _journal(server, variant.service)
+                    variant.journal = last_journal(server, variant.service)
         finally:
             for variant in variants:
                 if variant.process is not None:

@@ -131,28 +131,18 @@ def run(
     results: dict[str, dict[str, float]] = {}
     with RestateServer(base_dir=log_dir / "restate-streams") as server:
         os.environ["DURABLE_AGENTS_INGRESS_URL"] = server.ingress_url
-        results["wake-ups"] = measure(
-            server,
-            workers=workers,
-            readers=readers,
-            events=events,
-            gap=gap,
-            burst=burst,
-            idle=idle,
-            hint_dir=None,
-            log_dir=log_dir,
-        )
-        results["polling (hints off)"] = measure(
-            server,
-            workers=workers,
-            readers=readers,
-            events=events,
-            gap=gap,
-            burst=burst,
-            idle=idle,
-            hint_dir="off",
-            log_dir=log_dir,
-        )
+        for name, hint_dir in (("wake-ups", None), ("polling (hints off)", "off")):
+            results[name] = measure(
+                server,
+                workers=workers,
+                readers=readers,
+                events=events,
+                gap=gap,
+                burst=burst,
+                idle=idle,
+                hint_dir=hint_dir,
+                log_dir=log_dir,
+            )
     return results
 
 

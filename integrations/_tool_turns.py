@@ -113,12 +113,7 @@ class ToolTurn:
         elif call_id not in self._expected:
             self._waiting.append(me)
             self._dispatch()
-        try:
-            await me.go.wait()
-        except BaseException:
-            self._leave(me)
-            raise
-        self._holder = me
+        await self._resume(me)
         me.outer = _PARTICIPANTS.get(task)  # a baton this task already holds: back to it on release
         _PARTICIPANTS[task] = (self, me)
 

@@ -240,6 +240,17 @@ class Rule:
     raises before sending anything); the client's own words follow on the same line."""
 
 
+def _on_status(status: int, kind: ErrorKind, *, terminal: bool, honours_retry_after: bool) -> Rule:
+    """A row that matches the HTTP status alone."""
+    return Rule(
+        matches=str(status),
+        kind=kind,
+        terminal=terminal,
+        honours_retry_after=honours_retry_after,
+        test=lambda f: f.status == status,
+    )
+
+
 def _quoted(markers: tuple[str, ...]) -> str:
     return ", ".join(f"`{marker}`" for marker in markers)
 
@@ -405,34 +416,10 @@ RULES: tuple[Rule, ...] = (
         honours_retry_after=False,
         test=lambda f: f.status is None and isinstance(f.exc, _openai("APIError")),
     ),
-    Rule(
-        matches="401",
-        kind=ErrorKind.AUTHENTICATION,
-        terminal=True,
-        honours_retry_after=False,
-        test=lambda f: f.status == 401,
-    ),
-    Rule(
-        matches="403",
-        kind=ErrorKind.PERMISSION,
-        terminal=True,
-        honours_retry_after=False,
-        test=lambda f: f.status == 403,
-    ),
-    Rule(
-        matches="404",
-        kind=ErrorKind.MODEL_NOT_FOUND,
-        terminal=True,
-        honours_retry_after=False,
-        test=lambda f: f.status == 404,
-    ),
-    Rule(
-        matches="409",
-        kind=ErrorKind.CONFLICT,
-        terminal=False,
-        honours_retry_after=True,
-        test=lambda f: f.status == 409,
-    ),
+    _on_status(401, ErrorKind.AUTHENTICATION, terminal=True, honours_retry_after=False),
+    _on_status(403, ErrorKind.PERMISSION, terminal=True, honours_retry_after=False),
+    _on_status(404, ErrorKind.MODEL_NOT_FOUND, terminal=True, honours_retry_after=False),
+    _on_status(409, ErrorKind.CONFLICT, terminal=False, honours_retry_after=True),
     Rule(
         matches="429 mentioning " + _quoted(_QUOTA_MARKERS) + " (waiting cannot help)",
         kind=ErrorKind.QUOTA_EXHAUSTED,
@@ -440,20 +427,8 @@ RULES: tuple[Rule, ...] = (
         honours_retry_after=False,
         test=lambda f: f.status == 429 and f.says(_QUOTA_MARKERS),
     ),
-    Rule(
-        matches="429",
-        kind=ErrorKind.RATE_LIMIT,
-        terminal=False,
-        honours_retry_after=True,
-        test=lambda f: f.status == 429,
-    ),
-    Rule(
-        matches="408",
-        kind=ErrorKind.TIMEOUT,
-        terminal=False,
-        honours_retry_after=True,
-        test=lambda f: f.status == 408,
-    ),
+    _on_status(429, ErrorKind.RATE_LIMIT, terminal=False, honours_retry_after=True),
+    _on_status(408, ErrorKind.TIMEOUT, terminal=False, honours_retry_after=True),
     Rule(
         matches="529; or 5xx mentioning `overloaded`",
         kind=ErrorKind.OVERLOADED,

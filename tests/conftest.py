@@ -8,16 +8,21 @@ from __future__ import annotations
 import ipaddress
 import os
 import socket
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from integrations.runtime import wait_until
+from integrations.runtime import RestateServer, Stack, wait_until
+from integrations.testing import ScriptedModelServer
 from integrations.testing.pytest_plugin import ServeFactory
 
 os.environ.setdefault("OPENAI_AGENTS_DISABLE_TRACING", "1")
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
 
 TESTS = Path(__file__).resolve().parent
 REPO_ROOT = TESTS.parent
@@ -94,7 +99,60 @@ def effects(tmp_path: Path) -> Effects:
     return Effects(tmp_path / "effects.log")
 
 
+@pytest.fixture(scope="module")
+def module_effects(tmp_path_factory: pytest.TempPathFactory) -> Effects:
+    """An effects log shared by a module's tests (for apps served once per module)."""
+    return Effects(tmp_path_factory.mktemp("module-effects") / "effects.log")
+
+
+@pytest.fixture(scope="module")
+def model() -> Iterator[ScriptedModelServer]:
+    """A scripted model server shared by a module's tests (the kit's ``model_server`` is one per test)."""
+    with ScriptedModelServer() as server:
+        yield server
+
+
 StackFactory = ServeFactory
+
+
+def app_stack(app: str, *, name: str = "stack", every_mode: bool = True, ingress_env: bool = False) -> object:
+    """A fixture called ``name``: ``app`` served with the test's scripted model (``model_server``) on
+    ``any_server`` - each test runs once per server mode - or, with ``every_mode=False``, on the
+    session's ``restate_server``. ``ingress_env`` points the commands the app prints
+    (``DURABLE_AGENTS_INGRESS_URL``) at that server, so a test can run them as printed.
+
+    In a test module: ``stack = app_stack(APP)``."""
+
+    def served(server: RestateServer, serve: ServeFactory, model_server: ScriptedModelServer) -> Stack:
+        env = {"DURABLE_AGENTS_INGRESS_URL": server.ingress_url} if ingress_env else None
+        return serve(server, app, model=model_server, env=env)
+
+    def on_any_server(any_server: RestateServer, serve: ServeFactory, model_server: ScriptedModelServer) -> Stack:
+        return served(any_server, serve, model_server)
+
+    def on_restate_server(
+        restate_server: RestateServer, serve: ServeFactory, model_server: ScriptedModelServer
+    ) -> Stack:
+        return served(restate_server, serve, model_server)
+
+    return pytest.fixture(name=name)(on_any_server if every_mode else on_restate_server)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """Headless Chromium for the chat page tests (imported on first use: most tests need no browser)."""
+    from ._browser import chromium
+
+    with chromium() as launched:
+        yield launched
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    from ._browser import opened_page
+
+    with opened_page(browser) as opened:
+        yield opened
 
 
 @pytest.fixture

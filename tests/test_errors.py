@@ -3,14 +3,24 @@ against the scripted model server (and a closed port), and their exceptions are 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 
 import httpx
+import httpx2
 import litellm
 import openai
 import pytest
 from agents.exceptions import UserError
+from litellm.exceptions import (
+    BadRequestError,
+    BudgetExceededError,
+    ContentPolicyViolationError,
+    ContextWindowExceededError,
+    InternalServerError,
+    RateLimitError,
+    ServiceUnavailableError,
+)
 from mcp.shared.exceptions import MCPError
 from restate.exceptions import RetryableError, TerminalError
 
@@ -33,12 +43,6 @@ from integrations.testing import Reply, ScriptedModelServer, error, text
 from .conftest import REPO_ROOT
 
 litellm.suppress_debug_info = True
-
-
-@pytest.fixture(scope="module")
-def model() -> Iterator[ScriptedModelServer]:
-    with ScriptedModelServer() as server:
-        yield server
 
 
 Caller = Callable[[str, float | None], None]
@@ -158,7 +162,7 @@ def test_connection_refused_from_real_clients(client: str) -> None:
     exc = _raised(CLIENTS[client], f"http://127.0.0.1:{free_port()}/v1")
 
     # openai raises APIConnectionError; LiteLLM re-raises it as InternalServerError("Connection error.")
-    expected = openai.APIConnectionError if client == "openai" else litellm.InternalServerError
+    expected = openai.APIConnectionError if client == "openai" else InternalServerError
     assert isinstance(exc, expected)
     verdict = classify_provider_error(exc)
     assert verdict is not None and verdict.kind is ErrorKind.CONNECTION and not verdict.terminal
@@ -166,7 +170,7 @@ def test_connection_refused_from_real_clients(client: str) -> None:
 
 def test_litellm_headers_without_a_response_still_give_retry_after() -> None:
     """LiteLLM may keep the provider's headers only in ``litellm_response_headers``."""
-    exc = litellm.RateLimitError("slow down", llm_provider="anthropic", model="claude", headers={"retry-after": "7"})
+    exc = RateLimitError("slow down", llm_provider="anthropic", model="claude", headers={"retry-after": "7"})
     assert retry_after_of(exc) == timedelta(seconds=7)
     verdict = classify_provider_error(exc)
     assert verdict is not None and verdict.kind is ErrorKind.RATE_LIMIT
@@ -174,17 +178,17 @@ def test_litellm_headers_without_a_response_still_give_retry_after() -> None:
 
 
 def test_litellm_specific_classes() -> None:
-    policy = litellm.ContentPolicyViolationError("flagged", model="gpt-4o", llm_provider="openai")
-    window = litellm.ContextWindowExceededError("too long", model="gpt-4o", llm_provider="openai")
-    unavailable = litellm.ServiceUnavailableError("down", llm_provider="openai", model="gpt-4o")
+    policy = ContentPolicyViolationError("flagged", model="gpt-4o", llm_provider="openai")
+    window = ContextWindowExceededError("too long", model="gpt-4o", llm_provider="openai")
+    unavailable = ServiceUnavailableError("down", llm_provider="openai", model="gpt-4o")
     assert classify_provider_error(policy).kind is ErrorKind.CONTENT_POLICY  # type: ignore[union-attr]
     assert classify_provider_error(window).kind is ErrorKind.CONTEXT_WINDOW_EXCEEDED  # type: ignore[union-attr]
     assert classify_provider_error(unavailable).kind is ErrorKind.SERVER_ERROR  # type: ignore[union-attr]
 
 
 def test_http_date_retry_after() -> None:
-    request = httpx.Request("POST", "http://x/v1/chat/completions")
-    response = httpx.Response(429, request=request, headers={"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"})
+    request = httpx2.Request("POST", "http://x/v1/chat/completions")
+    response = httpx2.Response(429, request=request, headers={"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"})
     exc = openai.RateLimitError("slow", response=response, body=None)
     assert retry_after_of(exc) == timedelta(0)  # a date in the past: retry now
 
@@ -238,14 +242,16 @@ def test_a_kind_is_either_terminal_or_retryable_in_every_rule() -> None:
     assert set(terminal_by_kind) == set(ErrorKind)  # every kind is reachable
 
 
-def _status_error(status: int, message: str = "x", code: str | None = None, headers: dict | None = None) -> Exception:
-    request = httpx.Request("POST", "http://x/v1/chat/completions")
-    response = httpx.Response(status, request=request, headers=headers or {})
+def _status_error(
+    status: int, message: str = "x", code: str | None = None, headers: dict[str, str] | None = None
+) -> Exception:
+    request = httpx2.Request("POST", "http://x/v1/chat/completions")  # openai >= 3 talks HTTP through httpx2
+    response = httpx2.Response(status, request=request, headers=headers or {})
     body = {"error": {"message": message, "code": code}} if code else None
     return openai.APIStatusError(message, response=response, body=body)
 
 
-_REQUEST = httpx.Request("POST", "http://x/v1/chat/completions")
+_REQUEST = httpx2.Request("POST", "http://x/v1/chat/completions")
 
 
 def _raised_from(outer: Exception, inner: Exception) -> Exception:
@@ -264,12 +270,12 @@ def _raised_from(outer: Exception, inner: Exception) -> Exception:
 FIRST_MATCHES: list[tuple[int, Exception]] = [
     (1, openai.OpenAIError("Missing credentials. Please pass an `api_key`, or set the `OPENAI_API_KEY` variable.")),
     (2, openai.OpenAIError("Missing credentials. Please pass one of `api_key`, or `AZURE_OPENAI_API_KEY`.")),
-    (3, _raised_from(openai.APIConnectionError(request=_REQUEST), httpx.UnsupportedProtocol("ftp://"))),
-    (4, litellm.BadRequestError("LLM Provider NOT provided. You passed model=gpt-9", model="gpt-9", llm_provider="")),
+    (3, _raised_from(openai.APIConnectionError(request=_REQUEST), httpx2.UnsupportedProtocol("ftp://"))),
+    (4, BadRequestError("LLM Provider NOT provided. You passed model=gpt-9", model="gpt-9", llm_provider="")),
     (5, UserError("Unknown prefix: foo")),
     (6, _status_error(400, "This model's maximum context length is 8192 tokens")),
     (7, _status_error(400, "flagged", code="content_filter")),
-    (8, litellm.BudgetExceededError(current_cost=2.0, max_budget=1.0)),
+    (8, BudgetExceededError(current_cost=2.0, max_budget=1.0)),
     (9, MCPError(-32602, "bad params")),
     (10, MCPError(-32000, "connection closed")),
     (11, MCPError(-32001, "request timed out")),
@@ -277,7 +283,7 @@ FIRST_MATCHES: list[tuple[int, Exception]] = [
     (13, TimeoutError("read timed out")),
     (14, httpx.ConnectError("refused")),
     (15, _status_error(500, "Connection error.")),
-    (16, openai.APIError("stream broke", request=httpx.Request("POST", "http://x"), body=None)),
+    (16, openai.APIError("stream broke", request=httpx2.Request("POST", "http://x"), body=None)),
     (17, _status_error(401)),
     (18, _status_error(403)),
     (19, _status_error(404, "The model `gpt-9` does not exist")),
@@ -372,7 +378,7 @@ def test_missing_openai_api_key_names_the_variable(
             openai.AsyncOpenAI(base_url=model.base_url)  # what the Agents SDK's provider does in get_model
         exc: Exception = caught.value
     else:
-        with pytest.raises(litellm.InternalServerError) as raised:  # LiteLLM reports it as a 500
+        with pytest.raises(InternalServerError) as raised:  # LiteLLM reports it as a 500
             litellm.completion(
                 model="openai/gpt-4o",
                 messages=[{"role": "user", "content": "hi"}],
@@ -398,7 +404,7 @@ def test_a_base_url_that_is_no_http_url_is_a_configuration_error(client: str, ba
 
 
 def test_a_litellm_model_without_provider_is_a_configuration_error() -> None:
-    with pytest.raises(litellm.BadRequestError) as caught:
+    with pytest.raises(BadRequestError) as caught:
         litellm.completion(model="no-such-model", messages=[{"role": "user", "content": "hi"}], api_key="sk-test")
 
     message = _configuration_error(caught.value, rule=4)

@@ -17,6 +17,7 @@ import pytest
 
 from integrations.runtime import Ingress, IngressError, RestateServer, Stack
 from integrations.testing import ScriptedModelServer, text
+from integrations.testing.pytest_plugin import ServeFactory
 
 from .conftest import Effects
 
@@ -27,7 +28,7 @@ FIX = "OPENAI_API_KEY is not set: set it"
 
 
 @pytest.fixture
-def stack(restate_server: RestateServer, serve, model_server: ScriptedModelServer) -> Stack:
+def stack(restate_server: RestateServer, serve: ServeFactory, model_server: ScriptedModelServer) -> Stack:
     model_server.responder = lambda request: text("a model answered although no key was set")
     return serve(restate_server, APPS, model=model_server, env={"OPENAI_API_KEY": None})
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
-import httpx
+import httpx2
 import openai
 import pytest
 import restate
@@ -80,7 +80,7 @@ async def test_a_hung_attempt_is_cancelled_and_fails_as_retryable() -> None:
 
 async def test_the_clients_own_timeout_is_not_reported_as_the_attempt_timeout() -> None:
     async def client_times_out() -> str:
-        raise openai.APITimeoutError(request=httpx.Request("POST", "http://x/v1/responses"))
+        raise openai.APITimeoutError(request=httpx2.Request("POST", "http://x/v1/responses"))
 
     with pytest.raises(TransientProviderError) as raised:
         await run_attempt(client_times_out, step="LLM call", timeout=timedelta(hours=1))
@@ -102,9 +102,9 @@ async def test_errors_inside_an_attempt_are_translated_and_name_the_step() -> No
 
         return call
 
-    request = httpx.Request("POST", "http://x/v1/chat/completions")
+    request = httpx2.Request("POST", "http://x/v1/chat/completions")
     limited = openai.RateLimitError(
-        "slow down", response=httpx.Response(429, request=request, headers={"retry-after": "2"}), body=None
+        "slow down", response=httpx2.Response(429, request=request, headers={"retry-after": "2"}), body=None
     )
     with pytest.raises(RetryableError) as retry:
         await run_attempt(raising(limited), step="LLM call")
@@ -112,7 +112,7 @@ async def test_errors_inside_an_attempt_are_translated_and_name_the_step() -> No
 
     with pytest.raises(restate.TerminalError) as terminal:
         await run_attempt(
-            raising(openai.AuthenticationError("bad key", response=httpx.Response(401, request=request), body=None)),
+            raising(openai.AuthenticationError("bad key", response=httpx2.Response(401, request=request), body=None)),
             step="LLM call",
         )
     assert terminal.value.status_code == 401 and "authentication" in terminal.value.message
@@ -127,18 +127,23 @@ class _RecordingContext:
     def __init__(self) -> None:
         self.calls: list[tuple[str, Callable[[], Any], restate.RunOptions[Any]]] = []
 
-    def run_typed(self, name: str, action: Callable[[], Any], options: restate.RunOptions[Any]) -> str:
+    def run_typed(self, name: str, action: Callable[[], Any], options: restate.RunOptions[Any]) -> object:
         self.calls.append((name, action, options))
-        return "durable future"
+        return DURABLE_FUTURE
+
+
+DURABLE_FUTURE = object()
+"""What the fake ``run_typed`` returns in place of Restate's durable future."""
 
 
 async def test_model_step_journals_the_action_with_its_return_type_and_the_retry_settings() -> None:
     ctx = _RecordingContext()
     retry = StepRetry(max_attempts=4, attempt_timeout=timedelta(seconds=9))
 
-    future = model_step(ctx, "LLM call", llm_call, retry, messages="hi")  # type: ignore[arg-type]
+    context = cast(restate.Context, ctx)
+    future = model_step(context, "LLM call", llm_call, retry, messages="hi")
 
-    assert future == "durable future"  # the durable future itself: awaitable, or gathered with others
+    assert future is DURABLE_FUTURE  # the durable future itself: awaitable, or gathered with others
     [(name, _, options)] = ctx.calls
     assert name == "LLM call" and options.type_hint is LLMResponse and options.max_attempts == 4
-    assert model_step(ctx, "again", llm_call) and ctx.calls[-1][2].max_attempts == 3  # type: ignore[arg-type]
+    assert model_step(context, "again", llm_call, messages="hi") and ctx.calls[-1][2].max_attempts == 3

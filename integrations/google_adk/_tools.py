@@ -37,6 +37,7 @@ from google.adk.tools.load_memory_tool import LoadMemoryTool
 from google.adk.tools.tool_context import ToolContext
 from pydantic_core import to_jsonable_python
 
+from .._code import code_names
 from .._context import running_context
 from .._journal import journal_limited
 from ..errors import to_restate_error
@@ -87,14 +88,6 @@ def not_journaled(tool: _Tool | Callable[..., Any]) -> Any:
     return tool
 
 
-def _code_names(code: Any) -> set[str]:
-    names = set(code.co_names)
-    for const in code.co_consts:
-        if inspect.iscode(const):
-            names |= _code_names(const)
-    return names
-
-
 def classify_tool(tool: BaseTool) -> ToolKind:
     """Whether a durable run journals ``tool``'s body as one step (see the module docstring)."""
     function = getattr(tool, "func", None) if isinstance(tool, FunctionTool) else None
@@ -105,7 +98,7 @@ def classify_tool(tool: BaseTool) -> ToolKind:
         return "own-steps"
     if function is not None:
         code = getattr(inspect.unwrap(function), "__code__", None)
-        if code is not None and _code_names(code) & _CONTEXT_LOOKUPS:
+        if code is not None and code_names(code) & _CONTEXT_LOOKUPS:
             return "own-steps"
     return "journaled"
 

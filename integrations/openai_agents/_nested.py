@@ -16,15 +16,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import restate
 from agents import run as _sdk_run
 from agents.agent import Agent
 from agents.items import TResponseInputItem
+from agents.lifecycle import RunHooks
+from agents.memory.session import Session
 from agents.result import RunResult, RunResultStreaming
 from agents.run import AgentRunner, RunOptions
 from agents.run_config import RunConfig
+from agents.run_error_handlers import RunErrorHandlers
 from agents.run_state import RunState
 from typing_extensions import Unpack
 
@@ -78,6 +81,41 @@ def _needs_durability(run_config: RunConfig | dict[str, Any] | None) -> ActiveRu
     return active
 
 
+class _DurableOptions(TypedDict):
+    """``DurableRunner.run``'s options for a nested run (its parameters of the same names)."""
+
+    context: object
+    max_turns: int
+    hooks: RunHooks[Any] | None
+    run_config: RunConfig | None
+    error_handlers: RunErrorHandlers[Any] | None
+    previous_response_id: str | None
+    auto_previous_response_id: bool
+    conversation_id: str | None
+    session: Session | None
+    retry: StepRetry | None
+    sequential_tools: bool
+    token_budget: TokenBudget | None
+
+
+def _durable_options(kwargs: RunOptions[Any], run_config: RunConfig | None, active: ActiveRun) -> _DurableOptions:
+    """The plain run's options, in the outer durable run's context and with its settings."""
+    return _DurableOptions(
+        context=kwargs.get("context") or active.context,
+        max_turns=kwargs.get("max_turns") or _sdk_run.DEFAULT_MAX_TURNS,
+        hooks=kwargs.get("hooks"),
+        run_config=run_config,
+        error_handlers=kwargs.get("error_handlers"),
+        previous_response_id=kwargs.get("previous_response_id"),
+        auto_previous_response_id=kwargs.get("auto_previous_response_id", False),
+        conversation_id=kwargs.get("conversation_id"),
+        session=kwargs.get("session"),
+        retry=active.retry,
+        sequential_tools=active.sequential_tools,
+        token_budget=active.token_budget,
+    )
+
+
 class NestedDurableRunner(AgentRunner):
     """The SDK's default runner, making runs nested in a durable run durable (module docstring)."""
 
@@ -97,22 +135,9 @@ class NestedDurableRunner(AgentRunner):
             return await self.fallback.run(starting_agent, input, **kwargs)
         from ._runner import DurableRunner  # the runner module installs this one: import at call time
 
+        # a nested plain run returns its interruptions, as it would without Restate: approvals=None
         return await DurableRunner.run(
-            starting_agent,
-            input,
-            context=kwargs.get("context") or active.context,
-            max_turns=kwargs.get("max_turns") or _sdk_run.DEFAULT_MAX_TURNS,
-            hooks=kwargs.get("hooks"),
-            run_config=run_config,
-            error_handlers=kwargs.get("error_handlers"),
-            previous_response_id=kwargs.get("previous_response_id"),
-            auto_previous_response_id=kwargs.get("auto_previous_response_id", False),
-            conversation_id=kwargs.get("conversation_id"),
-            session=kwargs.get("session"),
-            retry=active.retry,
-            sequential_tools=active.sequential_tools,
-            token_budget=active.token_budget,
-            approvals=None,  # a nested plain run returns its interruptions, as it would without Restate
+            starting_agent, input, **_durable_options(kwargs, run_config, active), approvals=None
         )
 
     def run_streamed(
@@ -127,22 +152,7 @@ class NestedDurableRunner(AgentRunner):
             return self.fallback.run_streamed(starting_agent, input, **kwargs)
         from ._runner import DurableRunner
 
-        return DurableRunner.run_streamed(
-            starting_agent,
-            input,
-            context=kwargs.get("context") or active.context,
-            max_turns=kwargs.get("max_turns") or _sdk_run.DEFAULT_MAX_TURNS,
-            hooks=kwargs.get("hooks"),
-            run_config=run_config,
-            error_handlers=kwargs.get("error_handlers"),
-            previous_response_id=kwargs.get("previous_response_id"),
-            auto_previous_response_id=kwargs.get("auto_previous_response_id", False),
-            conversation_id=kwargs.get("conversation_id"),
-            session=kwargs.get("session"),
-            retry=active.retry,
-            sequential_tools=active.sequential_tools,
-            token_budget=active.token_budget,
-        )
+        return DurableRunner.run_streamed(starting_agent, input, **_durable_options(kwargs, run_config, active))
 
 
 def install_nested_runner() -> None:

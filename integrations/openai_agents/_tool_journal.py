@@ -38,6 +38,7 @@ from agents.tool import FunctionTool, Tool, invoke_function_tool
 from agents.tool_context import ToolContext
 from pydantic import BaseModel, TypeAdapter
 
+from .._code import code_names
 from .._context import running_context
 from .._journal import journal_limited
 from ..tracing._steps import journal_step
@@ -106,14 +107,6 @@ def _mentions_restate(annotation: Any, fields: bool = True) -> bool:
     return any(_mentions_restate(arg, fields) for arg in typing.get_args(annotation))
 
 
-def _code_names(code: Any) -> set[str]:
-    names = set(code.co_names)
-    for const in code.co_consts:
-        if inspect.iscode(const):
-            names |= _code_names(const)
-    return names
-
-
 def _user_function(tool: FunctionTool) -> Callable[..., Any] | None:
     try:
         function = tool.__wrapped__
@@ -149,7 +142,7 @@ def _classify_callable(function: Callable[..., Any]) -> ToolKind:
         if _mentions_restate(first):
             return "own-steps"
     code = getattr(target, "__code__", None)
-    if code is not None and _code_names(code) & _CONTEXT_LOOKUPS:
+    if code is not None and code_names(code) & _CONTEXT_LOOKUPS:
         return "own-steps"
     return "journaled"
 

@@ -8,22 +8,23 @@ and replication 2 the cluster keeps serving when any one node dies.
 
 from __future__ import annotations
 
+import functools
 import re
 import shutil
 import tempfile
 from pathlib import Path
-from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 import httpx
 
+from ._lifecycle import Started
 from ._ports import wait_until
 from ._server import RestateServer
 
 _LEADERS = re.compile(r"^restate_num_active_partition_leaders\{[^}]*\}\s+(\d+)", re.MULTILINE)
 
 
-class RestateCluster:
+class RestateCluster(Started):
     """Start, talk to, kill and restart the nodes of one local cluster.
 
     Node 0 provisions the cluster (``auto-provision = true``); the others join it through the
@@ -92,7 +93,7 @@ class RestateCluster:
             ]
         )
 
-    def start(self) -> RestateCluster:
+    def start(self) -> Self:
         """Start every node, then wait until each one's admin API and ingress are healthy."""
         self.base_dir.mkdir(parents=True, exist_ok=True)
         for index in range(len(self.nodes)):
@@ -139,9 +140,21 @@ class RestateCluster:
     def ingress_urls(self) -> list[str]:
         return [node.ingress_url for node in self.nodes]
 
-    def register(self, uri: str) -> dict[str, Any]:
-        """Register a deployment through the first live node's admin API (any node would do)."""
-        return self.alive()[0].register(uri)
+    def register(self, uri: str, *, timeout: float = 60.0) -> dict[str, Any]:
+        """Register a deployment through the first live node's admin API (any node would do), then
+        wait until every live node's ingress knows its services: the schema reaches the other nodes
+        a moment later, and a request sent there meanwhile fails with 404 "service not found"."""
+        registered = self.alive()[0].register(uri)
+        names = [service["name"] for service in registered.get("services", [])]
+        for node in self.alive():
+            for name in names:
+                wait_until(
+                    functools.partial(_knows_service, node.ingress_url, name),
+                    timeout=timeout,
+                    what=f"the ingress of {node.ingress_url} to know service {name!r}",
+                    interval=0.1,
+                )
+        return registered
 
     def query(self, sql: str, *, timeout: float = 15.0) -> list[dict[str, Any]]:
         return self.alive()[0].query(sql, timeout=timeout)
@@ -155,13 +168,15 @@ class RestateCluster:
         if self._owns_dir:
             shutil.rmtree(self.base_dir, ignore_errors=True)
 
-    def __enter__(self) -> RestateCluster:
-        return self.start()
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.cleanup()
+_PROBE_HANDLER = "__durable_agents_probe__"
+"""A handler no service has: the ingress answers 404 naming either the service or the handler,
+without creating an invocation."""
+
+
+def _knows_service(ingress_url: str, name: str) -> bool:
+    try:
+        answer = httpx.get(f"{ingress_url}/{name}/{_PROBE_HANDLER}", timeout=5)
+    except httpx.HTTPError:
+        return False
+    return f"service '{name}' not found" not in answer.text

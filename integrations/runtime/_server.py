@@ -9,16 +9,16 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
-from types import TracebackType
-from typing import IO, Any
+from typing import IO, Any, Self
 
 import httpx
 
 from ._binary import ensure_restate_server
+from ._lifecycle import Started
 from ._ports import free_port, wait_until
 
 
-class RestateServer:
+class RestateServer(Started):
     """Start, health-check, talk to and stop one restate-server.
 
     ``always_replay=True`` sets the invoker's inactivity timeout to zero, so the server suspends
@@ -58,7 +58,7 @@ class RestateServer:
     def log_path(self) -> Path:
         return self.base_dir / "restate-server.log"
 
-    def start(self, *, wait: bool = True) -> RestateServer:
+    def start(self, *, wait: bool = True) -> Self:
         """Start the process (again, after ``kill()``/``stop()``: same ports, same data directory).
 
         ``wait=False`` returns at once; call :meth:`wait_healthy` later. Cluster nodes need that:
@@ -178,9 +178,7 @@ class RestateServer:
         if process is not None and process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
-        if self._log is not None:
-            self._log.close()
-            self._log = None
+        self._close_log()
 
     def stop(self) -> None:
         process, self._process = self._process, None
@@ -191,6 +189,9 @@ class RestateServer:
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
+        self._close_log()
+
+    def _close_log(self) -> None:
         if self._log is not None:
             self._log.close()
             self._log = None
@@ -200,14 +201,3 @@ class RestateServer:
         self.stop()
         if self._owns_dir:
             shutil.rmtree(self.base_dir, ignore_errors=True)
-
-    def __enter__(self) -> RestateServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.cleanup()

@@ -11,9 +11,9 @@ import sys
 import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from types import TracebackType
-from typing import IO
+from typing import IO, Self
 
+from ._lifecycle import Started
 from ._ports import free_port, port_open, wait_until
 from .serve import default_workers
 
@@ -27,7 +27,7 @@ SERVICE_ENV_DEFAULTS = {
 """Set for every served app unless the environment (or ``env=``) already sets them."""
 
 
-class ServiceProcess:
+class ServiceProcess(Started):
     """``python -m integrations.runtime.serve TARGET`` on a fixed port across restarts.
 
     The port stays the same so a deployment registered once stays valid after ``kill()`` and
@@ -102,7 +102,7 @@ class ServiceProcess:
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(self.cwd), env.get("PYTHONPATH")) if p)
         return env
 
-    def start(self, timeout: float = 60.0) -> ServiceProcess:
+    def start(self, timeout: float = 60.0) -> Self:
         others = (_listeners(self.port) or 0) if self.shares_port else 0
         log: IO[bytes] | None = open(self.log_path, "ab") if self.log_path else None  # noqa: SIM115 - the child owns it
         if self.echo:
@@ -217,17 +217,6 @@ class ServiceProcess:
                 wait_until(lambda: not port_open(self.port), timeout=15, what=f"port {self.port} to close")
         if pump is not None:
             pump.join(timeout=5)  # the last lines the service printed are echoed before we return
-
-    def __enter__(self) -> ServiceProcess:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 def _listeners(port: int) -> int | None:

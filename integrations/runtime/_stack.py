@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from types import TracebackType
+from typing import Self
 
 from ._client import Ingress
+from ._lifecycle import Started
 from ._server import RestateServer
 from ._service import ServiceProcess
 
 
-class Stack:
+class Stack(Started):
     """Serve each target in its own process on ``server`` and register it.
 
     ``kill_service`` then ``start_service`` simulate a crash of the service process while the
@@ -40,7 +41,7 @@ class Stack:
         self.services: list[ServiceProcess] = []
         self.ingress = Ingress(server.ingress_url)
 
-    def start(self) -> Stack:
+    def start(self) -> Self:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         for index, target in enumerate(self.targets):
             name = Path(target.split(":")[0]).stem
@@ -61,14 +62,3 @@ class Stack:
         for service in self.services:
             service.stop()
         self.ingress.close()
-
-    def __enter__(self) -> Stack:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()

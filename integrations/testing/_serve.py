@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
@@ -27,6 +28,6 @@ class ServeFactory(Protocol):
         targets: str | list[str],
         *,
         model: ScriptedModelServer | None = None,
-        env: dict[str, str | None] | None = None,
+        env: Mapping[str, str | None] | None = None,
         workers: int | None = 1,
     ) -> Stack: ...

@@ -19,7 +19,7 @@ Fixtures of the same name in a ``conftest.py`` take precedence over these.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -92,7 +92,7 @@ def serve(tmp_path: Path, serve_env: dict[str, str | None]) -> Iterator[ServeFac
         targets: str | list[str],
         *,
         model: ScriptedModelServer | None = None,
-        env: dict[str, str | None] | None = None,
+        env: Mapping[str, str | None] | None = None,
         workers: int | None = 1,
     ) -> Stack:
         all_env: dict[str, str | None] = {

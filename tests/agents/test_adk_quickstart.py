@@ -5,26 +5,29 @@ call paid twice, the session rebuilt from the journal), and ``./dev up adk_quick
 from __future__ import annotations
 
 import json
-import os
 import shlex
 import subprocess
-import sys
 import uuid
+from pathlib import Path
 
 import pytest
 
-from integrations.runtime import RestateServer, free_port
+from integrations.runtime import RestateServer
 from integrations.runtime._launch_spec import load_launch_file
 from integrations.runtime.serve import load_target
 from integrations.testing import ScriptedModelServer
+from integrations.testing.pytest_plugin import ServeFactory
 
 from ..conftest import REPO_ROOT
+from ._demo import assert_demo_answers_offline
 
 FOLDER = REPO_ROOT / "agents" / "adk_quickstart"
 offline_responder = load_target(f"{FOLDER / 'offline_model.py'}:responder")
 
 
-def test_launch_examples_answer_offline_and_the_session_remembers(replay_server: RestateServer, serve) -> None:
+def test_launch_examples_answer_offline_and_the_session_remembers(
+    replay_server: RestateServer, serve: ServeFactory
+) -> None:
     spec = load_launch_file(FOLDER / "launch.toml")
     assert len(spec.examples) == 2
     session = f"s{uuid.uuid4().hex[:8]}"
@@ -45,20 +48,5 @@ def test_launch_examples_answer_offline_and_the_session_remembers(replay_server:
 
 
 @pytest.mark.server
-def test_dev_up_adk_quickstart_demo_answers_offline(tmp_path) -> None:
-    ports = [str(free_port()) for _ in range(3)]
-    env = {k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"}
-    flags = ["--ingress-port", ports[0], "--admin-port", ports[1], "--service-port", ports[2]]
-    flags += ["--data-dir", str(tmp_path / "data")]
-    result = subprocess.run(
-        [sys.executable, "-m", "integrations.runtime", "up", "adk_quickstart", "--demo", *flags],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "OFFLINE MODE" in result.stdout
-    assert f"curl localhost:{ports[0]}/AdkWeather/alice/run" in result.stdout
-    assert "answer: [offline model] In Detroit it is 3°C" in result.stdout
+def test_dev_up_adk_quickstart_demo_answers_offline(tmp_path: Path) -> None:
+    assert_demo_answers_offline("adk_quickstart", "AdkWeather/alice/run", tmp_path / "data")

@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
+from pathlib import Path
 
 import pytest
 
-from integrations.runtime import IngressError, RestateServer, ServiceProcess, free_port, wait_until
+from integrations.runtime import IngressError, RestateServer, ServiceProcess, wait_until
 from integrations.runtime.serve import load_target
 from integrations.testing import ScriptedModelServer
+from integrations.testing.pytest_plugin import ServeFactory
 
 from ..conftest import REPO_ROOT
+from ._demo import assert_demo_answers_offline
 
 AGENT = REPO_ROOT / "agents" / "quickstart" / "agent.py"
 offline_responder = load_target(str(REPO_ROOT / "agents/quickstart/offline_model.py") + ":responder")
 
 
-def test_weather_question_runs_model_tool_model(restate_server: RestateServer, serve) -> None:
+def test_weather_question_runs_model_tool_model(restate_server: RestateServer, serve: ServeFactory) -> None:
     with ScriptedModelServer(offline_responder) as model:
         stack = serve(restate_server, f"{AGENT}:app", model=model, env={"WEATHER_OFFLINE": "1"})
         answer = stack.ingress.call("agent", "run", "What is the weather in Detroit?")
@@ -26,7 +27,7 @@ def test_weather_question_runs_model_tool_model(restate_server: RestateServer, s
         assert model.requests[1].tool_outputs()
 
 
-def test_malformed_requests_fail_fast_with_400(restate_server: RestateServer, serve) -> None:
+def test_malformed_requests_fail_fast_with_400(restate_server: RestateServer, serve: ServeFactory) -> None:
     with ScriptedModelServer(offline_responder) as model:
         stack = serve(restate_server, f"{AGENT}:app", model=model, env={"WEATHER_OFFLINE": "1"})
         for bad in (12, {"city": "Detroit"}, "  "):
@@ -40,7 +41,7 @@ def test_malformed_requests_fail_fast_with_400(restate_server: RestateServer, se
 
 
 def test_denver_keeps_retrying_until_the_line_is_removed_and_the_service_restarted(
-    restate_server: RestateServer, serve, tmp_path
+    restate_server: RestateServer, serve: ServeFactory, tmp_path: Path
 ) -> None:
     with ScriptedModelServer(offline_responder) as model:
         stack = serve(restate_server, f"{AGENT}:app", model=model, env={"WEATHER_OFFLINE": "1"})
@@ -73,33 +74,5 @@ def test_denver_keeps_retrying_until_the_line_is_removed_and_the_service_restart
 
 
 @pytest.mark.server
-def test_main_command_demo_answers_offline(tmp_path) -> None:
-    ports = [str(free_port()) for _ in range(3)]
-    env = {k: v for k, v in __import__("os").environ.items() if k != "OPENAI_API_KEY"}
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "integrations.runtime",
-            "up",
-            "quickstart",
-            "--demo",
-            "--ingress-port",
-            ports[0],
-            "--admin-port",
-            ports[1],
-            "--service-port",
-            ports[2],
-            "--data-dir",
-            str(tmp_path / "data"),
-        ],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "OFFLINE MODE" in result.stdout
-    assert f"curl localhost:{ports[0]}/agent/run" in result.stdout
-    assert "answer: [offline model] In Detroit it is 3°C" in result.stdout
+def test_main_command_demo_answers_offline(tmp_path: Path) -> None:
+    assert_demo_answers_offline("quickstart", "agent/run", tmp_path / "data")

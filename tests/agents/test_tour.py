@@ -121,36 +121,46 @@ def tour_model() -> Iterator[ScriptedModelServer]:
         yield model
 
 
-@pytest.fixture(scope="module")
-def tours(tour_model: ScriptedModelServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[int, Tour]]:
+class Tours:
     """One served tour per restate-server, started on first use and shared by the module."""
-    served: dict[int, Tour] = {}
+
+    def __init__(self, model: ScriptedModelServer, log_root: Path) -> None:
+        self.model, self.log_root = model, log_root
+        self._tours: dict[int, Tour] = {}
+
+    def on(self, server: RestateServer) -> Tour:
+        """The tour served on ``server``, running, with a fresh scripted model."""
+        if id(server) not in self._tours:
+            env = dict(self.model.client_env())
+            env.update(WEATHER_OFFLINE="1", DURABLE_AGENTS_INGRESS_URL=server.ingress_url)
+            stack = Stack(server, TARGET, env=env, log_dir=self.log_root / str(len(self._tours))).start()
+            self._tours[id(server)] = Tour(server, stack, self.model)
+        tour = self._tours[id(server)]
+        if not tour.service.running:  # a failed test may have left it down
+            tour.service.start()
+        self.model.reset()
+        return tour
+
+    def stop(self) -> None:
+        for tour in self._tours.values():
+            tour.stack.stop()
+
+
+@pytest.fixture(scope="module")
+def tours(tour_model: ScriptedModelServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tours]:
+    served = Tours(tour_model, tmp_path_factory.mktemp("tour-logs"))
     yield served
-    for tour in served.values():
-        tour.stack.stop()
-
-
-def _tour_on(server: RestateServer, tours: dict[int, Tour], model: ScriptedModelServer, tmp: Path) -> Tour:
-    if id(server) not in tours:
-        env = dict(model.client_env())
-        env.update(WEATHER_OFFLINE="1", DURABLE_AGENTS_INGRESS_URL=server.ingress_url)
-        stack = Stack(server, TARGET, env=env, log_dir=tmp).start()
-        tours[id(server)] = Tour(server, stack, model)
-    tour = tours[id(server)]
-    if not tour.service.running:  # a failed test may have left it down
-        tour.service.start()
-    model.reset()
-    return tour
+    served.stop()
 
 
 @pytest.fixture
-def tour(restate_server: RestateServer, tours, tour_model, tmp_path_factory) -> Tour:
-    return _tour_on(restate_server, tours, tour_model, tmp_path_factory.mktemp("tour-logs"))
+def tour(restate_server: RestateServer, tours: Tours) -> Tour:
+    return tours.on(restate_server)
 
 
 @pytest.fixture
-def any_tour(any_server: RestateServer, tours, tour_model, tmp_path_factory) -> Tour:
-    return _tour_on(any_server, tours, tour_model, tmp_path_factory.mktemp("tour-logs"))
+def any_tour(any_server: RestateServer, tours: Tours) -> Tour:
+    return tours.on(any_server)
 
 
 def unique(prefix: str) -> str:

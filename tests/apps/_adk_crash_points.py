@@ -4,11 +4,8 @@ itself. Kept apart from the app, so the test process reads them without importin
 from __future__ import annotations
 
 import asyncio
-import os
-import time
-from pathlib import Path
 
-from tests.apps._support import record_effect
+from tests.apps._support import held_at, record_effect
 
 PARALLEL_TOOLS = ("lookup_flight", "book_hotel")
 APPROVED_TOOL = "pay_deposit"
@@ -40,31 +37,14 @@ POINTS: list[str] = _points()
 result was journaled."""
 
 
-def stamped(entry: str) -> str:
-    """``entry@<time.monotonic()>``: the system-wide monotonic clock, comparable across processes."""
-    return f"{entry}@{time.monotonic():.6f}"
-
-
-def crash_file(tag: str, gate_dir: str | Path | None = None) -> Path:
-    """The file that holds run ``tag`` at the point it names (``$GATE_DIR`` in the app)."""
-    return Path(gate_dir or os.environ["GATE_DIR"]) / f"crash-{tag}"
-
-
-def _held_at(tag: str) -> str | None:
-    try:
-        return crash_file(tag).read_text().strip()
-    except FileNotFoundError:
-        return None
-
-
 async def point(tag: str, name: str) -> None:
     """Hold the run here while ``crash-<tag>`` names this point (the test kills the service meanwhile)."""
-    if _held_at(tag) != name:
+    if held_at(tag) != name:
         return
     record_effect(f"reached:{name}:{tag}")
     loop = asyncio.get_running_loop()
     deadline = loop.time() + HOLD_TIMEOUT
-    while _held_at(tag) == name:
+    while held_at(tag) == name:
         if loop.time() > deadline:
             raise TimeoutError(f"run {tag} was held at {name} and never released")
         await asyncio.sleep(0.02)

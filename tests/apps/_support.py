@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from pathlib import Path
 
 
@@ -29,3 +30,22 @@ async def wait_for_gate(name: str, timeout: float = 60.0) -> None:
         if loop.time() > deadline:
             raise TimeoutError(f"gate {name} was never opened")
         await asyncio.sleep(0.02)
+
+
+def stamped(entry: str) -> str:
+    """``entry@<time.monotonic()>``: the system-wide monotonic clock, comparable with the scripted
+    model server's ``received_at``, so a test can tell whether anything ran after it was journaled."""
+    return f"{entry}@{time.monotonic():.6f}"
+
+
+def crash_file(tag: str, gate_dir: str | Path | None = None) -> Path:
+    """The file that holds run ``tag`` at the point it names (``$GATE_DIR`` in the app)."""
+    return Path(gate_dir or os.environ["GATE_DIR"]) / f"crash-{tag}"
+
+
+def held_at(tag: str) -> str | None:
+    """The point the crash file of run ``tag`` names, if there is one."""
+    try:
+        return crash_file(tag).read_text().strip()
+    except FileNotFoundError:
+        return None

@@ -22,7 +22,10 @@ from typing import Any
 import httpx
 import restate
 from google.adk.agents import LlmAgent, LoopAgent, ParallelAgent, SequentialAgent
-from google.adk.agents.run_config import RunConfig, StreamingMode
+from google.adk.agents.run_config import (  # type: ignore[attr-defined]  # ADK documents this import; the module does not re-export it
+    RunConfig,
+    StreamingMode,
+)
 from google.adk.apps import App
 from google.adk.apps._configs import EventsCompactionConfig
 from google.adk.models.lite_llm import LiteLlm
@@ -168,7 +171,7 @@ def _app(name: str) -> App:
 async def _run(ctx: restate.ObjectContext, request: Message) -> str:
     runner = Runner(app=_app(request.app), session_service=SESSIONS, auto_create_session=True)
     config = RunConfig(streaming_mode=StreamingMode.SSE if request.stream else StreamingMode.NONE)
-    answer = []
+    answer: list[str] = []
     try:
         async for event in runner.run_async(
             user_id=ctx.key(),
@@ -195,7 +198,7 @@ remote = restate.Service("AdkRemote")
 async def ask(ctx: restate.Context, question: str) -> str:
     """A remote agent: its own service, its own journal; callers reach it with a durable call."""
     runner = Runner(app=remote_app, session_service=InMemorySessionService(), auto_create_session=True)
-    answer = []
+    answer: list[str] = []
     async for event in runner.run_async(
         user_id="remote",
         session_id=str(ctx.uuid()),

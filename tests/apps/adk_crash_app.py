@@ -58,8 +58,8 @@ from pydantic import BaseModel
 from restate.ext.adk import RestatePlugin as PeerPlugin, RestateSessionService as PeerSessions
 
 from integrations.google_adk import DurablePlugin, RestateSessionService, StepRetry
-from tests.apps._adk_crash_points import APPROVED_TOOL, PARALLEL_TOOLS, point, stamped
-from tests.apps._support import record_effect
+from tests.apps._adk_crash_points import APPROVED_TOOL, PARALLEL_TOOLS, point
+from tests.apps._support import record_effect, stamped
 from tests.apps.adk_app import multi_apps
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import restate
 from agents import Agent, RunConfig, RunContextWrapper, function_tool
@@ -58,25 +59,25 @@ bank = restate.Service("bank", inactivity_timeout=timedelta(seconds=1))
 @bank.handler()
 async def run(ctx: restate.Context, message: str) -> str:
     result = await DurableRunner.run(banker, message, context=ctx, run_config=CONFIG, approvals=POLICIES["run"])
-    return result.final_output
+    return result.final_output_as(str)
 
 
 @bank.handler()
 async def reject_on_timeout(ctx: restate.Context, message: str) -> str:
     policy = POLICIES["reject_on_timeout"]
     result = await DurableRunner.run(banker, message, context=ctx, run_config=CONFIG, approvals=policy)
-    return result.final_output
+    return result.final_output_as(str)
 
 
 @bank.handler()
 async def approve_on_timeout(ctx: restate.Context, message: str) -> str:
     policy = POLICIES["approve_on_timeout"]
     result = await DurableRunner.run(banker, message, context=ctx, run_config=CONFIG, approvals=policy)
-    return result.final_output
+    return result.final_output_as(str)
 
 
 @bank.handler()
-async def interrupted(ctx: restate.Context, message: str) -> dict:
+async def interrupted(ctx: restate.Context, message: str) -> dict[str, Any]:
     """approvals=None: the SDK's interrupted result comes back, as from Runner.run."""
     result = await DurableRunner.run(banker, message, context=ctx, run_config=CONFIG, approvals=None)
     return {"pending": [item.name for item in result.interruptions], "output": result.final_output}
@@ -92,7 +93,7 @@ async def ask(ctx: restate.ObjectContext, message: str) -> str:
     result = await DurableRunner.run(
         banker, message, context=ctx, run_config=CONFIG, session=session, approvals=POLICIES["run"]
     )
-    return result.final_output
+    return result.final_output_as(str)
 
 
 @desk.handler(kind="shared")
@@ -101,7 +102,7 @@ async def pending(ctx: restate.ObjectSharedContext) -> PendingApprovals:
 
 
 @desk.handler(kind="shared")
-async def history(ctx: restate.ObjectSharedContext) -> list:
+async def history(ctx: restate.ObjectSharedContext) -> list[Any]:
     return await RestateSession.history(ctx)
 
 

@@ -7,6 +7,7 @@ KEEP_LAST, SUMMARIZE_AFTER (``Compaction``, summariser ``gpt-4o-mini``) and MAX_
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import restate
 from agents import Agent, RunConfig, RunContextWrapper, function_tool
@@ -55,7 +56,7 @@ async def _turn(ctx: ObjectContext, message: str, session: RestateSession) -> st
     result = await DurableRunner.run(
         assistant, message, context=ctx, run_config=RunConfig(model="gpt-4o"), session=session
     )
-    return result.final_output
+    return result.final_output_as(str)
 
 
 summarized = VirtualObject("SummarizedChat")
@@ -68,7 +69,7 @@ async def say(ctx: ObjectContext, chat_message: ChatMessage) -> str:
 
 
 @summarized.handler(kind="shared")
-async def history(ctx: ObjectSharedContext) -> list:
+async def history(ctx: ObjectSharedContext) -> list[Any]:
     return await RestateSession.history(ctx, layout="compacted")
 
 
@@ -82,7 +83,7 @@ async def windowed_say(ctx: ObjectContext, chat_message: ChatMessage) -> str:
 
 
 @windowed.handler(name="history", kind="shared")
-async def windowed_history(ctx: ObjectSharedContext) -> list:
+async def windowed_history(ctx: ObjectSharedContext) -> list[Any]:
     return await RestateSession.history(ctx, layout="compacted")
 
 

@@ -30,7 +30,6 @@ from __future__ import annotations
 import asyncio
 import os
 import random
-import time
 from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 from pathlib import Path
@@ -46,7 +45,7 @@ from agents.tool import Tool
 from integrations._context import running_context
 from integrations.openai_agents import DurableRunner, _serde, raise_restate_errors
 from integrations.testing import ForwardingModel, ModelCall, ModelRequest, Reply, text, tool_call
-from tests.apps._support import record_effect
+from tests.apps._support import held_at, record_effect, stamped
 
 TOOLS = ("lookup_flight", "book_hotel", "notify_user")
 MODEL_CALLS = len(TOOLS) + 1
@@ -67,24 +66,6 @@ POINTS: list[str] = _points()
 effect, and between the steps."""
 
 
-def stamped(entry: str) -> str:
-    """``entry@<time.monotonic()>``: the system-wide monotonic clock, comparable with the scripted
-    model server's ``received_at``, so a test can tell whether anything ran after it was journaled."""
-    return f"{entry}@{time.monotonic():.6f}"
-
-
-def crash_file(tag: str, gate_dir: str | Path | None = None) -> Path:
-    """The file that holds run ``tag`` at the point it names (``$GATE_DIR`` in the app)."""
-    return Path(gate_dir or os.environ["GATE_DIR"]) / f"crash-{tag}"
-
-
-def _held_at(tag: str) -> str | None:
-    try:
-        return crash_file(tag).read_text().strip()
-    except FileNotFoundError:
-        return None
-
-
 async def point(tag: str, name: str) -> None:
     """Hold the run here while ``crash-<tag>`` names this point (the test kills us meanwhile).
 
@@ -92,7 +73,7 @@ async def point(tag: str, name: str) -> None:
     ``orphaned:<point>:<tag>`` once, when it notices or when the SDK cancels it: the test then knows
     which runs must be re-invoked by the recovered server.
     """
-    if _held_at(tag) != name:
+    if held_at(tag) != name:
         return
     record_effect(f"reached:{name}:{tag}")
     # restate-sdk 1.3.0 internals (test app only): the attempt's receive channel sets this event
@@ -103,7 +84,7 @@ async def point(tag: str, name: str) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + HOLD_TIMEOUT
     try:
-        while _held_at(tag) == name:
+        while held_at(tag) == name:
             if not noted and hung_up is not None and hung_up.is_set():
                 record_effect(f"orphaned:{name}:{tag}")
                 noted = True

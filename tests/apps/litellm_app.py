@@ -54,7 +54,9 @@ async def route(ctx: restate.Context, prompt: Prompt) -> str | None:
         for tool_call in response.tool_calls:
             fn = tool_call.function
             if fn.name == "query_user_database":
-                result = await ctx.run_typed("Query user DB", query_user_db, user_id=prompt.user_id)
+                result: dict[str, str] | str = await ctx.run_typed(
+                    "Query user DB", query_user_db, user_id=prompt.user_id
+                )
             elif fn.name == "create_support_ticket":
                 ticket = SupportTicket.model_validate_json(fn.arguments)
                 result = await ctx.run_typed("Create ticket", create_ticket, ticket=ticket)

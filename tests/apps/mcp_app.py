@@ -56,19 +56,19 @@ mcp_service = restate.Service("mcp")
 @mcp_service.handler()
 async def stdio(ctx: restate.Context, message: str) -> str:
     result = await DurableRunner.run(stdio_agent, message, context=ctx, run_config=RunConfig(model="gpt-4o"))
-    return result.final_output
+    return result.final_output_as(str)
 
 
 @mcp_service.handler()
 async def http(ctx: restate.Context, message: str) -> str:
     result = await DurableRunner.run(http_agent, message, context=ctx, run_config=RunConfig(model="gpt-4o"))
-    return result.final_output
+    return result.final_output_as(str)
 
 
 @mcp_service.handler()
 async def guarded(ctx: restate.Context, message: str) -> str:
     result = await DurableRunner.run(guarded_agent, message, context=ctx, run_config=RunConfig(model="gpt-4o"))
-    return result.final_output
+    return result.final_output_as(str)
 
 
 app = restate.app([mcp_service])

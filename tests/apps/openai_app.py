@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import restate
 from agents import Agent, ModelSettings, RunConfig, RunContextWrapper, Runner, function_tool
 from agents.extensions.models.litellm_model import LitellmModel
@@ -94,13 +96,13 @@ async def run(restate_context: restate.Context, message: str) -> str:
     except restate.TerminalError as err:
         record_effect(f"handler-caught-terminal:{err.message}")
         raise
-    return result.final_output
+    return result.final_output_as(str)
 
 
 @agent_service.handler()
 async def approve(restate_context: restate.Context, message: str) -> str:
     result = await DurableRunner.run(approval_agent, message, context=restate_context)
-    return result.final_output
+    return result.final_output_as(str)
 
 
 # --- parallel tools: two multi-step tools in one model turn ------------------------------------
@@ -136,7 +138,7 @@ async def parallel(restate_context: restate.Context, message: str) -> str:
         context=restate_context,
         run_config=RunConfig(model="gpt-4o", model_settings=ModelSettings(parallel_tool_calls=True)),
     )
-    return result.final_output
+    return result.final_output_as(str)
 
 
 @agent_service.handler()
@@ -144,7 +146,7 @@ async def budgeted(restate_context: restate.Context, message: str) -> str:
     result = await DurableRunner.run(
         weather_agent, message, context=restate_context, token_budget=token_budget(restate_context, 20, "weather")
     )
-    return result.final_output
+    return result.final_output_as(str)
 
 
 # --- cyclic handoffs --------------------------------------------------------------------------
@@ -154,14 +156,14 @@ triage.handoffs = [billing]
 
 
 @agent_service.handler()
-async def handoffs(restate_context: restate.Context, message: str) -> dict:
+async def handoffs(restate_context: restate.Context, message: str) -> dict[str, Any]:
     result = await DurableRunner.run(triage, message, context=restate_context, max_turns=8)
     return {"output": result.final_output, "last_agent": result.last_agent.name}
 
 
 # --- streaming --------------------------------------------------------------------------------
 @agent_service.handler()
-async def stream(restate_context: restate.Context, message: str) -> dict:
+async def stream(restate_context: restate.Context, message: str) -> dict[str, Any]:
     streamed = DurableRunner.run_streamed(weather_agent, message, context=restate_context)
     deltas: list[str] = []
     async for event in streamed.stream_events():
@@ -182,7 +184,7 @@ raw_litellm_agent = Agent[restate.Context](
 @agent_service.handler()
 async def litellm_instance(restate_context: restate.Context, message: str) -> str:
     result = await Runner.run(litellm_agent, message, context=restate_context)
-    return result.final_output
+    return result.final_output_as(str)
 
 
 @agent_service.handler()
@@ -193,13 +195,13 @@ async def litellm_name(restate_context: restate.Context, message: str) -> str:
         context=restate_context,
         run_config=RunConfig(model="litellm/openai/gpt-4o-mini", model_provider=DurableModelCalls(restate_context)),
     )
-    return result.final_output
+    return result.final_output_as(str)
 
 
 @agent_service.handler()
 async def raw_instance(restate_context: restate.Context, message: str) -> str:
     result = await DurableRunner.run(raw_litellm_agent, message, context=restate_context)
-    return result.final_output
+    return result.final_output_as(str)
 
 
 # --- the tour's chat object, verbatim ------------------------------------------------------------
@@ -211,7 +213,7 @@ chat = VirtualObject("Chat")
 
 
 @chat.handler()
-async def message(restate_context: ObjectContext, chat_message: ChatMessage) -> dict:
+async def message(restate_context: ObjectContext, chat_message: ChatMessage) -> dict[str, Any]:
     restate_session = await RestateSession.create(session_id=restate_context.key(), ctx=restate_context)
     result = await Runner.run(
         Agent(name="Assistant", instructions="You are a helpful assistant."),
@@ -219,11 +221,11 @@ async def message(restate_context: ObjectContext, chat_message: ChatMessage) -> 
         run_config=RunConfig(model="gpt-4o", model_provider=DurableModelCalls(restate_context)),
         session=restate_session,
     )
-    return result.final_output
+    return result.final_output_as(dict)
 
 
 @chat.handler(kind="shared")
-async def get_history(ctx: ObjectSharedContext):
+async def get_history(ctx: ObjectSharedContext) -> list[Any]:
     return await ctx.get("items") or []
 
 
@@ -240,11 +242,11 @@ async def say(ctx: ObjectContext, chat_message: ChatMessage) -> str:
         run_config=RunConfig(model="gpt-4o"),
         session=session,
     )
-    return result.final_output
+    return result.final_output_as(str)
 
 
 @long_chat.handler(kind="shared")
-async def history(ctx: ObjectSharedContext) -> list:
+async def history(ctx: ObjectSharedContext) -> list[Any]:
     return await RestateSession.history(ctx, layout="append")
 
 

@@ -3,6 +3,7 @@ SIGKILL the service mid-step. Names differ from the defaults so both apps can sh
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 import restate
@@ -29,7 +30,7 @@ def _booking_id(tool_input: ToolInput) -> str:
     return str(tool_input.request.booking_id)  # type: ignore[attr-defined]
 
 
-def _book(kind: str):
+def _book(kind: str) -> Callable[[ToolInput], str]:
     def book(tool_input: ToolInput) -> str:
         booking = _booking_id(tool_input)
         if kind == "car":
@@ -41,7 +42,7 @@ def _book(kind: str):
     return book
 
 
-def _undo(kind: str):
+def _undo(kind: str) -> Callable[[ToolInput, str], Awaitable[str]]:
     async def undo(tool_input: ToolInput, result: str) -> str:
         booking = _booking_id(tool_input)
         record_effect(f"undo-started:{kind}:{booking}")

@@ -4,6 +4,7 @@ DurableRunner (run on the always-replay server too)."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import restate
 from agents import (
@@ -50,7 +51,7 @@ features = restate.Service("features")
 @features.handler()
 async def write(ctx: restate.Context, message: str) -> str:
     result = await DurableRunner.run(writer, message, context=ctx, run_config=CONFIG)
-    return result.final_output
+    return result.final_output_as(str)
 
 
 # --- guardrails: an input guardrail that asks a model, an output guardrail that checks text -------
@@ -93,7 +94,7 @@ async def tutoring(ctx: restate.Context, message: str) -> str:
     except restate.TerminalError as err:
         record_effect(f"terminal:{err.status_code}:{err.message}")
         raise
-    return result.final_output
+    return result.final_output_as(str)
 
 
 # --- every Runner.run parameter goes through --------------------------------------------------------
@@ -123,7 +124,7 @@ async def passthrough(ctx: restate.Context, options: Passthrough) -> str:
         conversation_id=options.conversation_id,
         error_handlers={"max_turns": _gave_up} if options.handle_max_turns else None,
     )
-    return result.final_output
+    return result.final_output_as(str)
 
 
 # --- handoff cycles remembered in a session ----------------------------------------------------------
@@ -135,14 +136,14 @@ support = restate.VirtualObject("Support")
 
 
 @support.handler()
-async def ask(ctx: restate.ObjectContext, message: str) -> dict:
+async def ask(ctx: restate.ObjectContext, message: str) -> dict[str, Any]:
     session = await RestateSession.create(session_id=ctx.key(), ctx=ctx)
     result = await DurableRunner.run(triage, message, context=ctx, run_config=CONFIG, session=session, max_turns=6)
     return {"output": result.final_output, "last_agent": result.last_agent.name}
 
 
 @support.handler(kind="shared")
-async def history(ctx: restate.ObjectSharedContext) -> list:
+async def history(ctx: restate.ObjectSharedContext) -> list[Any]:
     return await RestateSession.history(ctx)
 
 
@@ -180,7 +181,7 @@ async def decide(ctx: restate.ObjectContext, approved: bool) -> str:
             state.reject(item)
     result = await DurableRunner.run(cashier, state, context=ctx, run_config=CONFIG)
     ctx.clear("run_state")
-    return result.final_output
+    return result.final_output_as(str)
 
 
 app = restate.app([features, support, checkout])

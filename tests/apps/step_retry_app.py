@@ -47,7 +47,7 @@ async def ask(ctx: restate.Context, req: Ask) -> str:
         context=ctx,
         run_config=RunConfig(model="gpt-4o", model_provider=DurableModelCalls(ctx, retry=_retry(req))),
     )
-    return result.final_output
+    return result.final_output_as(str)
 
 
 @durable_function_tool(journal=True, max_attempts=2, on_exhausted="tell_model")

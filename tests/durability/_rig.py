@@ -11,7 +11,8 @@ from pathlib import Path
 from integrations.runtime import Ingress, RestateServer
 from integrations.runtime._cluster import RestateCluster
 from integrations.testing import ScriptedModelServer
-from tests.apps.crash_app import MODEL_CALLS, TOOLS, crash_file, script, turn_of
+from tests.apps._support import crash_file
+from tests.apps.crash_app import MODEL_CALLS, TOOLS, script, turn_of
 
 from ..conftest import Effects
 from ._warm_serve import WarmService
@@ -35,7 +36,7 @@ class Outcome:
 
 
 def _entries(lines: list[str]) -> list[tuple[str, float | None]]:
-    """``entry@time`` lines (see ``crash_app.stamped``) split into (entry, time)."""
+    """``entry@time`` lines (see ``tests.apps._support.stamped``) split into (entry, time)."""
     parsed = []
     for line in lines:
         entry, _, stamp = line.partition("@")

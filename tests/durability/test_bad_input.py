@@ -164,7 +164,7 @@ def _valid_sample(schema: dict[str, Any], root: dict[str, Any]) -> Any:
         return schema["default"]
     if "anyOf" in schema:
         return _valid_sample(next(s for s in schema["anyOf"] if s.get("type") != "null"), root)
-    kind = schema.get("type")
+    kind = str(schema.get("type"))
     if kind == "object":
         return {name: _valid_sample(schema["properties"][name], root) for name in schema.get("required", [])}
     return {"string": "x", "integer": 1, "number": 1.5, "boolean": True, "array": [], "null": None}.get(kind, "x")
@@ -172,7 +172,7 @@ def _valid_sample(schema: dict[str, Any], root: dict[str, Any]) -> Any:
 
 def _wrong_value(schema: dict[str, Any], root: dict[str, Any]) -> Any:
     """A value of the wrong JSON type for the schema."""
-    kind = _resolve(schema, root).get("type")
+    kind = str(_resolve(schema, root).get("type"))
     return {"string": {"x": 1}, "object": 42, "array": 42}.get(kind, {"x": 1})
 
 

@@ -11,6 +11,7 @@ Finally the dead node is restarted, rejoins, and serves a run through its own in
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,7 +28,7 @@ RUNS = [(f"cluster-run-{i}", point) for i, point in enumerate(HOLDS * 2)]
 
 
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory):
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RestateCluster]:
     with RestateCluster(3, base_dir=Path(tmp_path_factory.mktemp("cluster")) / "nodes") as cluster:
         cluster.wait_for_leaders()
         yield cluster

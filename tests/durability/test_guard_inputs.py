@@ -9,6 +9,7 @@ from typing import Any, Optional
 import pytest
 import restate
 from pydantic import BaseModel
+from restate.handler import Handler
 
 from integrations.inputs import GUARD_INPUTS_ENV, MAX_INPUT_BYTES_ENV, guard_every_app, guard_inputs, max_input_bytes
 
@@ -58,8 +59,16 @@ guard_inputs(guard_inputs([service], max_bytes=1000))  # twice: the second call 
 
 
 def invoke(handler: str, body: bytes) -> Any:
-    h = service.handlers[handler]
-    return asyncio.run(h.fn(None, h.handler_io.input_serde.deserialize(body)))  # type: ignore[call-arg]
+    return run_handler(service.handlers[handler], body)
+
+
+def run_handler(handler: Handler[Any, Any], body: bytes) -> Any:
+    """Call the handler's function as the SDK does, with ``body`` decoded by its input serde (no context)."""
+
+    async def call() -> Any:
+        return await handler.fn(None, handler.handler_io.input_serde.deserialize(body))  # type: ignore[call-arg]
+
+    return asyncio.run(call())
 
 
 def refusal(handler: str, body: bytes) -> restate.TerminalError:
@@ -149,7 +158,7 @@ def test_the_serve_command_guards_apps_that_do_not_guard_themselves(monkeypatch:
     restate.app([unguarded])  # as a user writes it
     handler = unguarded.handlers["echo"]
     with pytest.raises(restate.TerminalError) as failure:
-        asyncio.run(handler.fn(None, handler.handler_io.input_serde.deserialize(b"42")))  # type: ignore[call-arg]
+        run_handler(handler, b"42")
     assert failure.value.status_code == 400
 
 

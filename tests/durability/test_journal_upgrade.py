@@ -10,6 +10,7 @@ on the first execution, so the first process already needs, and logs, the lenien
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,7 @@ TAG = "upgrade"
 
 
 @pytest.fixture
-def rig(any_server: RestateServer, tmp_path: Path):
+def rig(any_server: RestateServer, tmp_path: Path) -> Iterator[CrashRig]:
     rig = CrashRig(any_server, tmp_path)
     yield rig
     rig.close()

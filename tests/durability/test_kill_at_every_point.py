@@ -9,6 +9,7 @@ landed inside it. On both server kinds: the always-replay server replays every s
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,7 @@ TAG = "trip"
 
 
 @pytest.fixture(scope="module")
-def rig(any_server: RestateServer, tmp_path_factory: pytest.TempPathFactory):
+def rig(any_server: RestateServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[CrashRig]:
     rig = CrashRig(any_server, Path(tmp_path_factory.mktemp("crash")))
     yield rig
     rig.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 from integrations.testing import ModelRequest
 from tests.apps.crash_app import TOOLS
@@ -13,7 +14,7 @@ from ._rig import CrashRig
 
 
 def _request(tag: str, tool_outputs: int, at: float) -> ModelRequest:
-    items: list[dict] = [{"role": "user", "content": tag}]
+    items: list[dict[str, Any]] = [{"role": "user", "content": tag}]
     items += [{"type": "function_call_output", "call_id": f"c{i}", "output": "ok"} for i in range(tool_outputs)]
     return ModelRequest("responses", {"input": items}, {}, received_at=at)
 

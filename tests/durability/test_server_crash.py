@@ -15,6 +15,7 @@ in the orphan. Steps journaled before the crash never run again.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,7 +29,7 @@ TAG = "trip"
 
 
 @pytest.fixture(scope="module", params=["normal", "always-replay"])
-def rig(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+def rig(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[CrashRig]:
     workdir = Path(tmp_path_factory.mktemp(f"server-crash-{request.param}"))
     server = RestateServer(base_dir=workdir / "restate", always_replay=request.param == "always-replay").start()
     rig = CrashRig(server, workdir)
@@ -39,9 +40,11 @@ def rig(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 
 def crash_server(rig: CrashRig) -> None:
     """SIGKILL restate-server, release the held (now orphaned) attempt, start the server again."""
-    rig.server.kill()
+    server = rig.server
+    assert isinstance(server, RestateServer)  # this module's rigs run on one server, not a cluster
+    server.kill()
     rig.release(TAG)
-    rig.server.start()
+    server.start()
 
 
 @pytest.mark.parametrize(

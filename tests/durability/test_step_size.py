@@ -17,6 +17,7 @@ import httpx
 import pytest
 from pydantic import BaseModel
 from restate import TerminalError
+from restate.serde import Serde
 
 from integrations._journal import (
     DEFAULT_MAX_STEP_BYTES,
@@ -51,7 +52,7 @@ def failed_at_once(stack: Stack, server: RestateServer, invocation_id: str) -> s
     def settled() -> bool:
         row = invocation(server, invocation_id)
         assert "last_failure" not in row and int(row.get("retry_count") or 0) <= 1, f"retried: {row}"
-        return row["status"] == "completed"
+        return bool(row["status"] == "completed")
 
     wait_until(settled, timeout=60, what="the invocation to fail")
     assert invocation(server, invocation_id)["completion_result"] == "failure"
@@ -173,7 +174,7 @@ class Weather(BaseModel):
 
 
 def test_journal_limited_keeps_the_serde_run_typed_would_choose(monkeypatch: pytest.MonkeyPatch) -> None:
-    serde = journal_limited("Tool: weather", type_hint=Optional[Weather])  # noqa: UP045 - as hints come
+    serde: Serde[Weather | None] = journal_limited("Tool: weather", type_hint=Optional[Weather])  # noqa: UP045 - as hints come
     assert serde.deserialize(serde.serialize(Weather(city="Oslo"))) == Weather(city="Oslo")
     monkeypatch.setenv(MAX_STEP_BYTES_ENV, "20")
     with pytest.raises(TerminalError) as failure:

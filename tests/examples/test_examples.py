@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from integrations.runtime import RestateServer
 from integrations.testing import ModelRequest, Reply, ScriptedModelServer, text, tool_call
+from integrations.testing.pytest_plugin import ServeFactory
 
 from ..conftest import REPO_ROOT
 
 
-def test_tool_routing_example_answers_with_tool_results(restate_server: RestateServer, serve) -> None:
+def test_tool_routing_example_answers_with_tool_results(restate_server: RestateServer, serve: ServeFactory) -> None:
     def support_model(request: ModelRequest) -> Reply:
         done = request.tool_outputs()
         if not done:
@@ -26,7 +27,7 @@ def test_tool_routing_example_answers_with_tool_results(restate_server: RestateS
     assert assistant["role"] == "assistant" and set(assistant) <= {"role", "content", "tool_calls"}
 
 
-def test_chat_session_example_remembers_per_key(restate_server: RestateServer, serve) -> None:
+def test_chat_session_example_remembers_per_key(restate_server: RestateServer, serve: ServeFactory) -> None:
     with ScriptedModelServer(lambda r: text(f"you said {len(r.user_texts())} things")) as model:
         stack = serve(restate_server, f"{REPO_ROOT}/examples/chat_session.py:app", model=model)
         assert stack.ingress.call("Chat", "message", {"message": "hi"}, key="eve") == "you said 1 things"

@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import importlib.metadata
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, cast
 
+import restate
 from pydantic import BaseModel, TypeAdapter
 
 os.environ.setdefault("OPENAI_AGENTS_DISABLE_TRACING", "1")
@@ -55,6 +57,11 @@ class FakeObjectContext:
     def __init__(self, key: str, state: dict[str, Any] | None = None) -> None:
         self._key = key
         self.state: dict[str, Any] = dict(state or {})
+
+    @property
+    def restate(self) -> restate.ObjectContext:
+        """This fake typed as the ``restate.ObjectContext`` it stands in for."""
+        return cast(restate.ObjectContext, self)
 
     def key(self) -> str:
         return self._key
@@ -129,7 +136,7 @@ async def _llm_responses(base_url: str, model_server: Any) -> dict[str, Any]:
     from integrations.litellm import LLMResponse, llm_call
     from integrations.testing import ToolCall, text, tool_calls
 
-    serde = DefaultSerde().with_maybe_type(LLMResponse)  # what ctx.run_typed(..., llm_call) journals
+    serde = DefaultSerde[LLMResponse]().with_maybe_type(LLMResponse)  # what ctx.run_typed(..., llm_call) journals
     weather_tool = {
         "type": "function",
         "function": {
@@ -137,16 +144,16 @@ async def _llm_responses(base_url: str, model_server: Any) -> dict[str, Any]:
             "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
         },
     }
-    common = {"model": "openai/gpt-4o", "api_base": base_url, "api_key": API_KEY}
+    call = functools.partial(llm_call, model="openai/gpt-4o", api_base=base_url, api_key=API_KEY)
     recorded: dict[str, Any] = {}
     model_server.enqueue(text("Oslo is sunny."))
-    recorded["llm_response.text"] = _json(serde.serialize(await llm_call("Weather in Oslo?", **common)))
+    recorded["llm_response.text"] = _json(serde.serialize(await call("Weather in Oslo?")))
     both = (ToolCall("get_weather", {"city": "Oslo"}, "call_a"), ToolCall("get_weather", {"city": "Rome"}, "call_b"))
     model_server.enqueue(tool_calls(*both))
-    answer = await llm_call("Weather in Oslo and Rome?", tools=[weather_tool], **common)
+    answer = await call("Weather in Oslo and Rome?", tools=[weather_tool])
     recorded["llm_response.tool_calls"] = _json(serde.serialize(answer))
     model_server.enqueue(text(json.dumps({"city": "Oslo", "temperature": 21.5})))
-    answer = await llm_call("Weather in Oslo as JSON", response_format=Weather, **common)
+    answer = await call("Weather in Oslo as JSON", response_format=Weather)
     recorded["llm_response.structured"] = _json(serde.serialize(answer))
     return recorded
 
@@ -166,12 +173,13 @@ async def _sessions(base_url: str, model_server: Any) -> dict[str, Any]:
     client = AsyncOpenAI(base_url=base_url, api_key=API_KEY)
     agent = Agent(name="Weather", instructions="You report the weather.", tools=[get_weather])
     recorded: dict[str, Any] = {}
-    for layout in ("list", "append"):
+    layouts: tuple[Literal["list", "append"], ...] = ("list", "append")
+    for layout in layouts:
         ctx = FakeObjectContext("alice")
         model_server.enqueue(
             tool_call("get_weather", {"city": "Oslo"}, call_id="call_golden_s"), text("Sunny in Oslo.")
         )
-        session = await RestateSession.create(session_id="alice", ctx=ctx, layout=layout)  # type: ignore[arg-type]
+        session = await RestateSession.create(session_id="alice", ctx=ctx.restate, layout=layout)
         await Runner.run(
             agent,
             "Weather in Oslo?",

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 from agents import Agent, RunConfig, Runner
@@ -58,7 +59,7 @@ def assert_contains(golden: Any, today: Any, where: str = "") -> None:
 
 
 @pytest.fixture
-def no_lenient_warnings(caplog: pytest.LogCaptureFixture):
+def no_lenient_warnings(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
     caplog.set_level(logging.WARNING)
     yield
     assert [r.getMessage() for r in caplog.records if "decoded leniently" in r.getMessage()] == []
@@ -78,7 +79,9 @@ MODEL_RESPONSES = payloads("model_response")
 
 
 @pytest.mark.parametrize(("path", "payload"), MODEL_RESPONSES, ids=ids(MODEL_RESPONSES))
-def test_model_responses_replay_as_journaled(path: Path, payload: dict, caplog: pytest.LogCaptureFixture) -> None:
+def test_model_responses_replay_as_journaled(
+    path: Path, payload: dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
     serde = ModelResponseSerde()
     journaled = json.dumps(payload, separators=(",", ":")).encode()
     caplog.set_level(logging.WARNING)
@@ -101,8 +104,10 @@ LLM_RESPONSES = payloads("llm_response")
 
 
 @pytest.mark.parametrize(("path", "payload"), LLM_RESPONSES, ids=ids(LLM_RESPONSES))
-def test_llm_responses_replay_as_journaled(path: Path, payload: dict, caplog: pytest.LogCaptureFixture) -> None:
-    serde = DefaultSerde().with_maybe_type(LLMResponse)  # what ctx.run_typed(..., llm_call) uses
+def test_llm_responses_replay_as_journaled(
+    path: Path, payload: dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    serde = DefaultSerde[LLMResponse]().with_maybe_type(LLMResponse)  # what ctx.run_typed(..., llm_call) uses
     journaled = json.dumps(payload).encode()
     caplog.set_level(logging.WARNING)
     response = serde.deserialize(journaled)
@@ -121,13 +126,13 @@ SESSIONS = payloads("session")
 
 
 @pytest.mark.parametrize(("path", "payload"), SESSIONS, ids=ids(SESSIONS))
-async def test_session_state_is_sent_to_the_model_as_stored(path: Path, payload: dict) -> None:
-    layout = "append" if path.stem.endswith("append_layout") else "list"
+async def test_session_state_is_sent_to_the_model_as_stored(path: Path, payload: dict[str, Any]) -> None:
+    layout: Literal["list", "append"] = "append" if path.stem.endswith("append_layout") else "list"
     ctx = FakeObjectContext("alice", payload)
-    stored = await RestateSession.history(ctx, layout=layout)  # type: ignore[arg-type]
+    stored = await RestateSession.history(ctx.restate, layout=layout)
     assert len(stored) == 4 and stored[0] == {"content": "Weather in Oslo?", "role": "user"}
 
-    session = await RestateSession.create(session_id="alice", ctx=ctx, layout=layout)  # type: ignore[arg-type]
+    session = await RestateSession.create(session_id="alice", ctx=ctx.restate, layout=layout)
     model = ScriptedModel(text("next answer"))  # records the input the SDK sent it
     result = await Runner.run(
         Agent(name="Weather", instructions="You report the weather."),
@@ -136,11 +141,13 @@ async def test_session_state_is_sent_to_the_model_as_stored(path: Path, payload:
         run_config=RunConfig(model=model, tracing_disabled=True),
     )
     assert result.final_output == "next answer"
-    as_json = {"default": lambda o: o.model_dump(exclude_unset=True)}
-    sent = [json.loads(json.dumps(item, **as_json)) for item in model.calls[0].items]
+    sent = [
+        json.loads(json.dumps(item, default=lambda o: o.model_dump(exclude_unset=True)))
+        for item in model.calls[0].items
+    ]
     assert sent[: len(stored)] == stored  # the earlier turn reaches the model exactly as stored
     assert sent[len(stored)] == {"content": "And tomorrow?", "role": "user"}
-    history = await RestateSession.history(ctx, layout=layout)  # type: ignore[arg-type]
+    history = await RestateSession.history(ctx.restate, layout=layout)
     assert history[: len(stored)] == stored and len(history) == len(stored) + 2
 
 
@@ -148,7 +155,7 @@ STREAMS = payloads("stream")
 
 
 @pytest.mark.parametrize(("path", "payload"), STREAMS, ids=ids(STREAMS))
-async def test_streamed_runs_replay_the_same_events(path: Path, payload: list) -> None:
+async def test_streamed_runs_replay_the_same_events(path: Path, payload: list[Any]) -> None:
     source = path.parent / f"model_response.{path.stem.split('.', 1)[1]}.json"
     response = ModelResponseSerde().deserialize(json.dumps(json.loads(source.read_text())["payload"]).encode())
     assert response is not None

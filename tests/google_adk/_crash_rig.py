@@ -25,8 +25,8 @@ from tests.apps._adk_crash_points import (
     PARALLEL_TOOLS,
     POINTS,
     TOOLS,
-    crash_file,
 )
+from tests.apps._support import crash_file
 from tests.durability._warm_serve import WarmService
 
 from ..conftest import Effects

@@ -28,7 +28,8 @@ class AdkRig:
         return "".join(path.read_text() for path in sorted(self.log_dir.glob("service-*.log")))
 
 
-def start_rig(server: RestateServer, tmp: Path) -> Iterator[AdkRig]:
+def start_rig(server: RestateServer, tmp: Path, app: str = APP) -> Iterator[AdkRig]:
+    """Serve ``app`` on ``server`` with a scripted model of its own and an effects log under ``tmp``."""
     effects = Effects(tmp / "effects.log")
     with ScriptedModelServer() as model:
         env: dict[str, str | None] = {
@@ -39,7 +40,7 @@ def start_rig(server: RestateServer, tmp: Path) -> Iterator[AdkRig]:
             "DURABLE_AGENTS_INGRESS_URL": server.ingress_url,
             **model.client_env(),
         }
-        stack = Stack(server, APP, env=env, log_dir=tmp / "logs").start()
+        stack = Stack(server, app, env=env, log_dir=tmp / "logs").start()
         try:
             yield AdkRig(stack, model, effects, tmp / "logs")
         finally:

@@ -8,21 +8,18 @@ the page served by the app itself (``with_events``) on the service port.
 
 from __future__ import annotations
 
-import os
 import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from integrations.runtime import RestateServer, Stack
 from integrations.testing import ModelRequest, Pace, Reply, ScriptedModelServer, text, tool_call
 
 APP = "tests/apps/adk_chat_app.py:app"
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
 WEATHER = "Paris is sunny today with 21.5 degrees and a light breeze"
 expect.set_options(timeout=30_000)  # a loaded machine runs a restate-server, the service and a browser
 
@@ -64,25 +61,6 @@ def stack(
         yield started
     finally:
         started.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"no Chromium at {CHROMIUM}: apt-get install -y chromium (or set CHROMIUM=/path/to/chromium)")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield launched
-        launched.close()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(locale="en-US", timezone_id="UTC")  # the page formats times in its locale
-    opened = context.new_page()
-    opened.set_default_timeout(30_000)
-    yield opened
-    context.close()
 
 
 def test_an_adk_chat_streams_its_answer_shows_its_tools_and_takes_an_approval_from_the_page(

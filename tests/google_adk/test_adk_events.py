@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -17,23 +16,17 @@ import httpx
 import pytest
 
 from integrations.google_adk import confirmation_of
-from integrations.runtime import RestateServer, Stack, wait_until
-from integrations.testing import ScriptedModelServer, error, text, tool_call
+from integrations.runtime import RestateServer, wait_until
+from integrations.testing import error, text, tool_call
 
-from ..conftest import Effects
+from .conftest import AdkRig, start_rig
 
 APP = "tests/apps/adk_chat_app.py:app"
 MODEL_STEP = "model 1: openai/gpt-test"
 
 
-class Rig:
+class Rig(AdkRig):
     """The served chat app, its scripted model and its side-effect log, shared by the module's tests."""
-
-    def __init__(self, server: RestateServer, stack: Stack, model: ScriptedModelServer, effects: Effects) -> None:
-        self.server = server
-        self.stack = stack
-        self.model = model
-        self.effects = effects
 
     def say(self, service: str, key: str, message: str) -> str:
         answer = self.stack.ingress.call(service, "message", {"message": message}, key=key)
@@ -42,7 +35,7 @@ class Rig:
 
     def events(self, topic: str) -> list[dict[str, Any]]:
         response = httpx.post(
-            f"{self.server.ingress_url}/AgentEvents/{quote(topic, safe='')}/pull",
+            f"{self.stack.server.ingress_url}/AgentEvents/{quote(topic, safe='')}/pull",
             json={"after": 0, "limit": 1000},
             timeout=30,
         )
@@ -57,21 +50,8 @@ class Rig:
 
 @pytest.fixture(scope="module")
 def rig(restate_server: RestateServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:
-    tmp: Path = tmp_path_factory.mktemp("adk-events")
-    effects = Effects(tmp / "effects.log")
-    with ScriptedModelServer() as model:
-        env: dict[str, str | None] = {
-            "OPENAI_API_KEY": "sk-test-no-real-provider",
-            "EFFECTS_FILE": str(effects.path),
-            "GATE_DIR": str(tmp),
-            "DURABLE_AGENTS_INGRESS_URL": restate_server.ingress_url,
-            **model.client_env(),
-        }
-        stack = Stack(restate_server, APP, env=env, log_dir=tmp / "logs").start()
-        try:
-            yield Rig(restate_server, stack, model, effects)
-        finally:
-            stack.stop()
+    for served in start_rig(restate_server, tmp_path_factory.mktemp("adk-events"), app=APP):
+        yield Rig(served.stack, served.model, served.effects, served.log_dir)
 
 
 @pytest.fixture(autouse=True)

@@ -27,7 +27,7 @@ def ask(rig: AdkRig, message: str, *, session: str | None = None, **options: obj
     return answer
 
 
-def test_model_and_tool_calls_are_journaled_and_a_flaky_tool_is_retried_without_a_new_model_call(rig) -> None:
+def test_model_and_tool_calls_are_journaled_and_a_flaky_tool_is_retried_without_a_new_model_call(rig: AdkRig) -> None:
     rig.model.enqueue(tool_call("get_weather", {"city": "Flaky Detroit"}), text("Sunny in Detroit"))
     assert ask(rig, "What is the weather in Detroit?") == "Sunny in Detroit"
     assert rig.effects.count("weather:Flaky Detroit") == 2  # the connection error was retried in its step...
@@ -36,7 +36,7 @@ def test_model_and_tool_calls_are_journaled_and_a_flaky_tool_is_retried_without_
     assert "21.5" in rig.model.requests[1].tool_outputs()[0]
 
 
-def test_kill_mid_tool_then_restart_completes_without_paying_the_model_again(rig) -> None:
+def test_kill_mid_tool_then_restart_completes_without_paying_the_model_again(rig: AdkRig) -> None:
     rig.model.enqueue(tool_call("get_weather", {"city": "Slow Paris"}), text("Paris is sunny"))
     invocation = rig.stack.ingress.send("AdkChat", "message", {"message": "Weather in Paris?"}, key=key())
     rig.effects.wait_for("weather:Slow Paris")
@@ -49,7 +49,7 @@ def test_kill_mid_tool_then_restart_completes_without_paying_the_model_again(rig
     assert rig.effects.count("weathered:Slow Paris") == 1
 
 
-def test_parallel_tool_calls_run_concurrently_and_each_body_runs_once(rig) -> None:
+def test_parallel_tool_calls_run_concurrently_and_each_body_runs_once(rig: AdkRig) -> None:
     rig.model.enqueue(
         tool_calls(("get_weather", {"city": "Slow Rome"}), ("get_weather", {"city": "Oslo"})), text("Both fine")
     )
@@ -63,14 +63,14 @@ def test_parallel_tool_calls_run_concurrently_and_each_body_runs_once(rig) -> No
     assert rig.effects.count("weathered:Slow Rome") == 1 and rig.effects.count("weathered:Oslo") == 1
 
 
-def test_a_tool_with_its_own_steps_is_not_journaled_whole(rig) -> None:
+def test_a_tool_with_its_own_steps_is_not_journaled_whole(rig: AdkRig) -> None:
     rig.model.enqueue(tool_call("book_trip", {"city": "Lima"}), text("Booked"))
     assert ask(rig, "Book Lima") == "Booked"
     assert rig.effects.count("book:flight:Lima") == 1 and rig.effects.count("book:hotel:Lima") == 1
     assert "flight-Lima+hotel-Lima" in rig.model.requests[1].tool_outputs()[0]
 
 
-def test_terminal_error_in_a_tool_ends_the_run_and_is_not_sent_to_the_model(rig) -> None:
+def test_terminal_error_in_a_tool_ends_the_run_and_is_not_sent_to_the_model(rig: AdkRig) -> None:
     rig.model.enqueue(tool_call("get_weather", {"city": "Doom"}), text("never"))
     with pytest.raises(IngressError) as failure:
         ask(rig, "Weather in Doom?")
@@ -79,7 +79,7 @@ def test_terminal_error_in_a_tool_ends_the_run_and_is_not_sent_to_the_model(rig)
     assert len(rig.model.requests) == 1
 
 
-def test_a_tool_bug_is_journaled_once_and_fails_the_run_terminally(rig) -> None:
+def test_a_tool_bug_is_journaled_once_and_fails_the_run_terminally(rig: AdkRig) -> None:
     rig.model.enqueue(tool_call("get_weather", {"city": "Bug"}), text("never"))
     with pytest.raises(IngressError) as failure:
         ask(rig, "Weather in Bug?")
@@ -87,7 +87,7 @@ def test_a_tool_bug_is_journaled_once_and_fails_the_run_terminally(rig) -> None:
     assert rig.effects.count("weather:Bug") == 1  # journaled, not retried: a retry would fail the same way
 
 
-def test_provider_auth_error_fails_at_once_naming_the_step(rig) -> None:
+def test_provider_auth_error_fails_at_once_naming_the_step(rig: AdkRig) -> None:
     rig.model.enqueue(error(401, "bad key"))
     with pytest.raises(IngressError) as failure:
         ask(rig, "hi")
@@ -95,7 +95,7 @@ def test_provider_auth_error_fails_at_once_naming_the_step(rig) -> None:
     assert len(rig.model.requests) == 1
 
 
-def test_provider_rate_limit_is_retried_by_restate(rig) -> None:
+def test_provider_rate_limit_is_retried_by_restate(rig: AdkRig) -> None:
     rig.model.enqueue(error(429, "slow down", headers={"retry-after-ms": "10"}), text("fine"))
     assert ask(rig, "hi") == "fine"
     assert len(rig.model.requests) == 2
@@ -115,7 +115,7 @@ def test_provider_server_errors_past_the_step_retry_fail_the_run_naming_the_step
     assert len(rig.model.requests) == 3  # StepRetry(max_attempts=3): not retried forever
 
 
-def test_token_budget_stops_the_run_after_the_call_that_crossed_it(rig) -> None:
+def test_token_budget_stops_the_run_after_the_call_that_crossed_it(rig: AdkRig) -> None:
     rig.model.enqueue(tool_call("get_weather", {"city": "Oslo"}), text("never"))  # 15 tokens each: 30 > 20
     with pytest.raises(IngressError) as failure:
         ask(rig, "Weather in Oslo?", app="budget")
@@ -123,7 +123,7 @@ def test_token_budget_stops_the_run_after_the_call_that_crossed_it(rig) -> None:
     assert len(rig.model.requests) == 2
 
 
-def test_streaming_mode_journals_the_complete_response(rig) -> None:
+def test_streaming_mode_journals_the_complete_response(rig: AdkRig) -> None:
     rig.model.enqueue(tool_call("get_weather", {"city": "Kyiv"}), text("Streamed answer"))
     assert ask(rig, "Weather in Kyiv?", stream=True) == "Streamed answer"
     assert rig.model.requests[0].body.get("stream") is True
@@ -136,7 +136,7 @@ def _printed(rig: AdkRig, marker: str) -> str:
     return lines[-1]
 
 
-def test_tool_confirmation_waits_for_the_printed_command_across_a_restart(rig) -> None:
+def test_tool_confirmation_waits_for_the_printed_command_across_a_restart(rig: AdkRig) -> None:
     rig.model.enqueue(tool_call("transfer_money", {"amount": 4242}), text("Transferred"))
     invocation = rig.stack.ingress.send("AdkChat", "message", {"message": "send 4242"}, key=key())
     wait_until(lambda: '{"amount": 4242}' in rig.service_log(), timeout=60, what="the approval request")
@@ -152,7 +152,7 @@ def test_tool_confirmation_waits_for_the_printed_command_across_a_restart(rig) -
     assert "transferred 4242" in rig.model.requests[1].tool_outputs()[0]
 
 
-def test_rejected_confirmation_never_runs_the_tool(rig) -> None:
+def test_rejected_confirmation_never_runs_the_tool(rig: AdkRig) -> None:
     rig.model.enqueue(tool_call("transfer_money", {"amount": 7}), text("Not transferred"))
     invocation = rig.stack.ingress.send("AdkChat", "message", {"message": "send 7"}, key=key())
     wait_until(lambda: '{"amount": 7}' in rig.service_log(), timeout=60, what="the approval request")
@@ -186,13 +186,13 @@ def test_a_tool_asking_for_confirmation_itself_waits_on_an_awakeable_and_runs_ag
     assert rig.effects.count(f"refunded:{order}:30") == (1 if "refunded" in status else 0)
 
 
-def test_confirmation_times_out_as_a_rejection(rig) -> None:
+def test_confirmation_times_out_as_a_rejection(rig: AdkRig) -> None:
     rig.model.enqueue(tool_call("transfer_money", {"amount": 9}), text("Timed out"))
     assert ask(rig, "send 9", app="approval_timeout") == "Timed out"
     assert rig.effects.count("transfer:9") == 0
 
 
-def test_session_remembers_turns_in_object_state(rig) -> None:
+def test_session_remembers_turns_in_object_state(rig: AdkRig) -> None:
     session = key()
     rig.model.reset(lambda request: text(f"reply to {request.last_user_text}"))
     assert ask(rig, "hi, I am Alice", session=session) == "reply to hi, I am Alice"
@@ -207,13 +207,13 @@ def test_session_remembers_turns_in_object_state(rig) -> None:
     assert rig.stack.ingress.call("AdkChat", "state", key=session) == {"last_city": "Bern"}
 
 
-def test_sequential_pipeline_passes_output_between_agents(rig) -> None:
+def test_sequential_pipeline_passes_output_between_agents(rig: AdkRig) -> None:
     rig.model.enqueue(text("facts about tides"), text("An essay on tides"))
     assert ask(rig, "write about tides", app="pipeline") == "facts about tides\nAn essay on tides"
     assert "facts about tides" in rig.model.requests[1].system
 
 
-def test_parallel_agents_and_an_agent_used_as_a_tool(rig) -> None:
+def test_parallel_agents_and_an_agent_used_as_a_tool(rig: AdkRig) -> None:
     rig.model.reset(lambda request: text(f"{request.system[:5]} done"))
     answer = ask(rig, "report", app="fan_out")
     assert sorted(answer.splitlines()) == ["North done", "South done"]
@@ -266,13 +266,13 @@ def test_parallel_branches_overlap_and_finish_in_one_attempt(rig: AdkRig) -> Non
         assert rig.effects.count(f"attempt:{topic}") == 1
 
 
-def test_loop_agent_stops_when_a_journaled_tool_escalates(rig) -> None:
+def test_loop_agent_stops_when_a_journaled_tool_escalates(rig: AdkRig) -> None:
     rig.model.enqueue(text("draft 1"), tool_call("exit_loop"), text("never: the loop was left"))
     assert ask(rig, "draft until done", app="loop") == "draft 1"
     assert len(rig.model.requests) == 2  # exit_loop's escalation is journaled with its result and set on replay
 
 
-def test_a_remote_agent_is_a_durable_service_call(rig) -> None:
+def test_a_remote_agent_is_a_durable_service_call(rig: AdkRig) -> None:
     rig.model.enqueue(tool_call("ask_remote_expert", {"question": "Weather in Quito?"}), text("Quito: mild"))
     rig.model.enqueue(text("The remote expert says Quito is mild"))
     session = key()
@@ -286,7 +286,7 @@ def test_a_remote_agent_is_a_durable_service_call(rig) -> None:
     assert [child["target"] for child in children] == ["AdkRemote/ask"]
 
 
-def test_adk_compaction_appends_a_summary_whose_model_call_is_journaled(rig) -> None:
+def test_adk_compaction_appends_a_summary_whose_model_call_is_journaled(rig: AdkRig) -> None:
     session = key()
     rig.model.reset(lambda request: text(f"reply to {request.last_user_text}"))
     ask(rig, "first", session=session, app="compacting")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import AsyncGenerator
 
 import pytest
 import restate
@@ -39,7 +40,9 @@ class EchoLlm(BaseLlm):
     def capabilities(self) -> LlmCapabilities:
         return LlmCapabilities(output_schema_and_tools=True)
 
-    async def generate_content_async(self, llm_request: LlmRequest, stream: bool = False):  # type: ignore[override]
+    async def generate_content_async(
+        self, llm_request: LlmRequest, stream: bool = False
+    ) -> AsyncGenerator[LlmResponse, None]:
         yield LlmResponse(content=types.Content(role="model", parts=[types.Part(text="echo")]))
 
 

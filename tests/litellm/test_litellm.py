@@ -9,21 +9,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
 from integrations.runtime import IngressError, RestateServer, Stack
 from integrations.testing import ModelRequest, Reply, ScriptedModelServer, error, text, tool_calls
 
+from .._served import ServedPerServer
 from ..conftest import Effects
 
 APP = "tests/apps/litellm_app.py:app"
-
-
-@pytest.fixture(scope="module")
-def model() -> Iterator[ScriptedModelServer]:
-    with ScriptedModelServer() as server:
-        yield server
 
 
 @pytest.fixture(autouse=True)
@@ -33,27 +29,13 @@ def _fresh_model(model: ScriptedModelServer) -> None:
 
 
 @pytest.fixture(scope="module")
-def module_effects(tmp_path_factory: pytest.TempPathFactory) -> Effects:
-    return Effects(tmp_path_factory.mktemp("litellm-effects") / "effects.log")
-
-
-@pytest.fixture(scope="module")
 def stack_on(
     tmp_path_factory: pytest.TempPathFactory, model: ScriptedModelServer, module_effects: Effects
 ) -> Iterator[Callable[[RestateServer], Stack]]:
     """``stack_on(server)``: the app served and registered on ``server`` (started once per server)."""
-    stacks: dict[int, Stack] = {}
-    logs = tmp_path_factory.mktemp("litellm-logs")
-
-    def get(server: RestateServer) -> Stack:
-        if id(server) not in stacks:
-            env = {**model.client_env(), "EFFECTS_FILE": str(module_effects.path), "GATE_DIR": str(logs)}
-            stacks[id(server)] = Stack(server, APP, env=env, log_dir=logs / str(len(stacks))).start()
-        return stacks[id(server)]
-
-    yield get
-    for stack in stacks.values():
-        stack.stop()
+    served = ServedPerServer(APP, model, tmp_path_factory.mktemp("litellm-logs"), effects_file=module_effects.path)
+    yield served
+    served.stop()
 
 
 def _answer_from_tool_outputs(request: ModelRequest) -> Reply:
@@ -62,7 +44,10 @@ def _answer_from_tool_outputs(request: ModelRequest) -> Reply:
 
 
 def test_tool_routing_answers_with_tool_results(
-    any_server: RestateServer, stack_on, model: ScriptedModelServer, module_effects: Effects
+    any_server: RestateServer,
+    stack_on: Callable[[RestateServer], Stack],
+    model: ScriptedModelServer,
+    module_effects: Effects,
 ) -> None:
     user = f"user-{'replay' if any_server.always_replay else 'normal'}"
     model.enqueue(
@@ -99,12 +84,12 @@ def test_tool_routing_answers_with_tool_results(
     assert json.loads(tool_messages[0]["content"])["user_id"] == user
 
 
-def _ask(stack, prompt: str, max_attempts: int = 3):
+def _ask(stack: Stack, prompt: str, max_attempts: int = 3) -> Any:
     return stack.ingress.call("LitellmProbe", "ask", {"prompt": prompt, "max_attempts": max_attempts})
 
 
 def test_authentication_error_is_terminal_after_one_request(
-    restate_server: RestateServer, stack_on, model: ScriptedModelServer
+    restate_server: RestateServer, stack_on: Callable[[RestateServer], Stack], model: ScriptedModelServer
 ) -> None:
     model.enqueue(error(401, "Incorrect API key provided"))
     stack = stack_on(restate_server)
@@ -118,7 +103,7 @@ def test_authentication_error_is_terminal_after_one_request(
 
 
 def test_context_window_exceeded_is_terminal(
-    restate_server: RestateServer, stack_on, model: ScriptedModelServer
+    restate_server: RestateServer, stack_on: Callable[[RestateServer], Stack], model: ScriptedModelServer
 ) -> None:
     model.enqueue(error(400, "This model's maximum context length is 128000 tokens.", code="context_length_exceeded"))
     stack = stack_on(restate_server)
@@ -131,7 +116,7 @@ def test_context_window_exceeded_is_terminal(
 
 
 def test_rate_limit_retry_after_sets_the_next_attempt(
-    restate_server: RestateServer, stack_on, model: ScriptedModelServer
+    restate_server: RestateServer, stack_on: Callable[[RestateServer], Stack], model: ScriptedModelServer
 ) -> None:
     model.enqueue(error(429, "Rate limit reached", retry_after=2), text("after the wait"))
     stack = stack_on(restate_server)
@@ -143,7 +128,7 @@ def test_rate_limit_retry_after_sets_the_next_attempt(
 
 
 def test_server_errors_are_retried_until_success(
-    restate_server: RestateServer, stack_on, model: ScriptedModelServer
+    restate_server: RestateServer, stack_on: Callable[[RestateServer], Stack], model: ScriptedModelServer
 ) -> None:
     model.enqueue(error(500, "boom"), error(502, "bad gateway"), text("recovered"))
     stack = stack_on(restate_server)
@@ -154,7 +139,7 @@ def test_server_errors_are_retried_until_success(
 
 
 def test_exhausted_attempts_become_terminal(
-    restate_server: RestateServer, stack_on, model: ScriptedModelServer
+    restate_server: RestateServer, stack_on: Callable[[RestateServer], Stack], model: ScriptedModelServer
 ) -> None:
     model.responder = lambda request: error(503, "overloaded, try later")
     stack = stack_on(restate_server)
@@ -166,7 +151,9 @@ def test_exhausted_attempts_become_terminal(
     assert len(model.requests) == 2
 
 
-def test_token_budget_stops_the_loop(any_server: RestateServer, stack_on, model: ScriptedModelServer) -> None:
+def test_token_budget_stops_the_loop(
+    any_server: RestateServer, stack_on: Callable[[RestateServer], Stack], model: ScriptedModelServer
+) -> None:
     model.responder = lambda request: text("more", input_tokens=10, output_tokens=5)  # 15 per call
     stack = stack_on(any_server)
 

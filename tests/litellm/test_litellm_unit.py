@@ -6,16 +6,18 @@ from __future__ import annotations
 import inspect
 import json
 
-import litellm
 import pytest
+from litellm.exceptions import AuthenticationError, ServiceUnavailableError
 from pydantic import BaseModel
 from restate.serde import DefaultSerde
 
 from integrations.litellm import (
     LLMResponse,
+    Message,
     StructuredOutputError,
     TokenBudget,
     TokenBudgetExceeded,
+    Usage,
     llm_call,
     token_budget,
     tool,
@@ -100,10 +102,10 @@ def test_restate_default_serde_round_trips_llm_call_results() -> None:
     """What ``ctx.run_typed`` does without a type_hint: serde chosen from the return annotation."""
     hint = inspect.signature(llm_call, eval_str=True).return_annotation
     assert hint is LLMResponse
-    serde = DefaultSerde().with_maybe_type(hint)
+    serde = DefaultSerde[LLMResponse]().with_maybe_type(hint)
     original = LLMResponse(
         content='{"title": "t", "priority": 2}',
-        usage={"prompt_tokens": 7, "completion_tokens": 4, "total_tokens": 11},
+        usage=Usage(prompt_tokens=7, completion_tokens=4, total_tokens=11),
         parsed={"title": "t", "priority": 2},
         finish_reason="stop",
     )
@@ -115,7 +117,7 @@ def test_restate_default_serde_round_trips_llm_call_results() -> None:
 
 def test_messages_are_normalised() -> None:
     assert normalise_messages("hello") == [{"role": "user", "content": "hello"}]
-    response = LLMResponse(content="hi", usage={"total_tokens": 4})
+    response = LLMResponse(content="hi", usage=Usage(total_tokens=4))
     as_json = json.loads(response.model_dump_json())  # someone appended the full record
     assert normalise_messages([{"role": "user", "content": "q"}, response, as_json]) == [
         {"role": "user", "content": "q"},
@@ -132,7 +134,7 @@ def test_messages_are_normalised() -> None:
 async def test_llm_call_round_trip_with_tools_and_options(model: ScriptedModelServer) -> None:
     model.enqueue(tool_call("ping", {"host": "a"}, call_id="call_x"), text("all good"))
     tools = [tool("ping", "Check a host", {"type": "object", "properties": {"host": {"type": "string"}}})]
-    messages: list = [{"role": "user", "content": "is host a up?"}]
+    messages: list[Message] = [{"role": "user", "content": "is host a up?"}]
 
     first = await llm_call(messages, tools=tools, temperature=0.2, max_tokens=50, seed=7, tool_choice="auto")
     assert first.content is None
@@ -186,14 +188,14 @@ async def test_outside_restate_tenacity_retries_retryable_errors(model: Scripted
 
 async def test_outside_restate_terminal_errors_are_not_retried(model: ScriptedModelServer) -> None:
     model.enqueue(error(401, "bad key"))
-    with pytest.raises(litellm.AuthenticationError):
+    with pytest.raises(AuthenticationError):
         await llm_call("hi")
     assert len(model.requests) == 1
 
 
 async def test_outside_restate_attempts_are_bounded(model: ScriptedModelServer) -> None:
     model.responder = lambda request: error(503, "unavailable", retry_after=0)
-    with pytest.raises(litellm.ServiceUnavailableError):
+    with pytest.raises(ServiceUnavailableError):
         await llm_call("hi", max_attempts=3)
     assert len(model.requests) == 3
 
@@ -202,7 +204,7 @@ async def test_outside_restate_attempts_are_bounded(model: ScriptedModelServer) 
 
 
 def _used(tokens: int) -> LLMResponse:
-    return LLMResponse(content="x", usage={"total_tokens": tokens})
+    return LLMResponse(content="x", usage=Usage(total_tokens=tokens))
 
 
 def test_token_budget_counts_and_names_itself() -> None:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, cast
+
+import restate
+from agents import TResponseInputItem
 
 
 class FakeObjectContext:
@@ -16,6 +19,12 @@ class FakeObjectContext:
         self.writes: list[tuple[str, int]] = []  # (state key, items written)
         self.reads: list[tuple[str, int]] = []  # (state key, bytes read)
         self.runs: list[str] = []  # names of journaled steps
+
+    @property
+    def restate(self) -> restate.ObjectContext:
+        """This fake typed as the ``restate.ObjectContext`` it stands in for (it has the part
+        ``RestateSession`` uses)."""
+        return cast(restate.ObjectContext, self)
 
     def key(self) -> str:
         return self._key
@@ -37,3 +46,13 @@ class FakeObjectContext:
     ) -> Any:
         self.runs.append(name)
         return await action(**kwargs)
+
+
+def as_items(items: list[dict[str, Any]]) -> list[TResponseInputItem]:
+    """Plain item dicts typed as the SDK's input items (a union of TypedDicts: dicts at run time)."""
+    return cast(list[TResponseInputItem], items)
+
+
+def as_dicts(items: list[TResponseInputItem]) -> list[dict[str, Any]]:
+    """The SDK's input items as the plain dicts they are, to look into any key."""
+    return cast(list[dict[str, Any]], items)

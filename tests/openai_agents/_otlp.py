@@ -5,13 +5,13 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any, Self
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 
 from integrations.runtime import free_port
+from integrations.runtime._lifecycle import Started
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ def _value(value: AnyValue) -> Any:
     return getattr(value, kind) if kind else None
 
 
-class OtlpReceiver:
+class OtlpReceiver(Started):
     """Collects every span POSTed to ``/v1/traces`` (protobuf, as OTLPSpanExporter sends it)."""
 
     def __init__(self) -> None:
@@ -100,15 +100,10 @@ class OtlpReceiver:
         with self._lock:
             self._spans.clear()
 
-    def __enter__(self) -> Self:
+    def start(self) -> Self:
         self._thread.start()
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 import restate
@@ -112,7 +113,7 @@ def test_exhausted_tool_failures_reach_the_model_as_such() -> None:
         ({"journal": True, "max_attempts": 3, "failure_error_function": None}, "needs a failure_error_function"),
     ],
 )
-def test_tell_model_on_exhaustion_needs_attempts_that_can_run_out(options: dict, problem: str) -> None:
+def test_tell_model_on_exhaustion_needs_attempts_that_can_run_out(options: dict[str, Any], problem: str) -> None:
     with pytest.raises(ValueError, match=problem):
         durable_function_tool(on_exhausted="tell_model", **options)
 

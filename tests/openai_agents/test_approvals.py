@@ -10,19 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from integrations.runtime import RestateServer, wait_until
+from integrations.runtime import RestateServer, Stack, wait_until
 from integrations.testing import ScriptedModelServer, text, tool_call, tool_calls
 
-from ..conftest import Effects
+from ..conftest import Effects, app_stack
 
 APP = "tests/apps/approvals_app.py:app"
 DEFAULT_REJECTION = "Tool execution was not approved."
 
 
-@pytest.fixture
-def stack(any_server: RestateServer, serve, model_server: ScriptedModelServer):
-    # the printed commands then point at this server's ingress, so the test can run them as printed
-    return serve(any_server, APP, model=model_server, env={"DURABLE_AGENTS_INGRESS_URL": any_server.ingress_url})
+stack = app_stack(APP, ingress_env=True)  # the test runs the printed commands as printed
 
 
 def notified(effects: Effects, count: int = 1) -> list[tuple[str, str, str]]:
@@ -56,7 +53,7 @@ def run_printed(command: str) -> None:
 
 
 def test_approved_call_waits_suspended_survives_a_kill_and_runs_once(
-    stack, model_server, effects, any_server, tmp_path
+    stack: Stack, model_server: ScriptedModelServer, effects: Effects, any_server: RestateServer, tmp_path: Path
 ) -> None:
     model_server.enqueue(tool_call("transfer", {"amount": 10, "to": "bob"}), text("sent it"))
     invocation = stack.ingress.send("bank", "run", "send 10 to bob")
@@ -92,7 +89,9 @@ REJECT_AWAKEABLE = object()
         (REJECT_AWAKEABLE, "fraud suspected"),  # POST .../reject with a reason: a "no" with that reason
     ],
 )
-def test_rejected_call_never_runs_and_the_model_is_told(stack, model_server, effects, payload, told) -> None:
+def test_rejected_call_never_runs_and_the_model_is_told(
+    stack: Stack, model_server: ScriptedModelServer, effects: Effects, payload: object, told: str
+) -> None:
     model_server.enqueue(tool_call("transfer", {"amount": 99, "to": "eve"}), text("could not send"))
     invocation = stack.ingress.send("bank", "run", "send 99 to eve")
     [(_, _, awakeable_id)] = notified(effects)
@@ -105,7 +104,9 @@ def test_rejected_call_never_runs_and_the_model_is_told(stack, model_server, eff
     assert model_server.requests[1].tool_outputs() == [told]
 
 
-def test_several_calls_in_one_turn_each_get_a_decision(stack, model_server, effects) -> None:
+def test_several_calls_in_one_turn_each_get_a_decision(
+    stack: Stack, model_server: ScriptedModelServer, effects: Effects
+) -> None:
     model_server.enqueue(
         tool_calls(("transfer", {"amount": 1, "to": "ann"}), ("balance", {}), ("transfer", {"amount": 2, "to": "ben"})),
         text("done"),
@@ -129,14 +130,18 @@ def test_several_calls_in_one_turn_each_get_a_decision(stack, model_server, effe
         ("approve_on_timeout", 1, "sent 5 to tim"),
     ],
 )
-def test_timeout_applies_the_default_decision(stack, model_server, effects, handler, ran, told) -> None:
+def test_timeout_applies_the_default_decision(
+    stack: Stack, model_server: ScriptedModelServer, effects: Effects, handler: str, ran: int, told: str
+) -> None:
     model_server.enqueue(tool_call("transfer", {"amount": 5, "to": "tim"}), text("finished"))
     assert stack.ingress.call("bank", handler, "send 5 to tim") == "finished"
     assert effects.count("transfer:5:tim") == ran
     assert model_server.requests[1].tool_outputs() == [told]
 
 
-def test_invalid_decision_fails_with_a_clear_error(stack, model_server, effects) -> None:
+def test_invalid_decision_fails_with_a_clear_error(
+    stack: Stack, model_server: ScriptedModelServer, effects: Effects
+) -> None:
     from integrations.runtime import IngressError
 
     key = f"desk-{uuid.uuid4().hex[:8]}"
@@ -152,13 +157,17 @@ def test_invalid_decision_fails_with_a_clear_error(stack, model_server, effects)
     assert stack.ingress.call("Desk", "pending", key=key) == {"requests": []}  # no stale request is listed
 
 
-def test_approvals_none_returns_the_interrupted_result(stack, model_server, effects) -> None:
+def test_approvals_none_returns_the_interrupted_result(
+    stack: Stack, model_server: ScriptedModelServer, effects: Effects
+) -> None:
     model_server.enqueue(tool_call("transfer", {"amount": 3, "to": "sam"}))
     assert stack.ingress.call("bank", "interrupted", "send 3 to sam") == {"pending": ["transfer"], "output": None}
     assert effects.count("transfer:3:sam") == 0 and not any(line.startswith("notify:") for line in effects.lines())
 
 
-def test_virtual_object_lists_pending_approvals_from_a_shared_handler(stack, model_server, effects) -> None:
+def test_virtual_object_lists_pending_approvals_from_a_shared_handler(
+    stack: Stack, model_server: ScriptedModelServer, effects: Effects
+) -> None:
     key = f"desk-{uuid.uuid4().hex[:8]}"
     model_server.enqueue(tool_call("transfer", {"amount": 42, "to": "kim"}), text("transferred"))
     assert stack.ingress.call("Desk", "pending", key=key) == {"requests": []}

@@ -10,9 +10,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from integrations.runtime import IngressError, RestateServer, free_port, wait_until
+from integrations.runtime import IngressError, RestateServer, Stack, free_port, wait_until
 from integrations.runtime._ports import port_open
 from integrations.testing import ScriptedModelServer, text, tool_call, tool_calls
+from integrations.testing.pytest_plugin import ServeFactory
 
 from ..conftest import APPS, REPO_ROOT, Effects
 
@@ -40,11 +41,13 @@ def mcp_http_url(effects: Effects) -> Iterator[str]:
 
 
 @pytest.fixture
-def stack(any_server: RestateServer, serve, model_server: ScriptedModelServer, mcp_http_url: str):
+def stack(
+    any_server: RestateServer, serve: ServeFactory, model_server: ScriptedModelServer, mcp_http_url: str
+) -> Stack:
     return serve(any_server, APP, model=model_server, env={"MCP_HTTP_URL": mcp_http_url})
 
 
-def service_output(stack) -> str:
+def service_output(stack: Stack) -> str:
     return "".join(path.read_text() for path in stack.log_dir.glob("service-*.log"))
 
 
@@ -54,7 +57,9 @@ def journal_names(server: RestateServer, invocation_id: str) -> list[str]:
 
 
 @pytest.mark.parametrize("transport", ["stdio", "http"])
-def test_mcp_call_runs_once_across_a_service_kill(stack, model_server, effects, any_server, transport) -> None:
+def test_mcp_call_runs_once_across_a_service_kill(
+    stack: Stack, model_server: ScriptedModelServer, effects: Effects, any_server: RestateServer, transport: str
+) -> None:
     model_server.enqueue(
         tool_calls(("book", {"ref": "R1"}), ("checkpoint", {"label": f"after-{transport}"})),
         text("booked and done"),
@@ -79,7 +84,9 @@ def test_mcp_call_runs_once_across_a_service_kill(stack, model_server, effects, 
     assert names.count(f"MCP call: {transport}-tools/book") == 1
 
 
-def test_mcp_results_and_errors_are_replayed_not_recomputed(stack, model_server, effects) -> None:
+def test_mcp_results_and_errors_are_replayed_not_recomputed(
+    stack: Stack, model_server: ScriptedModelServer, effects: Effects
+) -> None:
     # count() answers differently on every real call: a re-call on replay would change the answer
     model_server.enqueue(
         tool_call("count"),
@@ -99,7 +106,9 @@ def test_mcp_results_and_errors_are_replayed_not_recomputed(stack, model_server,
     assert effects.count("stdio:list") == 5 == len(model_server.requests)
 
 
-def test_mcp_tool_that_needs_approval_waits_for_a_person(stack, model_server, effects) -> None:
+def test_mcp_tool_that_needs_approval_waits_for_a_person(
+    stack: Stack, model_server: ScriptedModelServer, effects: Effects
+) -> None:
     model_server.enqueue(tool_call("book", {"ref": "R9"}), text("booked after approval"))
     invocation = stack.ingress.send("mcp", "guarded", "book R9")
     wait_until(lambda: "resolve --json 'true'" in service_output(stack), timeout=60, what="the approval command")
@@ -111,7 +120,9 @@ def test_mcp_tool_that_needs_approval_waits_for_a_person(stack, model_server, ef
     assert model_server.requests[1].tool_outputs() == ["booked R9"]
 
 
-def test_an_unknown_tool_ends_the_run_instead_of_retrying_forever(stack, model_server) -> None:
+def test_an_unknown_tool_ends_the_run_instead_of_retrying_forever(
+    stack: Stack, model_server: ScriptedModelServer
+) -> None:
     model_server.enqueue(tool_call("nope"))
     with pytest.raises(IngressError) as failure:
         stack.ingress.call("mcp", "http", "call a tool that does not exist")

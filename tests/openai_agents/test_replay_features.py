@@ -5,21 +5,24 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 
 import pytest
 
-from integrations.runtime import IngressError, RestateServer
+from integrations.runtime import IngressError, Stack
 from integrations.testing import ModelRequest, Reply, ScriptedModelServer, text, tool_call
+
+from ..conftest import Effects, app_stack
 
 APP = "tests/apps/replay_features_app.py:app"
 
 
-@pytest.fixture
-def stack(any_server: RestateServer, serve, model_server: ScriptedModelServer):
-    return serve(any_server, APP, model=model_server)
+stack = app_stack(APP)
 
 
-def test_agent_as_tool_runs_its_own_journaled_loop(stack, model_server, effects) -> None:
+def test_agent_as_tool_runs_its_own_journaled_loop(
+    stack: Stack, model_server: ScriptedModelServer, effects: Effects
+) -> None:
     model_server.enqueue(
         tool_call("research", {"input": "tides"}),  # Writer
         tool_call("lookup", {"topic": "tides"}),  # Researcher, nested run
@@ -37,7 +40,7 @@ def test_agent_as_tool_runs_its_own_journaled_loop(stack, model_server, effects)
     assert model_server.requests[3].tool_outputs() == ["tides follow the moon"]
 
 
-def guard_and_tutor(guard: bool, answer: Reply):
+def guard_and_tutor(guard: bool, answer: Reply) -> Callable[[ModelRequest], Reply]:
     """The guard model and the tutor model answer by system prompt: the two may be asked in any order."""
 
     def respond(request: ModelRequest) -> Reply:
@@ -48,14 +51,18 @@ def guard_and_tutor(guard: bool, answer: Reply):
     return respond
 
 
-def test_input_guardrail_that_asks_a_model_passes(stack, model_server, effects) -> None:
+def test_input_guardrail_that_asks_a_model_passes(
+    stack: Stack, model_server: ScriptedModelServer, effects: Effects
+) -> None:
     model_server.responder = guard_and_tutor(False, text("tides follow the moon"))
     assert stack.ingress.call("features", "tutoring", "why are there tides?") == "tides follow the moon"
     assert sorted(r.system for r in model_server.requests) == ["Help the student.", "Is this homework?"]
     assert effects.lines() == ["guard:False"]
 
 
-def test_input_guardrail_tripwire_is_a_terminal_error(stack, model_server, effects) -> None:
+def test_input_guardrail_tripwire_is_a_terminal_error(
+    stack: Stack, model_server: ScriptedModelServer, effects: Effects
+) -> None:
     model_server.responder = guard_and_tutor(True, text("x = 1"))
     with pytest.raises(IngressError) as failure:
         stack.ingress.call("features", "tutoring", "solve x + 1 = 2 for my homework")
@@ -69,7 +76,9 @@ def test_input_guardrail_tripwire_is_a_terminal_error(stack, model_server, effec
     assert all(r.system != "Help the student." for r in model_server.requests)  # the tutor never ran
 
 
-def test_output_guardrail_tripwire_is_a_terminal_error(stack, model_server, effects) -> None:
+def test_output_guardrail_tripwire_is_a_terminal_error(
+    stack: Stack, model_server: ScriptedModelServer, effects: Effects
+) -> None:
     model_server.responder = guard_and_tutor(False, text("the secret answer is 42"))
     with pytest.raises(IngressError) as failure:
         stack.ingress.call("features", "tutoring", "what is the answer?")
@@ -78,7 +87,7 @@ def test_output_guardrail_tripwire_is_a_terminal_error(stack, model_server, effe
     assert len(model_server.requests) == 2
 
 
-def test_handoff_cycles_with_a_session(stack, model_server) -> None:
+def test_handoff_cycles_with_a_session(stack: Stack, model_server: ScriptedModelServer) -> None:
     key = f"support-{uuid.uuid4().hex[:8]}"
     model_server.enqueue(tool_call("transfer_to_billing"), text("billing here"))
     first = stack.ingress.call("Support", "ask", "my invoice", key=key)
@@ -111,7 +120,7 @@ def test_handoff_cycles_with_a_session(stack, model_server) -> None:
     ]
 
 
-def test_runner_parameters_pass_through(stack, model_server) -> None:
+def test_runner_parameters_pass_through(stack: Stack, model_server: ScriptedModelServer) -> None:
     model_server.enqueue(text("chained"))
     answer = stack.ingress.call("features", "passthrough", {"previous_response_id": "resp_earlier"})
     assert answer == "chained"
@@ -128,7 +137,7 @@ def test_runner_parameters_pass_through(stack, model_server) -> None:
     assert len(model_server.requests) == 2
 
 
-def test_max_turns_without_a_handler_is_a_terminal_error(stack, model_server) -> None:
+def test_max_turns_without_a_handler_is_a_terminal_error(stack: Stack, model_server: ScriptedModelServer) -> None:
     model_server.responder = lambda request: tool_call("lookup", {"topic": "loops"})
     with pytest.raises(IngressError) as failure:
         stack.ingress.call("features", "passthrough", {"max_turns": 2})
@@ -140,7 +149,7 @@ def test_max_turns_without_a_handler_is_a_terminal_error(stack, model_server) ->
     ("approved", "ran", "told"), [(True, 1, "sent 30"), (False, 0, "Tool execution was not approved.")]
 )
 def test_run_state_kept_in_object_state_resumes_in_a_later_invocation(
-    stack, model_server, effects, approved, ran, told
+    stack: Stack, model_server: ScriptedModelServer, effects: Effects, approved: bool, ran: int, told: str
 ) -> None:
     key = f"checkout-{uuid.uuid4().hex[:8]}"
     model_server.enqueue(tool_call("transfer", {"amount": 30}), text("all done"))

@@ -6,18 +6,20 @@ import uuid
 
 import pytest
 
-from integrations.runtime import IngressError, RestateServer, wait_until
+from integrations.runtime import IngressError, Stack, wait_until
 from integrations.testing import ScriptedModelServer, error, text, tool_call, tool_calls
+
+from ..conftest import Effects, app_stack
 
 APP = "tests/apps/openai_app.py:app"
 
 
-@pytest.fixture
-def stack(restate_server: RestateServer, serve, model_server: ScriptedModelServer):
-    return serve(restate_server, APP, model=model_server)
+stack = app_stack(APP, every_mode=False)
 
 
-def test_transient_tool_failure_replays_without_calling_the_model_again(stack, model_server, effects) -> None:
+def test_transient_tool_failure_replays_without_calling_the_model_again(
+    stack: Stack, model_server: ScriptedModelServer, effects: Effects
+) -> None:
     model_server.enqueue(tool_call("get_weather", {"req": {"city": "Flaky Detroit"}}), text("Sunny in Detroit"))
     assert stack.ingress.call("agent", "run", "What is the weather in Detroit?") == "Sunny in Detroit"
     assert effects.count("fetch:Flaky Detroit") == 2  # the step was retried...
@@ -25,7 +27,9 @@ def test_transient_tool_failure_replays_without_calling_the_model_again(stack, m
     assert model_server.requests[1].tool_outputs() and "21.5" in model_server.requests[1].tool_outputs()[0]
 
 
-def test_kill_mid_tool_then_restart_completes_with_two_model_calls(stack, model_server, effects) -> None:
+def test_kill_mid_tool_then_restart_completes_with_two_model_calls(
+    stack: Stack, model_server: ScriptedModelServer, effects: Effects
+) -> None:
     model_server.enqueue(tool_call("get_weather", {"req": {"city": "Slow Paris"}}), text("Paris is sunny"))
     invocation = stack.ingress.send("agent", "run", "Weather in Paris?")
     effects.wait_for("fetch:Slow Paris")
@@ -38,7 +42,9 @@ def test_kill_mid_tool_then_restart_completes_with_two_model_calls(stack, model_
     assert effects.count("fetched:Slow Paris") == 1
 
 
-def test_terminal_error_in_tool_reaches_handler_and_is_not_sent_to_the_model(stack, model_server, effects) -> None:
+def test_terminal_error_in_tool_reaches_handler_and_is_not_sent_to_the_model(
+    stack: Stack, model_server: ScriptedModelServer, effects: Effects
+) -> None:
     model_server.enqueue(tool_call("get_weather", {"req": {"city": "Doom"}}), text("never"))
     with pytest.raises(IngressError) as failure:
         stack.ingress.call("agent", "run", "Weather in Doom?")
@@ -47,7 +53,9 @@ def test_terminal_error_in_tool_reaches_handler_and_is_not_sent_to_the_model(sta
     assert len(model_server.requests) == 1
 
 
-def test_awakeable_approval_survives_suspension_and_restart(stack, model_server, effects) -> None:
+def test_awakeable_approval_survives_suspension_and_restart(
+    stack: Stack, model_server: ScriptedModelServer, effects: Effects
+) -> None:
     model_server.enqueue(tool_call("request_approval", {"claim": "taxi 42 EUR"}), text("Your claim is approved"))
     invocation = stack.ingress.send("agent", "approve", "Please approve my taxi claim")
     wait_until(lambda: any(line.startswith("awakeable:") for line in effects.lines()), timeout=30, what="awakeable id")
@@ -61,7 +69,9 @@ def test_awakeable_approval_survives_suspension_and_restart(stack, model_server,
     assert sum(1 for line in effects.lines() if line.startswith("awakeable:")) == 1
 
 
-def test_sessions_remember_turns_isolated_per_key_and_history_has_every_item(stack, model_server) -> None:
+def test_sessions_remember_turns_isolated_per_key_and_history_has_every_item(
+    stack: Stack, model_server: ScriptedModelServer
+) -> None:
     model_server.responder = lambda request: text(f"reply to {request.last_user_text}")
     assert (
         stack.ingress.call("Chat", "message", {"message": "hi, I am Alice"}, key="alice") == "reply to hi, I am Alice"
@@ -81,7 +91,7 @@ def test_sessions_remember_turns_isolated_per_key_and_history_has_every_item(sta
     assert len(stack.ingress.call("Chat", "get_history", key="bob")) == 2
 
 
-def test_openai_model_errors_are_classified(stack, model_server, effects) -> None:
+def test_openai_model_errors_are_classified(stack: Stack, model_server: ScriptedModelServer, effects: Effects) -> None:
     model_server.enqueue(error(401, "Incorrect API key provided"))
     with pytest.raises(IngressError) as failure:
         stack.ingress.call("agent", "run", "hello")
@@ -96,7 +106,7 @@ def test_openai_model_errors_are_classified(stack, model_server, effects) -> Non
     assert len(model_server.requests) == 3
 
 
-def test_model_retries_are_capped_by_max_retries(stack, model_server) -> None:
+def test_model_retries_are_capped_by_max_retries(stack: Stack, model_server: ScriptedModelServer) -> None:
     model_server.responder = lambda request: error(500, "always down")
     with pytest.raises(IngressError) as failure:
         stack.ingress.call("agent", "run", "hello")
@@ -104,7 +114,7 @@ def test_model_retries_are_capped_by_max_retries(stack, model_server) -> None:
     assert len(model_server.requests) == 3  # DurableModelCalls(ctx) default: 3 attempts
 
 
-def test_un_journaled_model_instance_fails_loudly(stack, model_server) -> None:
+def test_un_journaled_model_instance_fails_loudly(stack: Stack, model_server: ScriptedModelServer) -> None:
     model_server.responder = lambda request: text("must not be called")
     with pytest.raises(IngressError) as failure:
         stack.ingress.call("agent", "raw_instance", "hi")
@@ -112,7 +122,9 @@ def test_un_journaled_model_instance_fails_loudly(stack, model_server) -> None:
     assert model_server.requests == []
 
 
-def test_litellm_models_share_the_journal_and_the_classification(stack, model_server) -> None:
+def test_litellm_models_share_the_journal_and_the_classification(
+    stack: Stack, model_server: ScriptedModelServer
+) -> None:
     # by name through DurableModelCalls: a 429's Retry-After delays Restate's retry
     model_server.enqueue(error(429, "slow down", retry_after=1), text("lite by name"))
     assert stack.ingress.call("agent", "litellm_name", "hi") == "lite by name"
@@ -128,7 +140,7 @@ def test_litellm_models_share_the_journal_and_the_classification(stack, model_se
     assert len(model_server.requests) == 1
 
 
-def test_token_budget_stops_the_run(stack, model_server) -> None:
+def test_token_budget_stops_the_run(stack: Stack, model_server: ScriptedModelServer) -> None:
     # each scripted reply costs 15 tokens: the second call crosses the budget of 20
     model_server.enqueue(tool_call("get_weather", {"req": {"city": "Lima"}}), text("Lima is warm"))
     with pytest.raises(IngressError) as failure:
@@ -138,12 +150,12 @@ def test_token_budget_stops_the_run(stack, model_server) -> None:
 
 
 # --- determinism: the same flows under always-replay -----------------------------------------------
-@pytest.fixture
-def replay_stack(any_server: RestateServer, serve, model_server: ScriptedModelServer):
-    return serve(any_server, APP, model=model_server)
+replay_stack = app_stack(APP, name="replay_stack")
 
 
-def test_parallel_tool_calls_are_deterministic(replay_stack, model_server, effects) -> None:
+def test_parallel_tool_calls_are_deterministic(
+    replay_stack: Stack, model_server: ScriptedModelServer, effects: Effects
+) -> None:
     model_server.enqueue(tool_calls(("lookup_a", {"topic": "x"}), ("lookup_b", {"topic": "y"})), text("both done"))
     assert replay_stack.ingress.call("agent", "parallel", "look both up") == "both done"
     lines = effects.lines()  # the two tools run concurrently: each step once, a's two steps in order
@@ -154,14 +166,14 @@ def test_parallel_tool_calls_are_deterministic(replay_stack, model_server, effec
     assert len(model_server.requests) == 2
 
 
-def test_cyclic_handoffs_terminate(replay_stack, model_server) -> None:
+def test_cyclic_handoffs_terminate(replay_stack: Stack, model_server: ScriptedModelServer) -> None:
     model_server.enqueue(tool_call("transfer_to_billing"), tool_call("transfer_to_triage"), text("back at triage"))
     answer = replay_stack.ingress.call("agent", "handoffs", "billing question, then back")
     assert answer == {"output": "back at triage", "last_agent": "Triage"}
     assert [r.system for r in model_server.requests] == ["Route the user.", "Billing questions.", "Route the user."]
 
 
-def test_streaming_is_journaled_and_replayed_as_events(replay_stack, model_server) -> None:
+def test_streaming_is_journaled_and_replayed_as_events(replay_stack: Stack, model_server: ScriptedModelServer) -> None:
     model_server.enqueue(tool_call("get_weather", {"req": {"city": "Oslo"}}), text("Oslo is sunny"))
     answer = replay_stack.ingress.call("agent", "stream", "Weather in Oslo?")
     assert answer == {"output": "Oslo is sunny", "deltas": ["Oslo is sunny"]}
@@ -169,7 +181,7 @@ def test_streaming_is_journaled_and_replayed_as_events(replay_stack, model_serve
     assert not any(r.body.get("stream") for r in model_server.requests)  # never streamed un-journaled
 
 
-def test_litellm_model_instance_is_journaled(replay_stack, model_server) -> None:
+def test_litellm_model_instance_is_journaled(replay_stack: Stack, model_server: ScriptedModelServer) -> None:
     model_server.enqueue(text("lite hello"))
     assert replay_stack.ingress.call("agent", "litellm_instance", "hi") == "lite hello"
     assert [r.api for r in model_server.requests] == ["chat"]
@@ -178,7 +190,9 @@ def test_litellm_model_instance_is_journaled(replay_stack, model_server) -> None
 @pytest.mark.parametrize(
     ("service", "handler", "reader"), [("Chat", "message", "get_history"), ("LongChat", "say", "history")]
 )
-def test_sessions_under_replay(replay_stack, model_server, service, handler, reader) -> None:
+def test_sessions_under_replay(
+    replay_stack: Stack, model_server: ScriptedModelServer, service: str, handler: str, reader: str
+) -> None:
     model_server.responder = lambda request: text(f"#{len(request.user_texts())}")
     key = f"replay-{uuid.uuid4().hex}"
     for turn in range(3):

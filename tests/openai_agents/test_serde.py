@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typing
+from typing import Any
 
 import pytest
 from agents.items import ModelResponse, TResponseOutputItem
@@ -13,7 +14,7 @@ from pydantic import TypeAdapter
 from integrations.openai_agents import ModelResponseSerde
 
 DONE = "completed"
-ITEMS: dict[str, dict] = {
+ITEMS: dict[str, dict[str, Any]] = {
     "message": {
         "id": "msg_1",
         "role": "assistant",
@@ -100,7 +101,7 @@ ITEMS: dict[str, dict] = {
     "custom_tool_call": {"id": "ct_1", "call_id": "call_7", "name": "grammar", "input": "text"},
     "custom_tool_call_output": {"id": "cto_1", "call_id": "call_7", "output": "done", "status": DONE},
 }
-_ADAPTER: TypeAdapter = TypeAdapter(TResponseOutputItem)
+_ADAPTER: TypeAdapter[TResponseOutputItem] = TypeAdapter(TResponseOutputItem)
 
 
 def _union_types() -> set[str]:

@@ -21,8 +21,10 @@ from integrations.openai_agents import Compaction, DropOldest, RestateSession
 from integrations.openai_agents._compaction import SUMMARY_PREFIX, safe_cuts
 from integrations.runtime import RestateServer
 from integrations.testing import ModelCall, ModelRequest, Reply, ScriptedModel, ScriptedModelServer, text, tool_call
+from integrations.testing.pytest_plugin import ServeFactory
 
-from ._fake_context import FakeObjectContext
+from ..conftest import Effects
+from ._fake_context import FakeObjectContext, as_dicts, as_items
 
 
 # -- in process ------------------------------------------------------------------------------------
@@ -86,8 +88,8 @@ async def test_compaction_keeps_a_bounded_well_formed_view_and_every_item(keep_l
     history: list[dict[str, Any]] = []
     for turn in range(150):
         ctx.reads.clear()
-        session = await RestateSession.create(session_id="k", ctx=ctx, compaction=policy)
-        view = await session.get_items()
+        session = await RestateSession.create(session_id="k", ctx=ctx.restate, compaction=policy)
+        view = as_dicts(await session.get_items())
         # a turn reads one small key, never the archive (the first also looks for a "list" history to adopt)
         assert [key for key, _ in ctx.reads] == (["items/window"] if turn else ["items/window", "items"])
         assert_well_formed(view, history)
@@ -96,9 +98,9 @@ async def test_compaction_keeps_a_bounded_well_formed_view_and_every_item(keep_l
             archived = {i["content"] for i in history[: len(history) - len(view) + 1] if i.get("role") == "user"}
             assert view[0]["content"] == SUMMARY_PREFIX + " ".join(sorted(archived, key=lambda m: int(m[1:])))
         for batch in random_turn(rng, turn):
-            await session.add_items(batch)
+            await session.add_items(as_items(batch))
             history.extend(batch)
-        assert await RestateSession.history(ctx, layout="compacted") == history
+        assert await RestateSession.history(ctx.restate, layout="compacted") == history
     assert summariser.request_count == len(ctx.runs) > 5
     assert all(name.endswith("(session summary)") for name in ctx.runs)
     assert len(history) > 4 * (summarize_after + MAX_TURN_ITEMS)
@@ -111,17 +113,19 @@ async def test_drop_oldest_shows_at_most_max_items_and_archives_the_rest(max_ite
     history: list[dict[str, Any]] = []
     for turn in range(150):
         ctx.reads.clear()
-        session = await RestateSession.create(session_id="k", ctx=ctx, compaction=DropOldest(max_items=max_items))
-        view = await session.get_items()
+        session = await RestateSession.create(
+            session_id="k", ctx=ctx.restate, compaction=DropOldest(max_items=max_items)
+        )
+        view = as_dicts(await session.get_items())
         assert [key for key, _ in ctx.reads] == (["items/window"] if turn else ["items/window", "items"])
         assert len(view) <= max_items
         assert_well_formed(view, history)
         for batch in random_turn(rng, turn):
-            await session.add_items(batch)
+            await session.add_items(as_items(batch))
             history.extend(batch)
         stored = json.loads(ctx.state["items/window"])["items"]
         assert len(stored) <= 2 * max_items + MAX_TURN_ITEMS  # the stored window is bounded too
-    assert await RestateSession.history(ctx, layout="compacted") == history
+    assert await RestateSession.history(ctx.restate, layout="compacted") == history
     assert ctx.runs == []  # no model call
 
 
@@ -131,45 +135,45 @@ async def test_drop_oldest_shows_at_most_max_items_and_archives_the_rest(max_ite
 async def test_random_operations_keep_the_archive_exact(policy: Compaction | DropOldest) -> None:
     rng = random.Random(11)
     ctx = FakeObjectContext()
-    reference: list[dict] = []
+    reference: list[dict[str, Any]] = []
     archived_at_some_point = False
     for step in range(500):
-        session = await RestateSession.create(session_id="k", ctx=ctx, compaction=policy)
-        view = await session.get_items()
+        session = await RestateSession.create(session_id="k", ctx=ctx.restate, compaction=policy)
+        view = as_dicts(await session.get_items())
         plain = view[1:] if view and view[0].get("role") == "system" else view
         assert reference[len(reference) - len(plain) :] == plain
         roll = rng.random()
         if roll < 0.75:
             batch = [{"role": "user", "content": f"u{step}-{i}"} for i in range(rng.randint(1, 3))]
-            await session.add_items(batch)
+            await session.add_items(as_items(batch))
             reference.extend(batch)
         elif roll < 0.98:  # pops reach into the archive once the window is empty
             assert await session.pop_item() == (reference.pop() if reference else None)
         else:
             await session.clear_session()
             reference.clear()
-        assert await RestateSession.history(ctx, layout="compacted") == reference
+        assert await RestateSession.history(ctx.restate, layout="compacted") == reference
         archived_at_some_point |= any(key.startswith("items/archive-") for key in ctx.state)
     assert archived_at_some_point
 
 
 async def test_turning_compaction_on_adopts_a_list_history_and_folds_it_in_bounded_calls() -> None:
     ctx = FakeObjectContext()
-    session = await RestateSession.create(session_id="k", ctx=ctx)  # the default list layout
+    session = await RestateSession.create(session_id="k", ctx=ctx.restate)  # the default list layout
     history = [{"role": "user" if n % 2 == 0 else "assistant", "content": f"u{n // 2}"} for n in range(200)]
-    await session.add_items(history)
+    await session.add_items(as_items(history))
     summariser = TokenSummariser()
     policy = Compaction(keep_last=4, summarize_after=10, summarizer=summariser)
-    session = await RestateSession.create(session_id="k", ctx=ctx, compaction=policy)
+    session = await RestateSession.create(session_id="k", ctx=ctx.restate, compaction=policy)
     assert "items" not in ctx.state  # moved under the policy's keys
-    view = await session.get_items()
+    view = as_dicts(await session.get_items())
     assert len(view) <= 1 + 10
     assert view[0]["content"].startswith(SUMMARY_PREFIX)
     assert summariser.request_count == len(ctx.runs) >= (200 - 10) // 10  # several bounded calls, not one huge one
     assert summariser.largest_input <= 10
-    assert await RestateSession.history(ctx, layout="compacted") == history
+    assert await RestateSession.history(ctx.restate, layout="compacted") == history
     ctx.reads.clear()
-    await RestateSession.create(session_id="k", ctx=ctx, compaction=policy)
+    await RestateSession.create(session_id="k", ctx=ctx.restate, compaction=policy)
     assert [key for key, _ in ctx.reads] == ["items/window"]
 
 
@@ -201,10 +205,10 @@ def test_policies_reject_settings_that_cannot_work() -> None:
 async def test_compacted_layout_is_chosen_by_the_policy_only() -> None:
     ctx = FakeObjectContext()
     with pytest.raises(ValueError, match="drop layout='append'"):
-        await RestateSession.create(session_id="k", ctx=ctx, layout="append", compaction=DropOldest(4))
+        await RestateSession.create(session_id="k", ctx=ctx.restate, layout="append", compaction=DropOldest(4))
     with pytest.raises(ValueError, match="needs a policy"):
-        await RestateSession.create(session_id="k", ctx=ctx, layout="compacted")
-    session = await RestateSession.create(session_id="k", ctx=ctx)  # the default is still the docs' list
+        await RestateSession.create(session_id="k", ctx=ctx.restate, layout="compacted")
+    session = await RestateSession.create(session_id="k", ctx=ctx.restate)  # the default is still the docs' list
     await session.add_items([{"role": "user", "content": "hi"}])
     assert await ctx.get("items") == [{"role": "user", "content": "hi"}]
 
@@ -254,7 +258,7 @@ def assert_request_is_well_formed(request: ModelRequest) -> None:
     assert all(i.get("role") != "system" for i in items[1:]), "the summary must lead the input"
 
 
-def journal_of(server: RestateServer, target: str) -> list[list[dict]]:
+def journal_of(server: RestateServer, target: str) -> list[list[dict[str, Any]]]:
     """The journal entries of every invocation of ``target`` (``Service/key/handler``), oldest first."""
     invocations = server.query(f"SELECT id FROM sys_invocation WHERE target = '{target}' ORDER BY created_at")
     journals = []
@@ -267,7 +271,7 @@ def journal_of(server: RestateServer, target: str) -> list[list[dict]]:
     return journals
 
 
-def state_reads(entries: list[dict]) -> tuple[list[str], int]:
+def state_reads(entries: list[dict[str, Any]]) -> tuple[list[str], int]:
     """The state keys one invocation read, and the journal bytes those reads took (an eager read
     journals the value in its command, a lazy read in the notification that completes it)."""
     keys, size = [], 0
@@ -279,7 +283,7 @@ def state_reads(entries: list[dict]) -> tuple[list[str], int]:
     return keys, size
 
 
-def summary_steps(journals: list[list[dict]]) -> int:
+def summary_steps(journals: list[list[dict[str, Any]]]) -> int:
     return sum(
         1
         for entries in journals
@@ -290,7 +294,11 @@ def summary_steps(journals: list[list[dict]]) -> int:
 
 @pytest.mark.parametrize(("keep_last", "summarize_after"), [(3, 8), (6, 16)])
 def test_long_session_keeps_model_input_bounded_and_archive_complete(
-    restate_server: RestateServer, serve, model_server: ScriptedModelServer, keep_last: int, summarize_after: int
+    restate_server: RestateServer,
+    serve: ServeFactory,
+    model_server: ScriptedModelServer,
+    keep_last: int,
+    summarize_after: int,
 ) -> None:
     model_server.responder = chat_responder
     stack = serve(
@@ -349,7 +357,7 @@ def test_long_session_keeps_model_input_bounded_and_archive_complete(
 
 
 def test_drop_oldest_bounds_the_model_input_without_a_model_call(
-    restate_server: RestateServer, serve, model_server: ScriptedModelServer
+    restate_server: RestateServer, serve: ServeFactory, model_server: ScriptedModelServer
 ) -> None:
     model_server.responder = chat_responder
     stack = serve(restate_server, APP, model=model_server, env={"MAX_ITEMS": "5"})
@@ -372,7 +380,7 @@ def test_drop_oldest_bounds_the_model_input_without_a_model_call(
 
 
 def test_summary_call_is_journaled_once_under_replay(
-    any_server: RestateServer, serve, model_server: ScriptedModelServer
+    any_server: RestateServer, serve: ServeFactory, model_server: ScriptedModelServer
 ) -> None:
     model_server.responder = chat_responder
     stack = serve(any_server, APP, model=model_server, env={"KEEP_LAST": "2", "SUMMARIZE_AFTER": "5"})
@@ -395,7 +403,7 @@ def test_summary_call_is_journaled_once_under_replay(
 
 
 def test_service_kill_after_the_summary_does_not_summarise_again(
-    restate_server: RestateServer, serve, model_server: ScriptedModelServer, effects
+    restate_server: RestateServer, serve: ServeFactory, model_server: ScriptedModelServer, effects: Effects
 ) -> None:
     model_server.responder = chat_responder
     stack = serve(restate_server, APP, model=model_server, env={"KEEP_LAST": "2", "SUMMARIZE_AFTER": "6"})

@@ -20,8 +20,9 @@ from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExport
 from opentelemetry.sdk.trace.export import ConsoleSpanExporter, SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from integrations.runtime import RestateServer, free_port, wait_until
+from integrations.runtime import RestateServer, Stack, free_port, wait_until
 from integrations.testing import ScriptedModelServer, error, text, tool_call
+from integrations.testing.pytest_plugin import ServeFactory
 from integrations.tracing import RestateTracingProcessor, exporter_from_env
 
 from ..conftest import Effects
@@ -114,14 +115,21 @@ def assert_one_tree(spans: list[ReceivedSpan], invocation_id: str, effects: Effe
     assert tool.attributes["restate.journal.step"] == "LLM call: gpt-4o"  # the step that asked for the tool
 
 
-def all_spans_exported(stack, receiver: OtlpReceiver) -> list[ReceivedSpan]:
+def all_spans_exported(stack: Stack, receiver: OtlpReceiver) -> list[ReceivedSpan]:
     """Stop the service gracefully (its exporter flushes at exit), then every span it will ever send is here."""
     stack.services[0].stop()
     return receiver.spans
 
 
 @pytest.mark.parametrize("handler", ["ask", "ask_streamed"])
-def test_one_run_exports_each_span_once(tracing_server, serve, model_server, receiver, effects, handler) -> None:
+def test_one_run_exports_each_span_once(
+    tracing_server: RestateServer,
+    serve: ServeFactory,
+    model_server: ScriptedModelServer,
+    receiver: OtlpReceiver,
+    effects: Effects,
+    handler: str,
+) -> None:
     stack = serve(tracing_server, APP, model=model_server, env=receiver.env())
     script_run(model_server, "Oslo")
     invocation_id = stack.ingress.send("traced", handler, "Weather in Oslo?")
@@ -140,7 +148,13 @@ def test_one_run_exports_each_span_once(tracing_server, serve, model_server, rec
         assert resumed == set()
 
 
-def test_kill_mid_run_exports_each_span_once(tracing_server, serve, model_server, receiver, effects) -> None:
+def test_kill_mid_run_exports_each_span_once(
+    tracing_server: RestateServer,
+    serve: ServeFactory,
+    model_server: ScriptedModelServer,
+    receiver: OtlpReceiver,
+    effects: Effects,
+) -> None:
     stack = serve(tracing_server, APP, model=model_server, env=receiver.env())
     script_run(model_server, CITY)
     invocation_id = stack.ingress.send("traced", "ask", "Weather in Paris?")
@@ -165,7 +179,13 @@ def test_kill_mid_run_exports_each_span_once(tracing_server, serve, model_server
         assert len(attempt_traceparents(effects)) == 2  # the killed attempt and the one after the restart
 
 
-def test_a_failed_model_call_is_one_error_span(tracing_server, serve, model_server, receiver, effects) -> None:
+def test_a_failed_model_call_is_one_error_span(
+    tracing_server: RestateServer,
+    serve: ServeFactory,
+    model_server: ScriptedModelServer,
+    receiver: OtlpReceiver,
+    effects: Effects,
+) -> None:
     """Each real model call is one span: the failed attempt Restate retried, and the retry."""
     model_server.enqueue(error(500, "overloaded"))
     script_run(model_server, "Lima")
@@ -183,7 +203,11 @@ def test_a_failed_model_call_is_one_error_span(tracing_server, serve, model_serv
 
 
 def test_spans_closed_by_an_error_that_fails_the_attempt_come_from_the_retry(
-    tracing_server, serve, model_server, receiver, effects
+    tracing_server: RestateServer,
+    serve: ServeFactory,
+    model_server: ScriptedModelServer,
+    receiver: OtlpReceiver,
+    effects: Effects,
 ) -> None:
     """The workflow span ends with the error that makes Restate retry: only the retry's span is exported."""
     script_run(model_server, "Kyiv")
@@ -199,7 +223,11 @@ def test_spans_closed_by_an_error_that_fails_the_attempt_come_from_the_retry(
 
 
 def test_without_server_tracing_spans_join_the_callers_trace(
-    restate_server, serve, model_server, receiver, effects
+    restate_server: RestateServer,
+    serve: ServeFactory,
+    model_server: ScriptedModelServer,
+    receiver: OtlpReceiver,
+    effects: Effects,
 ) -> None:
     """A server without tracing sends no traceparent per attempt: the caller's, kept with the invocation, is used."""
     caller_trace, caller_span = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
@@ -275,8 +303,19 @@ def test_outside_restate_spans_keep_the_sdks_ids_and_tree() -> None:
     assert set(exported) == {"Local run", "invoke_agent Solo", "execute_tool lookup"}
     sdk_trace_id = trace.trace_id.removeprefix("trace_")
     assert {format(span.context.trace_id, "032x") for span in exported.values()} == {sdk_trace_id}
-    assert exported["Local run"].parent is None
-    assert exported["invoke_agent Solo"].parent.span_id == exported["Local run"].context.span_id
-    assert exported["execute_tool lookup"].parent.span_id == exported["invoke_agent Solo"].context.span_id
-    assert "restate.invocation.id" not in exported["execute_tool lookup"].attributes
-    assert exported["execute_tool lookup"].attributes["gen_ai.tool.name"] == "lookup"
+
+    def span_id(name: str) -> int:
+        context = exported[name].context
+        assert context is not None
+        return int(context.span_id)
+
+    def parent_id(name: str) -> int | None:
+        parent = exported[name].parent
+        return None if parent is None else parent.span_id
+
+    assert parent_id("Local run") is None
+    assert parent_id("invoke_agent Solo") == span_id("Local run")
+    assert parent_id("execute_tool lookup") == span_id("invoke_agent Solo")
+    tool_attributes = exported["execute_tool lookup"].attributes or {}
+    assert "restate.invocation.id" not in tool_attributes
+    assert tool_attributes["gen_ai.tool.name"] == "lookup"

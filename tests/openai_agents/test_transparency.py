@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
-from integrations.runtime import RestateServer, wait_until
+from integrations.runtime import RestateServer, Stack, wait_until
 from integrations.testing import ModelRequest, Reply, ScriptedModelServer, text, tool_call, tool_calls
+from integrations.testing.pytest_plugin import ServeFactory
+
+from ..conftest import Effects, app_stack
 
 APP = "tests/apps/transparency_app.py:app"
 
 
-@pytest.fixture
-def stack(any_server: RestateServer, serve, model_server: ScriptedModelServer):
-    return serve(any_server, APP, model=model_server)
+stack = app_stack(APP)
 
 
-def test_plain_tools_run_once_and_the_answer_keeps_their_result(stack, model_server, effects) -> None:
+def test_plain_tools_run_once_and_the_answer_keeps_their_result(
+    stack: Stack, model_server: ScriptedModelServer, effects: Effects
+) -> None:
     model_server.enqueue(tool_calls(("roll_dice", {}), ("send_email", {"to": "ada"})), text("done"))
     assert stack.ingress.call("transparency", "plain_tools", "roll and mail") == "done"
     rolls = [line for line in effects.lines() if line.startswith("roll:")]
@@ -24,7 +29,9 @@ def test_plain_tools_run_once_and_the_answer_keeps_their_result(stack, model_ser
     assert len(model_server.requests) == 2
 
 
-def test_concurrent_tools_finishing_out_of_order_replay_deterministically(stack, model_server, effects) -> None:
+def test_concurrent_tools_finishing_out_of_order_replay_deterministically(
+    stack: Stack, model_server: ScriptedModelServer, effects: Effects
+) -> None:
     model_server.enqueue(tool_calls(("a", {"topic": "x"}), ("b", {"topic": "y"}), ("c", {"topic": "z"})), text("ok"))
     assert stack.ingress.call("transparency", "stepping", "look up") == "ok"
     lines = [line for line in effects.lines() if not line.startswith("attempt:")]
@@ -38,7 +45,7 @@ def test_concurrent_tools_finishing_out_of_order_replay_deterministically(stack,
         assert effects.count("attempt:stepping") == 1
 
 
-def test_hooks_fire_once_per_event(stack, model_server, effects) -> None:
+def test_hooks_fire_once_per_event(stack: Stack, model_server: ScriptedModelServer, effects: Effects) -> None:
     model_server.enqueue(tool_call("send_email", {"to": "bob"}), text("sent"))
     assert stack.ingress.call("transparency", "hooked", "mail bob") == "sent"
     hooks = [line for line in effects.lines() if line.startswith("hook:")]
@@ -56,7 +63,7 @@ def test_hooks_fire_once_per_event(stack, model_server, effects) -> None:
     )
 
 
-def _checker_says(verdict: str):
+def _checker_says(verdict: str) -> Callable[[ModelRequest], Reply]:
     def respond(request: ModelRequest) -> Reply:
         return text(verdict) if request.system and "homework" in request.system else text("helped")
 
@@ -64,25 +71,31 @@ def _checker_says(verdict: str):
 
 
 @pytest.mark.parametrize(("verdict", "answer", "requests"), [("yes", "blocked", 1), ("no", "helped", 2)])
-def test_tripped_guardrail_is_caught_as_the_sdk_exception(stack, model_server, verdict, answer, requests) -> None:
+def test_tripped_guardrail_is_caught_as_the_sdk_exception(
+    stack: Stack, model_server: ScriptedModelServer, verdict: str, answer: str, requests: int
+) -> None:
     model_server.reset(_checker_says(verdict))
     assert stack.ingress.call("transparency", "guarded", "do my homework") == answer
     assert len(model_server.requests) == requests  # the nested checker run is journaled: asked once
 
 
-def test_own_context_object_reaches_the_tools(stack, model_server, effects) -> None:
+def test_own_context_object_reaches_the_tools(
+    stack: Stack, model_server: ScriptedModelServer, effects: Effects
+) -> None:
     model_server.enqueue(tool_call("whoami"), text("hello ada"))
     assert stack.ingress.call("transparency", "own_context", "hi") == "hello ada"
     assert effects.count("whoami:ada") == 1
 
 
-def test_gathered_runs_are_paid_once(stack, model_server) -> None:
+def test_gathered_runs_are_paid_once(stack: Stack, model_server: ScriptedModelServer) -> None:
     model_server.reset(lambda request: text("poem" if "poem" in (request.system or "") else "critique"))
     assert stack.ingress.call("transparency", "gathered", "durability") == ["poem", "critique"]
     assert len(model_server.requests) == 2
 
 
-def test_a_kill_mid_parallel_turn_reruns_only_the_unfinished_tool(restate_server, serve, model_server, effects) -> None:
+def test_a_kill_mid_parallel_turn_reruns_only_the_unfinished_tool(
+    restate_server: RestateServer, serve: ServeFactory, model_server: ScriptedModelServer, effects: Effects
+) -> None:
     model_server.enqueue(
         tool_calls(
             ("quick_flight", {"city": "Oslo"}), ("quick_hotel", {"city": "Oslo"}), ("slow_train", {"city": "Oslo"})
@@ -111,7 +124,7 @@ def test_a_kill_mid_parallel_turn_reruns_only_the_unfinished_tool(restate_server
 
 
 def test_a_tool_finishing_while_the_server_suspends_does_not_lose_a_sibling(
-    replay_server, serve, model_server, effects
+    replay_server: RestateServer, serve: ServeFactory, model_server: ScriptedModelServer, effects: Effects
 ) -> None:
     """On a server that suspends at once, the first tool to finish ends the attempt; a sibling whose body
     has acted meanwhile must still get its result journaled, not be cancelled and run again."""

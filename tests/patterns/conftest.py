@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -32,11 +33,11 @@ def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
-def tool_messages(request: ModelRequest) -> list[dict]:
+def tool_messages(request: ModelRequest) -> list[dict[str, Any]]:
     return [m for m in request.items if m.get("role") == "tool"]
 
 
-def invocations(server: RestateServer, service: str, handler: str, *, invoked_by: str) -> list[dict]:
+def invocations(server: RestateServer, service: str, handler: str, *, invoked_by: str) -> list[dict[str, Any]]:
     """The invocations of ``service/handler`` that invocation ``invoked_by`` made."""
     return server.query(
         "SELECT id, status, completion_result, completion_failure FROM sys_invocation "
@@ -155,6 +156,6 @@ def effects(shared_effects: Effects) -> Effects:
 
 
 @pytest.fixture
-def served(shared_stacks: SharedStacks):
+def served(shared_stacks: SharedStacks) -> Callable[[RestateServer, str], Stack]:
     """``served(server, APP)`` -> the shared, registered stack serving ``APP`` on ``server``."""
     return shared_stacks.get

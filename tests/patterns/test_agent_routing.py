@@ -3,16 +3,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
-from integrations.runtime import RestateServer
-from integrations.testing import ModelRequest, Reply, text, tool_call
+from integrations.runtime import RestateServer, Stack
+from integrations.testing import ModelRequest, Reply, ScriptedModelServer, text, tool_call
 from patterns import Specialist, agent_router_service, remote_agent_router_service, specialist_services
 
 from .conftest import APP, invocations, unique
 
 
-def _router_responder(tag: str):
+def _router_responder(tag: str) -> Callable[[ModelRequest], Reply]:
     def respond(request: ModelRequest) -> Reply:
         if "BillingAgent" in request.tool_names():  # the routing call
             if "weather" in request.last_user_text:
@@ -26,7 +28,7 @@ def _router_responder(tag: str):
 
 
 def test_agent_router_hands_the_request_to_the_chosen_local_specialist(
-    restate_server: RestateServer, served, model_server
+    restate_server: RestateServer, served: Callable[[RestateServer, str], Stack], model_server: ScriptedModelServer
 ) -> None:
     tag = unique("route")
     model_server.responder = _router_responder(tag)
@@ -39,7 +41,9 @@ def test_agent_router_hands_the_request_to_the_chosen_local_specialist(
     assert stack.ingress.call("AgentRouter", "answer", {"message": "weather?"}) == f"Not something we support ({tag})"
 
 
-def test_remote_agent_router_calls_the_specialist_service(restate_server: RestateServer, served, model_server) -> None:
+def test_remote_agent_router_calls_the_specialist_service(
+    restate_server: RestateServer, served: Callable[[RestateServer, str], Stack], model_server: ScriptedModelServer
+) -> None:
     tag = unique("remote")
     model_server.responder = _router_responder(tag)
     stack = served(restate_server, APP)
@@ -54,7 +58,7 @@ def test_remote_agent_router_calls_the_specialist_service(restate_server: Restat
 
 
 @pytest.mark.parametrize("build", [agent_router_service, remote_agent_router_service, specialist_services])
-def test_specialists_are_checked_when_the_service_is_built(build) -> None:
+def test_specialists_are_checked_when_the_service_is_built(build: Callable[[list[Specialist]], object]) -> None:
     billing = Specialist("BillingAgent", "bills", "You handle bills.")
     with pytest.raises(ValueError, match=r"specialist names must be unique, got duplicates: \['BillingAgent'\]"):
         build([billing, billing])

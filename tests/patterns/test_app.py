@@ -7,10 +7,12 @@ import pkgutil
 import socket
 import subprocess
 import sys
+from collections.abc import Callable
+from pathlib import Path
 
 import patterns
-from integrations.runtime import IngressError, RestateServer, free_port, wait_until
-from integrations.testing import ModelRequest
+from integrations.runtime import IngressError, RestateServer, Stack, free_port, wait_until
+from integrations.testing import ModelRequest, ScriptedModelServer
 from patterns import ModerationInput, offline
 from patterns.app import DEFAULT_SERVICES
 
@@ -41,7 +43,7 @@ DEFAULT_HANDLERS = [
 
 
 def test_every_default_runs_from_empty_json_with_the_offline_model(
-    restate_server: RestateServer, served, model_server
+    restate_server: RestateServer, served: Callable[[RestateServer, str], Stack], model_server: ScriptedModelServer
 ) -> None:
     """What the UI playground sends (``{}``: every input field has a default), answered by the
     offline model that ``./dev up patterns`` uses without an API key."""
@@ -123,7 +125,7 @@ def test_the_offline_model_answers_an_unknown_request_generically() -> None:
     assert reply.text == "[offline model] (You are a pirate) no script for this request, answering: hi"
 
 
-def test_hypercorn_cli_serves_the_app(restate_server: RestateServer, tmp_path) -> None:
+def test_hypercorn_cli_serves_the_app(restate_server: RestateServer, tmp_path: Path) -> None:
     """``hypercorn patterns.app:app`` (no wrapper) serves every default service."""
     port = free_port()
     with open(tmp_path / "hypercorn.log", "wb") as log:

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
-from integrations.runtime import RestateServer
-from integrations.testing import ModelRequest, Reply, text
+from integrations.runtime import RestateServer, Stack
+from integrations.testing import ModelRequest, Reply, ScriptedModelServer, text
 from patterns import ChainStep, chaining_service
 
 from .conftest import APP, unique
 
 
-def test_chaining_runs_three_journaled_calls_in_order(any_server: RestateServer, served, model_server) -> None:
+def test_chaining_runs_three_journaled_calls_in_order(
+    any_server: RestateServer, served: Callable[[RestateServer, str], Stack], model_server: ScriptedModelServer
+) -> None:
     tag = unique("chain")
 
     def respond(request: ModelRequest) -> Reply:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
-from integrations.runtime import RestateServer
-from integrations.testing import ModelRequest, Reply, text
+from integrations.runtime import RestateServer, Stack
+from integrations.testing import ModelRequest, Reply, ScriptedModelServer, text
 
 from .conftest import APP, unique
 
@@ -14,7 +15,9 @@ def _numbered(request: ModelRequest) -> Reply:
     return text(f"reply to {request.last_user_text} after {len(request.items)} messages", delay=0.1)
 
 
-def test_chat_keeps_memory_and_queues_concurrent_messages(restate_server: RestateServer, served, model_server) -> None:
+def test_chat_keeps_memory_and_queues_concurrent_messages(
+    restate_server: RestateServer, served: Callable[[RestateServer, str], Stack], model_server: ScriptedModelServer
+) -> None:
     model_server.responder = _numbered
     stack = served(restate_server, APP)
     session = unique("session")
@@ -34,7 +37,9 @@ def test_chat_keeps_memory_and_queues_concurrent_messages(restate_server: Restat
     assert json.loads(rows[0]["value_utf8"]) == expected
 
 
-def test_on_message_is_a_turn_of_the_same_conversation(restate_server: RestateServer, served, model_server) -> None:
+def test_on_message_is_a_turn_of_the_same_conversation(
+    restate_server: RestateServer, served: Callable[[RestateServer, str], Stack], model_server: ScriptedModelServer
+) -> None:
     """The sessions page curls ``Chat/user123/on_message``; ``message`` continues that conversation."""
     model_server.responder = _numbered
     stack = served(restate_server, APP)

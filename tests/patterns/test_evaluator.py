@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
-from integrations.runtime import RestateServer
-from integrations.testing import ModelRequest, Reply, text
+from integrations.runtime import RestateServer, Stack
+from integrations.testing import ModelRequest, Reply, ScriptedModelServer, text
 
 from .conftest import APP
 
 
-def test_evaluator_optimizer_improves_until_pass(restate_server: RestateServer, served, model_server) -> None:
+def test_evaluator_optimizer_improves_until_pass(
+    restate_server: RestateServer, served: Callable[[RestateServer, str], Stack], model_server: ScriptedModelServer
+) -> None:
     generated: list[str] = []
 
     def respond(request: ModelRequest) -> Reply:

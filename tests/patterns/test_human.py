@@ -3,19 +3,22 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Callable
 
-from integrations.runtime import RestateServer, wait_until
-from integrations.testing import text, tool_call
+from integrations.runtime import RestateServer, Stack, wait_until
+from integrations.testing import ScriptedModelServer, text, tool_call
 from patterns import offline
 
+from ..conftest import Effects
 from .conftest import APP, CUSTOM, log_size, review_awakeable, status_of, unique, wait_for_review
 
 DOCS_PAYLOAD = "Very explicit content that might violate the policy."
 """The human-in-the-loop page's curl payload."""
 
 
-def test_human_review_survives_a_service_crash(restate_server: RestateServer, served, model_server) -> None:
+def test_human_review_survives_a_service_crash(
+    restate_server: RestateServer, served: Callable[[RestateServer, str], Stack], model_server: ScriptedModelServer
+) -> None:
     content = unique("borderline post")
     model_server.responder = lambda r: (
         tool_call("get_human_review") if "get_human_review" in r.tool_names() else text("?")
@@ -25,7 +28,7 @@ def test_human_review_survives_a_service_crash(restate_server: RestateServer, se
     awakeable = wait_for_review(stack, content)
     # the printed commands run as they are against this server's ingress (DURABLE_AGENTS_INGRESS_URL)
     ingress = restate_server.ingress_url.removeprefix("http://")
-    log = Path(stack.services[0].log_path).read_text()
+    log = service_log(stack)
     assert f"approve: curl {ingress}/restate/awakeables/{awakeable}/resolve --json '\"approved\"'" in log
     assert f"reject:  curl {ingress}/restate/awakeables/{awakeable}/resolve --json '\"rejected\"'" in log
 
@@ -39,7 +42,7 @@ def test_human_review_survives_a_service_crash(restate_server: RestateServer, se
 
 
 def test_the_docs_payload_waits_for_a_human_with_the_offline_model(
-    any_server: RestateServer, served, model_server
+    any_server: RestateServer, served: Callable[[RestateServer, str], Stack], model_server: ScriptedModelServer
 ) -> None:
     model_server.responder = offline.responder
     stack = served(any_server, APP)
@@ -54,10 +57,12 @@ def test_the_docs_payload_waits_for_a_human_with_the_offline_model(
 
     assert stack.ingress.attach(invocation) == "rejected"
     # announced once (one approve and one reject line), even where every step is replayed
-    assert Path(stack.services[0].log_path).read_text().count(awakeable) == 2
+    assert service_log(stack).count(awakeable) == 2
 
 
-def test_the_offline_model_decides_harmless_content_itself(restate_server: RestateServer, served, model_server) -> None:
+def test_the_offline_model_decides_harmless_content_itself(
+    restate_server: RestateServer, served: Callable[[RestateServer, str], Stack], model_server: ScriptedModelServer
+) -> None:
     model_server.responder = offline.responder
     stack = served(restate_server, APP)
     content = unique("A photo of a cat on a sofa")
@@ -68,13 +73,23 @@ def test_the_offline_model_decides_harmless_content_itself(restate_server: Resta
     assert review_awakeable(stack, content) is None
 
 
-def _review_id(effects, reviewer: str, content: str) -> str | None:
+def service_log(stack: Stack) -> str:
+    """What the stack's (one) service printed."""
+    log_path = stack.services[0].log_path
+    assert log_path is not None
+    return log_path.read_text()
+
+
+def _review_id(effects: Effects, reviewer: str, content: str) -> str | None:
     prefix = f"review:{reviewer}:{content}:"
     return next((line[len(prefix) :] for line in effects.lines() if line.startswith(prefix)), None)
 
 
 def test_human_review_timeout_escalates_then_falls_back(
-    restate_server: RestateServer, served, model_server, effects
+    restate_server: RestateServer,
+    served: Callable[[RestateServer, str], Stack],
+    model_server: ScriptedModelServer,
+    effects: Effects,
 ) -> None:
     escalated, silent = unique("escalated"), unique("silent")
     model_server.responder = lambda r: tool_call("get_human_review")
@@ -84,7 +99,9 @@ def test_human_review_timeout_escalates_then_falls_back(
 
     wait_until(lambda: _review_id(effects, "escalation", escalated) is not None, timeout=20, what="the escalation")
     assert _review_id(effects, "moderator", escalated)  # the moderator was asked first
-    stack.ingress.resolve_awakeable(_review_id(effects, "escalation", escalated), "approved by lead")
+    escalation = _review_id(effects, "escalation", escalated)
+    assert escalation is not None
+    stack.ingress.resolve_awakeable(escalation, "approved by lead")
 
     assert stack.ingress.attach(first) == {"decision": "approved by lead", "decided_by": "escalation"}
     assert stack.ingress.attach(second) == {"decision": "rejected", "decided_by": "timeout"}

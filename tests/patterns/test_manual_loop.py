@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
-from integrations.runtime import RestateServer
-from integrations.testing import ModelRequest, Reply, text, tool_call, tool_calls
+from integrations.runtime import RestateServer, Stack
+from integrations.testing import ModelRequest, Reply, ScriptedModelServer, text, tool_call, tool_calls
 
 from .conftest import APP, tool_messages
 
 
 def test_manual_loop_answers_unknown_tools_and_loops_until_done(
-    restate_server: RestateServer, served, model_server
+    restate_server: RestateServer, served: Callable[[RestateServer, str], Stack], model_server: ScriptedModelServer
 ) -> None:
     def respond(request: ModelRequest) -> Reply:
         outputs = tool_messages(request)

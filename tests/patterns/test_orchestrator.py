@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 
-from integrations.runtime import RestateServer
-from integrations.testing import ModelRequest, Reply, text
+from integrations.runtime import RestateServer, Stack
+from integrations.testing import ModelRequest, Reply, ScriptedModelServer, text
 
 from .conftest import APP
 
 
-def test_orchestrator_plans_and_runs_workers_in_plan_order(restate_server: RestateServer, served, model_server) -> None:
+def test_orchestrator_plans_and_runs_workers_in_plan_order(
+    restate_server: RestateServer, served: Callable[[RestateServer, str], Stack], model_server: ScriptedModelServer
+) -> None:
     plan = {
         "tasks": [
             {"task_type": "sentiment", "instruction": "rate it"},

@@ -5,18 +5,20 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 
 import pytest
 
-from integrations.runtime import RestateServer
-from integrations.testing import ModelRequest, Reply, text, tool_calls
+from integrations.runtime import RestateServer, Stack
+from integrations.testing import ModelRequest, Reply, ScriptedModelServer, text, tool_calls
 from patterns import DEFAULT_ANALYSES, Analysis, parallel_agents_service
 
+from ..conftest import Effects
 from .conftest import APP, CUSTOM, tool_messages, unique
 
 
 def test_parallel_tools_runs_one_turns_calls_together_in_call_order(
-    any_server: RestateServer, served, model_server
+    any_server: RestateServer, served: Callable[[RestateServer, str], Stack], model_server: ScriptedModelServer
 ) -> None:
     cities = ["New York", "San Francisco", "Boston"]
 
@@ -39,7 +41,10 @@ def test_parallel_tools_runs_one_turns_calls_together_in_call_order(
 
 
 def test_parallel_tool_calls_are_in_flight_at_the_same_time(
-    restate_server: RestateServer, served, model_server, effects
+    restate_server: RestateServer,
+    served: Callable[[RestateServer, str], Stack],
+    model_server: ScriptedModelServer,
+    effects: Effects,
 ) -> None:
     cities = [unique("city") for _ in range(3)]
 
@@ -59,7 +64,7 @@ def test_parallel_tool_calls_are_in_flight_at_the_same_time(
 
 
 def test_parallel_agents_are_in_flight_together_and_return_a_list_in_declaration_order(
-    restate_server: RestateServer, served, model_server
+    restate_server: RestateServer, served: Callable[[RestateServer, str], Stack], model_server: ScriptedModelServer
 ) -> None:
     tag = unique("analysis")
     # each analysis' model call is answered only once all three have arrived: run one after

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
+from typing import Any
 
-from integrations.runtime import RestateServer, wait_until
-from integrations.testing import ModelRequest, Reply, text
+from integrations.runtime import RestateServer, Stack, wait_until
+from integrations.testing import ModelRequest, Reply, ScriptedModelServer, text
 
 from .conftest import APP, invocations, status_of, unique
 
 
 def test_racing_returns_the_fast_answer_and_cancels_the_slow_one(
-    restate_server: RestateServer, served, model_server
+    restate_server: RestateServer, served: Callable[[RestateServer, str], Stack], model_server: ScriptedModelServer
 ) -> None:
     tag = unique("race")
     release_slow = threading.Event()  # the thorough approach cannot answer until the test says so
@@ -36,7 +38,7 @@ def test_racing_returns_the_fast_answer_and_cancels_the_slow_one(
     finally:
         release_slow.set()
 
-    def ended(handler: str) -> list[dict]:
+    def ended(handler: str) -> list[dict[str, Any]]:
         rows = invocations(restate_server, "RacingAgent", handler, invoked_by=parent)
         return rows if rows and rows[0]["status"] == "completed" else []
 

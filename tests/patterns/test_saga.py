@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
-from integrations.runtime import IngressError, RestateServer
-from integrations.testing import ModelRequest, Reply, text, tool_call
+from integrations.runtime import IngressError, RestateServer, Stack
+from integrations.testing import ModelRequest, Reply, ScriptedModelServer, text, tool_call
 from patterns import CompensatedTool, saga_service
 
+from ..conftest import Effects
 from .conftest import CUSTOM, tool_messages, unique
 
 
@@ -21,12 +24,15 @@ def _booking_responder(request: ModelRequest) -> Reply:
     return tool_call(*steps[done]) if done < len(steps) else text("all booked")
 
 
-def _lines_of(effects, booking: str) -> list[str]:
+def _lines_of(effects: Effects, booking: str) -> list[str]:
     return [line for line in effects.lines() if line.endswith(booking) or f":{booking}:" in line]
 
 
 def test_saga_compensates_in_reverse_order_exactly_once(
-    any_server: RestateServer, served, model_server, effects
+    any_server: RestateServer,
+    served: Callable[[RestateServer, str], Stack],
+    model_server: ScriptedModelServer,
+    effects: Effects,
 ) -> None:
     booking = unique("booking")
     model_server.responder = _booking_responder
@@ -48,7 +54,10 @@ def test_saga_compensates_in_reverse_order_exactly_once(
 
 
 def test_saga_rollback_resumes_after_a_crash_mid_compensation(
-    restate_server: RestateServer, served, model_server, effects
+    restate_server: RestateServer,
+    served: Callable[[RestateServer, str], Stack],
+    model_server: ScriptedModelServer,
+    effects: Effects,
 ) -> None:
     booking = unique("booking")
     model_server.responder = _booking_responder

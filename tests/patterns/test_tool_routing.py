@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 
 import pytest
 
-from integrations.runtime import RestateServer
-from integrations.testing import ModelRequest, Reply, text, tool_call, tool_calls
+from integrations.runtime import RestateServer, Stack
+from integrations.testing import ModelRequest, Reply, ScriptedModelServer, text, tool_call, tool_calls
 from patterns import LocalTool, tool_router_service
 
 from .conftest import APP, invocations, tool_messages, unique
 
 
 def test_tool_router_runs_local_tools_and_calls_the_remote_tool_service(
-    restate_server: RestateServer, served, model_server
+    restate_server: RestateServer, served: Callable[[RestateServer, str], Stack], model_server: ScriptedModelServer
 ) -> None:
     user = unique("user")
 

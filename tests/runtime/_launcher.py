@@ -101,3 +101,9 @@ class Launcher:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+
+def up_args(target: str, *, ingress: int, admin: int, service: int, data_dir: str | None = None) -> list[str]:
+    """``up TARGET`` on the given ports (and with ``data_dir``, restate-server's data there)."""
+    args = ["up", target, "--ingress-port", str(ingress), "--admin-port", str(admin), "--service-port", str(service)]
+    return [*args, "--data-dir", data_dir] if data_dir else args

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import socket
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -16,7 +15,7 @@ from integrations.runtime._cli import build_parser
 from integrations.runtime._ports import port_open
 
 from ..conftest import REPO_ROOT
-from ._launcher import Launcher
+from ._launcher import Launcher, up_args
 
 ECHO_APP = """
 import logging
@@ -112,32 +111,13 @@ def project(tmp_path: Path) -> Path:
     return root
 
 
-@pytest.fixture
-def launchers() -> Iterator[list[Launcher]]:
-    started: list[Launcher] = []
-    yield started
-    for launcher in started:
-        launcher.close()
-
-
 @pytest.mark.server  # starts its own restate-server, not through a fixture
 def test_up_starts_a_server_serves_registers_and_echoes_service_stdout(
     project: Path, launchers: list[Launcher]
 ) -> None:
     ingress, admin, service = free_port(), free_port(), free_port()
     launcher = Launcher(
-        [
-            "up",
-            "echo",
-            "--ingress-port",
-            str(ingress),
-            "--admin-port",
-            str(admin),
-            "--service-port",
-            str(service),
-            "--data-dir",
-            "data",
-        ],
+        up_args("echo", ingress=ingress, admin=admin, service=service, data_dir="data"),
         cwd=project,
         env={"LITELLM_LOCAL_MODEL_COST_MAP": ""},
     )
@@ -182,16 +162,12 @@ def test_up_sets_the_litellm_cost_map_for_the_service_unless_the_user_did(
     monkeypatch.delenv("LITELLM_LOCAL_MODEL_COST_MAP", raising=False)
     service = free_port()
     launcher = Launcher(
-        [
-            "up",
+        up_args(
             "agents/echo",
-            "--ingress-port",
-            str(restate_server.ingress_port),
-            "--admin-port",
-            str(restate_server.admin_port),
-            "--service-port",
-            str(service),
-        ],
+            ingress=restate_server.ingress_port,
+            admin=restate_server.admin_port,
+            service=service,
+        ),
         cwd=project,
     )
     launchers.append(launcher)
@@ -206,18 +182,13 @@ def test_up_reuses_a_restate_server_already_running_on_the_ports(
 ) -> None:
     service = free_port()
     launcher = Launcher(
-        [
-            "up",
+        up_args(
             "plain.py:app",
-            "--ingress-port",
-            str(restate_server.ingress_port),
-            "--admin-port",
-            str(restate_server.admin_port),
-            "--service-port",
-            str(service),
-            "--data-dir",
-            "data",
-        ],
+            ingress=restate_server.ingress_port,
+            admin=restate_server.admin_port,
+            service=service,
+            data_dir="data",
+        ),
         cwd=project,
         drop=("OPENAI_API_KEY",),
     )
@@ -244,18 +215,7 @@ def test_up_refuses_a_port_held_by_something_that_is_not_restate(project: Path, 
         squatter.listen()
         taken = squatter.getsockname()[1]
         launcher = Launcher(
-            [
-                "up",
-                "echo",
-                "--ingress-port",
-                str(taken),
-                "--admin-port",
-                str(free_port()),
-                "--service-port",
-                str(free_port()),
-                "--data-dir",
-                "data",
-            ],
+            up_args("echo", ingress=taken, admin=free_port(), service=free_port(), data_dir="data"),
             cwd=project,
         )
         launchers.append(launcher)

@@ -28,7 +28,7 @@ from integrations.testing import ModelRequest, Reply, ScriptedModelServer, text,
 
 from ..conftest import REPO_ROOT
 from ..test_core_install import WALK, assert_every_core_module_imports
-from ._launcher import Launcher
+from ._launcher import Launcher, up_args
 
 pytestmark = [
     pytest.mark.server,
@@ -192,16 +192,7 @@ def test_installed_quickstart_agent_answers_with_a_server_installed_into_the_cac
             "OPENAI_AGENTS_DISABLE_TRACING": "1",
         }
         launcher = Launcher(
-            [
-                "up",
-                "my_agent.py:app",
-                "--ingress-port",
-                str(ingress),
-                "--admin-port",
-                str(admin),
-                "--service-port",
-                str(service),
-            ],
+            up_args("my_agent.py:app", ingress=ingress, admin=admin, service=service),
             cwd=project,
             env=env,
             command=[str(venv / "bin" / "durable-agents")],

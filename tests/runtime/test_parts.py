@@ -4,6 +4,7 @@ the rules behind ``--web-port``, identity keys and the non-loopback refusal."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
 
@@ -24,7 +25,7 @@ def _app(access: object | None) -> SimpleNamespace:
 
 
 @pytest.fixture
-def plan(monkeypatch: pytest.MonkeyPatch):
+def plan(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
     monkeypatch.delenv("RESTATE_IDENTITY_KEYS", raising=False)
     monkeypatch.delenv("RESTATE_SIGNING_PUBLIC_KEY", raising=False)
     monkeypatch.delenv("_DURABLE_AGENTS_SERVE_RUN", raising=False)
@@ -35,14 +36,18 @@ def plan(monkeypatch: pytest.MonkeyPatch):
     return set_plan
 
 
-def test_the_web_half_on_loopback_without_a_hook_says_everyone_is_allowed(plan, capsys) -> None:
+def test_the_web_half_on_loopback_without_a_hook_says_everyone_is_allowed(
+    plan: Callable[..., None], capsys: pytest.CaptureFixture[str]
+) -> None:
     app = _app(access=None)
     plan(part="web", host="127.0.0.1", port=9081)
     assert serve._select_part(app) is app.web_app
     assert "let everyone read every chat and approve every pending call" in capsys.readouterr().out
 
 
-def test_the_web_half_refuses_a_reachable_address_without_a_hook_and_serves_with_one(plan, capsys) -> None:
+def test_the_web_half_refuses_a_reachable_address_without_a_hook_and_serves_with_one(
+    plan: Callable[..., None], capsys: pytest.CaptureFixture[str]
+) -> None:
     plan(part="web", host="0.0.0.0", port=9081)
     with pytest.raises(SystemExit) as stopped:
         serve._select_part(_app(access=None))
@@ -52,7 +57,9 @@ def test_the_web_half_refuses_a_reachable_address_without_a_hook_and_serves_with
     assert serve._select_part(hooked) is hooked.web_app
 
 
-def test_the_service_port_serves_restates_half_signed_or_apart(plan, monkeypatch, capsys) -> None:
+def test_the_service_port_serves_restates_half_signed_or_apart(
+    plan: Callable[..., None], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     app = _app(access=None)
     plan(part="service", host="127.0.0.1", port=9080)
     assert serve._select_part(app) is app  # local: both halves on one port
@@ -69,7 +76,9 @@ def test_the_service_port_serves_restates_half_signed_or_apart(plan, monkeypatch
     assert nothing.value.code == 0
 
 
-def test_an_unsigned_service_port_on_a_reachable_address_is_warned_about(plan, capsys) -> None:
+def test_an_unsigned_service_port_on_a_reachable_address_is_warned_about(
+    plan: Callable[..., None], capsys: pytest.CaptureFixture[str]
+) -> None:
     plan(part="service", host="0.0.0.0", port=9080, web_port=9081)
     serve._select_part(SimpleNamespace())
     assert "without identity keys" in capsys.readouterr().err

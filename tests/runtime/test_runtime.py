@@ -5,9 +5,12 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from integrations.runtime import RESTATE_SERVER_VERSION, RestateServer, locate_restate_server
+import pytest
 
-from ..conftest import REPO_ROOT
+from integrations.runtime import RESTATE_SERVER_VERSION, RestateServer, locate_restate_server
+from integrations.testing.pytest_plugin import ServeFactory
+
+from ..conftest import REPO_ROOT, Effects
 
 
 def test_import_agents_from_repo_root_is_the_sdk() -> None:
@@ -31,7 +34,9 @@ def test_pinned_server_binary_is_used() -> None:
     assert RESTATE_SERVER_VERSION in version
 
 
-def test_kill_mid_step_then_restart_resumes_from_journal(any_server: RestateServer, serve, effects) -> None:
+def test_kill_mid_step_then_restart_resumes_from_journal(
+    any_server: RestateServer, serve: ServeFactory, effects: Effects
+) -> None:
     stack = serve(any_server, "tests/apps/harness_app.py:app")
     name = f"probe-{any_server.always_replay}"
     invocation = stack.ingress.send("HarnessProbe", "run", name)
@@ -46,7 +51,7 @@ def test_kill_mid_step_then_restart_resumes_from_journal(any_server: RestateServ
     assert any_server.invocation_status(invocation) == "completed"
 
 
-def test_service_env_none_removes_a_variable(monkeypatch) -> None:
+def test_service_env_none_removes_a_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     """``env={"NAME": None}`` serves the app as if NAME were not set; other values add or override."""
     from integrations.runtime import ServiceProcess
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from bench._proc import group_pids
 from integrations.runtime import Ingress, RestateServer, ServiceProcess, free_port, wait_until
 from integrations.runtime._ports import port_open
 from integrations.runtime._service import _listeners
@@ -58,16 +59,8 @@ app = restate.app([service])
 VARIANTS = [("granian", 2), ("hypercorn", 2), ("granian", 1), ("hypercorn", 1)]
 
 
-def _group(pgid: int) -> set[int]:
-    members = set()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if os.getpgid(int(entry.name)) == pgid:
-                    members.add(int(entry.name))
-            except OSError:
-                continue
-    return members
+def _members(pgid: int) -> set[int]:
+    return set(group_pids(pgid))
 
 
 def _app(tmp_path: Path, name: str) -> str:
@@ -138,7 +131,7 @@ def test_workers_share_one_port_echo_stdout_and_stop_together(
 
     wait_until(answered_by_every_worker, timeout=60, what=f"answers from {workers} worker processes")
     assert len(seen) == workers
-    assert seen <= _group(group)  # every worker is in the service's process group: kill/stop reach it
+    assert seen <= _members(group)  # every worker is in the service's process group: kill/stop reach it
     echoed: list[str] = []
 
     def every_worker_echoed() -> bool:
@@ -152,7 +145,7 @@ def test_workers_share_one_port_echo_stdout_and_stop_together(
 
     service.stop()
     assert not port_open(service.port)
-    assert not _group(group)
+    assert not _members(group)
 
 
 @pytest.mark.parametrize(("server", "workers"), [("granian", 2), ("hypercorn", 2)])
@@ -174,7 +167,7 @@ def test_sigterm_stops_every_worker_cleanly_with_an_invocation_in_flight(
     os.killpg(group, signal.SIGTERM)  # what `kill`, systemd or Kubernetes send; the Restate app has its handler
     wait_until(lambda: not service.running, timeout=30, what="the service to exit on SIGTERM")
     assert service.returncode == 0
-    wait_until(lambda: not _group(group), timeout=10, what="every worker to exit")
+    wait_until(lambda: not _members(group), timeout=10, what="every worker to exit")
 
     service.start()  # the invocation was not lost: Restate retries it on the restarted service
     gate.touch()
@@ -195,7 +188,7 @@ def test_a_worker_dying_on_its_own_ends_the_service_with_its_exit_code(
     assert Ingress(restate_server.ingress_url).call(name, "die") == "bye"
     wait_until(lambda: not service.running, timeout=30, what="the service to exit")
     assert service.returncode == 3
-    wait_until(lambda: not _group(group), timeout=10, what="the other worker to be stopped")
+    wait_until(lambda: not _members(group), timeout=10, what="the other worker to be stopped")
 
 
 @pytest.mark.parametrize("server", ["granian", "hypercorn"])

@@ -14,7 +14,6 @@ import shlex
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -70,14 +69,6 @@ async def flaky(ctx: restate.Context, text: str) -> str:
 
 app = restate.app([service])
 """
-
-
-@pytest.fixture
-def launchers() -> Iterator[list[Launcher]]:
-    started: list[Launcher] = []
-    yield started
-    for launcher in started:
-        launcher.close()
 
 
 def _up(project: Path, server: RestateServer, service_port: int, target: str = ".") -> Launcher:

@@ -13,7 +13,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import restate
 from agents import Agent, RunConfig, RunContextWrapper, Runner, function_tool
@@ -125,8 +125,9 @@ async def message(ctx: restate.ObjectContext, chat_message: ChatMessage) -> str:
 
 
 @approval_chat.handler(kind="shared")
-async def get_history(ctx: restate.ObjectSharedContext) -> list:
-    return await ctx.get("items") or []
+async def get_history(ctx: restate.ObjectSharedContext) -> list[Any]:
+    items: list[Any] = await ctx.get("items") or []
+    return items
 
 
 @function_tool(needs_approval=True)

@@ -8,34 +8,22 @@ app itself (``with_events``) on the service port, as ``./dev up tour`` serves it
 from __future__ import annotations
 
 import itertools
-import os
 import re
 import unicodedata
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from integrations.runtime import RestateServer, ServiceProcess, Stack
 from integrations.runtime.serve import load_target
 from integrations.testing import ModelRequest, Pace, Reply, ScriptedModelServer, text, tool_call
+from integrations.testing.pytest_plugin import ServeFactory
 
 from ..conftest import REPO_ROOT
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 TOUR = REPO_ROOT / "agents" / "tour"
 expect.set_options(timeout=30_000)  # a loaded machine runs a restate-server, services and a browser
 POEM = (
@@ -44,31 +32,12 @@ POEM = (
 )
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"no Chromium at {CHROMIUM}: apt-get install -y chromium (or set CHROMIUM=/path/to/chromium)")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield launched
-        launched.close()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context()
-    opened = context.new_page()
-    opened.set_default_timeout(30_000)
-    yield opened
-    context.close()
-
-
 def page_url(stack: Stack, query: str) -> str:
     return f"http://127.0.0.1:{stack.services[0].port}/chat/?{query}"
 
 
 def test_the_tour_chat_page_streams_the_answer_in_and_shows_the_history_after_a_reload(
-    restate_server: RestateServer, serve, model_server: ScriptedModelServer, page: Page
+    restate_server: RestateServer, serve: ServeFactory, model_server: ScriptedModelServer, page: Page
 ) -> None:
     model_server.reset(load_target(f"{TOUR / 'offline_model.py'}:responder"))
     model_server.stream_pace = Pace(hold_after=4, gate="page")  # the answer stops after its 4th word
@@ -107,19 +76,21 @@ def _banker(request: ModelRequest) -> Reply:
     return text(f"Done: {outputs[-1]}.")
 
 
+@pytest.fixture
+def bank(restate_server: RestateServer, serve: ServeFactory, model_server: ScriptedModelServer) -> Stack:
+    """The streams test app, its model a banker that wants to transfer 100 EUR (a tool needing approval)."""
+    model_server.reset(_banker)
+    env = {"DURABLE_AGENTS_INGRESS_URL": restate_server.ingress_url}
+    return serve(restate_server, "tests/streams/streams_app.py:app", model=model_server, env=env)
+
+
 @pytest.mark.parametrize(
     ("button", "outcome"), [("Approve", "transferred 100 EUR"), ("Reject", "the transfer was declined")]
 )
 def test_a_pending_approval_gets_buttons_and_the_answer_follows_the_click(
-    restate_server: RestateServer, serve, model_server: ScriptedModelServer, page: Page, button: str, outcome: str
+    bank: Stack, model_server: ScriptedModelServer, page: Page, button: str, outcome: str
 ) -> None:
-    model_server.reset(_banker)
-    stack = serve(
-        restate_server,
-        "tests/streams/streams_app.py:app",
-        model=model_server,
-        env={"DURABLE_AGENTS_INGRESS_URL": restate_server.ingress_url},
-    )
+    stack = bank
     page.goto(page_url(stack, f"service=ApprovalChat&key=bank-{uuid.uuid4().hex[:8]}"))
     expect(page.locator("#status")).to_have_text("live")
     page.fill("#message", "Send 100 EUR to Bob")
@@ -166,16 +137,8 @@ window.chat = openChat({ service: "ApprovalChat", key: %s, onChange: ({ runs, ap
 </script>"""
 
 
-def test_the_docs_javascript_client_follows_a_run_and_decides_its_approval(
-    restate_server: RestateServer, serve, model_server: ScriptedModelServer, page: Page
-) -> None:
-    model_server.reset(_banker)
-    stack = serve(
-        restate_server,
-        "tests/streams/streams_app.py:app",
-        model=model_server,
-        env={"DURABLE_AGENTS_INGRESS_URL": restate_server.ingress_url},
-    )
+def test_the_docs_javascript_client_follows_a_run_and_decides_its_approval(bank: Stack, page: Page) -> None:
+    stack = bank
     key = f"docs-{uuid.uuid4().hex[:8]}"
     origin = f"http://127.0.0.1:{stack.services[0].port}"
     html = HARNESS % (docs_client(), f'"{key}"')
@@ -217,7 +180,11 @@ EMOJI = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff\u23e9-\u23f
 
 
 def test_the_tour_chat_asks_for_approval_and_the_phone_sized_page_shows_who_approved_and_when(
-    restate_server: RestateServer, serve, model_server: ScriptedModelServer, browser: Browser, tmp_path: Path
+    restate_server: RestateServer,
+    serve: ServeFactory,
+    model_server: ScriptedModelServer,
+    browser: Browser,
+    tmp_path: Path,
 ) -> None:
     model_server.reset(load_target(f"{TOUR / 'offline_model.py'}:responder"))
     env = {"DURABLE_AGENTS_INGRESS_URL": restate_server.ingress_url, "WEATHER_OFFLINE": "1"}
@@ -289,7 +256,7 @@ RECORD_LIVE_TEXTS = """() => {
 
 
 def test_with_two_workers_a_page_served_by_another_process_shows_the_answer_growing(
-    restate_server: RestateServer, serve, model_server: ScriptedModelServer, page: Page, tmp_path: Path
+    restate_server: RestateServer, serve: ServeFactory, model_server: ScriptedModelServer, page: Page, tmp_path: Path
 ) -> None:
     model_server.reset(load_target(f"{TOUR / 'offline_model.py'}:responder"))
     model_server.stream_pace = Pace(delay=0.15, hold_after=4, gate="grow")

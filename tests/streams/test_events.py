@@ -6,6 +6,7 @@ at a half-streamed model call, or kill the service while the provider is streami
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
 from typing import Any
@@ -17,6 +18,7 @@ import pytest
 from integrations.runtime import RestateServer, Stack, wait_until
 from integrations.testing import Pace, ScriptedModelServer, error, text, tool_call
 
+from ..conftest import app_stack
 from ._sse import SseReader
 from .streams_app import SMALL_RETENTION
 
@@ -24,16 +26,10 @@ APP = "tests/streams/streams_app.py:app"
 ANSWER = "The fog over Oslo lifts slowly while the harbour wakes up."
 
 
-@pytest.fixture
-def stack(restate_server: RestateServer, serve, model_server: ScriptedModelServer) -> Stack:
-    return serve(
-        restate_server, APP, model=model_server, env={"DURABLE_AGENTS_INGRESS_URL": restate_server.ingress_url}
-    )
+stack = app_stack(APP, every_mode=False, ingress_env=True)
 
 
-@pytest.fixture
-def any_stack(any_server: RestateServer, serve, model_server: ScriptedModelServer) -> Stack:
-    return serve(any_server, APP, model=model_server, env={"DURABLE_AGENTS_INGRESS_URL": any_server.ingress_url})
+any_stack = app_stack(APP, name="any_stack", ingress_env=True)
 
 
 def unique(prefix: str) -> str:
@@ -44,6 +40,11 @@ def events_url(stack: Stack, topic: str, query: str = "") -> str:
     return f"http://127.0.0.1:{stack.services[0].port}/events/{quote(topic, safe='')}{query}"
 
 
+def answered(server: RestateServer, topic: str) -> bool:
+    """Whether the run's answer event is on ``topic``."""
+    return "answer" in kinds(pull(server, topic)["events"])
+
+
 def pull(
     server: RestateServer, topic: str, after: int = 0, *, limit: int = 1000, obj: str = "AgentEvents"
 ) -> dict[str, Any]:
@@ -51,7 +52,8 @@ def pull(
         f"{server.ingress_url}/{obj}/{quote(topic, safe='')}/pull", json={"after": after, "limit": limit}, timeout=30
     )
     assert response.status_code == 200, response.text
-    return response.json()
+    pulled: dict[str, Any] = response.json()
+    return pulled
 
 
 def model_steps(server: RestateServer, invocation: str) -> list[dict[str, Any]]:
@@ -81,7 +83,7 @@ def same_events(seen: list[dict[str, Any]], stored: list[dict[str, Any]]) -> boo
 
 
 def test_a_subscriber_sees_the_first_delta_while_the_model_call_is_still_streaming(
-    stack, restate_server, model_server
+    stack: Stack, restate_server: RestateServer, model_server: ScriptedModelServer
 ) -> None:
     topic = unique("first")
     reader = SseReader(events_url(stack, topic)).start()
@@ -118,7 +120,7 @@ def test_a_subscriber_sees_the_first_delta_while_the_model_call_is_still_streami
 
 
 def test_a_kill_mid_stream_resets_the_step_and_a_resuming_reader_sees_every_event_once(
-    stack, restate_server, model_server
+    stack: Stack, restate_server: RestateServer, model_server: ScriptedModelServer
 ) -> None:
     topic = unique("kill")
     first_try = "Attempt one was cut short by a crash of the service."
@@ -156,7 +158,9 @@ def test_a_kill_mid_stream_resets_the_step_and_a_resuming_reader_sees_every_even
     assert len(model_steps(restate_server, invocation)) == 1  # ...and was journaled once
 
 
-def test_a_provider_error_is_published_and_the_retry_starts_with_a_reset(stack, restate_server, model_server) -> None:
+def test_a_provider_error_is_published_and_the_retry_starts_with_a_reset(
+    stack: Stack, restate_server: RestateServer, model_server: ScriptedModelServer
+) -> None:
     topic = unique("retry")
     model_server.enqueue(error(503, "overloaded, try again"), text(ANSWER))
     answer = stack.ingress.call("StreamingAgent", "run", {"topic": topic, "message": "Weather in Oslo?"})
@@ -172,7 +176,7 @@ def test_a_provider_error_is_published_and_the_retry_starts_with_a_reset(stack, 
 
 
 def test_a_reader_that_reconnects_after_its_last_sequence_number_misses_nothing_and_sees_nothing_twice(
-    stack, restate_server, model_server
+    stack: Stack, restate_server: RestateServer, model_server: ScriptedModelServer
 ) -> None:
     topic = unique("resume")
     model_server.enqueue(text(ANSWER, pace=Pace(hold_after=3, gate="resume", delay=0.01)))
@@ -198,7 +202,7 @@ def test_a_reader_that_reconnects_after_its_last_sequence_number_misses_nothing_
 
 @pytest.mark.parametrize("api", ["responses", "chat"])
 def test_tool_calls_results_and_the_answer_are_published_once_even_when_every_step_replays(
-    any_stack, any_server, model_server, api
+    any_stack: Stack, any_server: RestateServer, model_server: ScriptedModelServer, api: str
 ) -> None:
     topic = unique(f"tools-{api}")
     model_server.enqueue(tool_call("get_weather", {"city": "Oslo"}, call_id="call_oslo"), text(ANSWER))
@@ -206,7 +210,8 @@ def test_tool_calls_results_and_the_answer_are_published_once_even_when_every_st
     assert any_stack.ingress.attach(invocation) == ANSWER
 
     def published() -> list[dict[str, Any]]:
-        return pull(any_server, topic)["events"]
+        events: list[dict[str, Any]] = pull(any_server, topic)["events"]
+        return events
 
     wait_until(lambda: "answer" in kinds(published()), timeout=30, what="the answer event")
     events = published()
@@ -243,7 +248,7 @@ def _shape(events: list[dict[str, Any]]) -> list[tuple[str, str, int, int, str]]
 
 
 def test_durable_runner_events_publish_what_the_provider_form_publishes_and_tools_reach_the_publisher(
-    any_stack, any_server, model_server
+    any_stack: Stack, any_server: RestateServer, model_server: ScriptedModelServer
 ) -> None:
     shapes = []
     for api in ("responses", "runner", "streamed"):
@@ -251,7 +256,7 @@ def test_durable_runner_events_publish_what_the_provider_form_publishes_and_tool
         model_server.enqueue(tool_call("get_weather", {"city": "Oslo"}, call_id="call_oslo"), text(ANSWER))
         ask = {"topic": topic, "message": "Oslo?", "api": api, "noted": True}
         assert any_stack.ingress.call("StreamingAgent", "run", ask) == ANSWER
-        wait_until(lambda t=topic: "answer" in kinds(pull(any_server, t)["events"]), timeout=30, what="the answer")
+        wait_until(functools.partial(answered, any_server, topic), timeout=30, what="the answer")
         shapes.append(_shape(pull(any_server, topic)["events"]))
     provider_form, runner_form, streamed_form = shapes
     assert runner_form == provider_form == streamed_form
@@ -264,12 +269,14 @@ def test_durable_runner_events_publish_what_the_provider_form_publishes_and_tool
 
 
 def test_a_needs_approval_tool_is_announced_on_the_topic_and_its_decision_says_who_and_when(
-    stack, restate_server, model_server
+    stack: Stack, restate_server: RestateServer, model_server: ScriptedModelServer
 ) -> None:
     topic = unique("wire")
     model_server.enqueue(tool_call("wire_money", {"amount": 100}, call_id="call_wire"), text("Wired."))
     invocation = stack.ingress.send("WireAgent", "wire", {"topic": topic, "message": "Wire 100 EUR"})
-    wait_until(lambda: of(pull(restate_server, topic)["events"], "approval"), timeout=30, what="the approval event")
+    wait_until(
+        lambda: bool(of(pull(restate_server, topic)["events"], "approval")), timeout=30, what="the approval event"
+    )
     (approval,) = of(pull(restate_server, topic)["events"], "approval")
     assert approval["data"]["tool"] == "wire_money" and approval["data"]["question"].startswith("wire_money(")
     awakeable = approval["data"]["awakeable_id"]
@@ -280,7 +287,7 @@ def test_a_needs_approval_tool_is_announced_on_the_topic_and_its_decision_says_w
     )
     assert resolved.status_code < 300, resolved.text
     assert stack.ingress.attach(invocation) == "Wired."
-    wait_until(lambda: of(pull(restate_server, topic)["events"], "answer"), timeout=30, what="the answer")
+    wait_until(functools.partial(answered, restate_server, topic), timeout=30, what="the answer")
     (done,) = of(pull(restate_server, topic)["events"], "approval_done")
     assert (done["data"]["awakeable_id"], done["data"]["approved"], done["data"]["by"]) == (awakeable, True, "Ada")
     assert done["data"]["at"].endswith("+00:00")
@@ -291,7 +298,7 @@ def test_a_needs_approval_tool_is_announced_on_the_topic_and_its_decision_says_w
 
 
 def test_retention_keeps_the_newest_events_and_a_late_reader_is_told_of_the_gap(
-    stack, restate_server, model_server
+    stack: Stack, restate_server: RestateServer, model_server: ScriptedModelServer
 ) -> None:
     topic = unique("small")
     long_answer = " ".join(f"w{n}" for n in range(30))
@@ -313,7 +320,9 @@ def test_retention_keeps_the_newest_events_and_a_late_reader_is_told_of_the_gap(
     assert pull(restate_server, topic)["last"] == 0  # other topic objects are separate
 
 
-def test_a_superseded_attempt_is_dropped_and_a_retried_publish_is_stored_once(stack, restate_server) -> None:
+def test_a_superseded_attempt_is_dropped_and_a_retried_publish_is_stored_once(
+    stack: Stack, restate_server: RestateServer
+) -> None:
     topic = unique("direct")
     base = f"{restate_server.ingress_url}/AgentEvents/{topic}"
     start = {"invocation_id": "inv_test", "step": "model 1: m"}
@@ -341,7 +350,9 @@ def test_a_superseded_attempt_is_dropped_and_a_retried_publish_is_stored_once(st
     assert bad.status_code >= 400 and "greater than or equal to 0" in bad.text  # terminal, naming the problem
 
 
-def test_the_sse_endpoint_resumes_from_last_event_id_and_rejects_bad_input(stack, restate_server, model_server) -> None:
+def test_the_sse_endpoint_resumes_from_last_event_id_and_rejects_bad_input(
+    stack: Stack, restate_server: RestateServer, model_server: ScriptedModelServer
+) -> None:
     topic = unique("sse")
     model_server.enqueue(text("one two three"))
     stack.ingress.call("StreamingAgent", "run", {"topic": topic, "message": "count"})

@@ -5,10 +5,18 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from agents.items import TResponseStreamEvent
 from agents.models.interface import Model
 from agents.models.openai_chatcompletions import OpenAIChatCompletionsModel
 from agents.models.openai_responses import OpenAIResponsesModel
 from openai import AsyncOpenAI
+from openai.types.responses import (
+    ResponseCompletedEvent,
+    ResponseFunctionToolCall,
+    ResponseOutputMessage,
+    ResponseOutputText,
+    ResponseTextDeltaEvent,
+)
 
 from integrations.testing import ModelCall, Pace, ScriptedModelServer, text, tool_call
 
@@ -20,7 +28,7 @@ def _model(api: str, server: ScriptedModelServer) -> Model:
     return OpenAIResponsesModel(model="gpt-4o", openai_client=client)
 
 
-async def _events(model: Model) -> list[object]:
+async def _events(model: Model) -> list[TResponseStreamEvent]:
     stream = ModelCall.plain("hi").stream_response(model)
     return [event async for event in stream]
 
@@ -32,14 +40,17 @@ async def test_text_and_tool_calls_stream_as_the_real_clients_expect(api: str) -
         model = _model(api, server)
 
         answer = await _events(model)
-        deltas = [e.delta for e in answer if getattr(e, "type", "") == "response.output_text.delta"]
+        deltas = [e.delta for e in answer if isinstance(e, ResponseTextDeltaEvent)]
         assert deltas == ["Fog ", "over  ", "Oslo."]
-        (done,) = [e for e in answer if getattr(e, "type", "") == "response.completed"]
-        assert done.response.output[0].content[0].text == "Fog over  Oslo."
+        (done,) = [e for e in answer if isinstance(e, ResponseCompletedEvent)]
+        message = done.response.output[0]
+        assert isinstance(message, ResponseOutputMessage) and isinstance(message.content[0], ResponseOutputText)
+        assert message.content[0].text == "Fog over  Oslo."
 
         call = await _events(model)
-        (done,) = [e for e in call if getattr(e, "type", "") == "response.completed"]
+        (done,) = [e for e in call if isinstance(e, ResponseCompletedEvent)]
         (item,) = done.response.output
+        assert isinstance(item, ResponseFunctionToolCall)
         assert (item.type, item.name, item.call_id, item.arguments) == (
             "function_call",
             "get_weather",
@@ -56,7 +67,7 @@ async def test_a_held_stream_waits_at_its_gate_after_the_chosen_chunk() -> None:
 
         async def consume() -> None:
             async for event in ModelCall.plain("hi").stream_response(_model("responses", server)):
-                if getattr(event, "type", "") == "response.output_text.delta":
+                if isinstance(event, ResponseTextDeltaEvent):
                     seen.append(event.delta)
 
         reading = asyncio.create_task(consume())

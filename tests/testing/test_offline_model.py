@@ -58,13 +58,18 @@ def test_it_calls_every_offered_tool_once_then_reports_their_results() -> None:
 
 def test_without_tools_it_echoes_and_says_it_is_offline() -> None:
     reply = offline_model(responses_request())
-    assert reply.text.startswith(OFFLINE_LABEL) and "hello" in reply.text and "OPENAI_API_KEY" in reply.text
+    assert (
+        reply.text is not None
+        and reply.text.startswith(OFFLINE_LABEL)
+        and "hello" in reply.text
+        and "OPENAI_API_KEY" in reply.text
+    )
 
 
 def test_structured_output_is_an_instance_of_the_schema() -> None:
     schema = {"type": "object", "properties": {"city": {"type": "string"}, "days": {"type": "integer"}}}
     reply = offline_model(responses_request(text={"format": {"type": "json_schema", "schema": schema}}))
-    assert json.loads(reply.text) == {"city": "sample", "days": 1}
+    assert reply.text is not None and json.loads(reply.text) == {"city": "sample", "days": 1}
 
 
 def test_chat_completions_tools_are_read_too() -> None:

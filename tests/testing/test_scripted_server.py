@@ -9,6 +9,7 @@ import socket
 import socketserver
 import threading
 from collections.abc import Iterator
+from typing import Any
 
 import openai
 import pytest
@@ -17,7 +18,10 @@ from integrations.runtime import wait_until
 from integrations.testing import ScriptedModelServer, hang, text
 from integrations.testing._http import _Handler
 
-CHAT = {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]}
+_SocketWriter: Any = socketserver._SocketWriter  # type: ignore[attr-defined]  # private: typeshed leaves it out
+"""Where socketserver's stream handlers write (the one write a reply must be)."""
+
+CHAT: dict[str, Any] = {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]}
 
 
 @pytest.fixture
@@ -26,12 +30,13 @@ def server() -> Iterator[ScriptedModelServer]:
         yield started
 
 
-def _post(connection: http.client.HTTPConnection, payload: dict = CHAT) -> dict:
+def _post(connection: http.client.HTTPConnection, payload: dict[str, Any] = CHAT) -> dict[str, Any]:
     connection.request(
         "POST", "/v1/chat/completions", body=json.dumps(payload), headers={"content-type": "application/json"}
     )
     response = connection.getresponse()
-    return json.loads(response.read())
+    answer: dict[str, Any] = json.loads(response.read())
+    return answer
 
 
 def test_each_response_is_one_write_on_a_no_delay_socket(
@@ -39,17 +44,18 @@ def test_each_response_is_one_write_on_a_no_delay_socket(
 ) -> None:
     writes: list[bytes] = []
     no_delay: list[int] = []
-    write, setup = socketserver._SocketWriter.write, _Handler.setup
+    write, setup = _SocketWriter.write, _Handler.setup
 
-    def recording_write(self: socketserver._SocketWriter, data: bytes) -> int:
+    def recording_write(self: object, data: bytes) -> int:
         writes.append(bytes(data))
-        return write(self, data)
+        written: int = write(self, data)
+        return written
 
     def recording_setup(self: _Handler) -> None:
         setup(self)
         no_delay.append(self.connection.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
 
-    monkeypatch.setattr(socketserver._SocketWriter, "write", recording_write)
+    monkeypatch.setattr(_SocketWriter, "write", recording_write)
     monkeypatch.setattr(_Handler, "setup", recording_setup)
     server.enqueue(text("first"), text("second"))
 
@@ -96,6 +102,7 @@ def test_a_held_reply_waits_for_its_gate(server: ScriptedModelServer) -> None:
             client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "hi"}])
             .choices[0]
             .message.content
+            or ""
         )
     )
     caller.start()
@@ -110,7 +117,7 @@ def test_a_held_reply_waits_for_its_gate(server: ScriptedModelServer) -> None:
 def test_a_reply_that_hangs_forever_is_released_when_the_server_stops() -> None:
     server = ScriptedModelServer().start()
     server.enqueue(hang())
-    outcome: list[BaseException | dict] = []
+    outcome: list[BaseException | dict[str, Any]] = []
 
     def call() -> None:
         try:

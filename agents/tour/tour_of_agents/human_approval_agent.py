@@ -10,12 +10,12 @@ command; the invocation waits (and survives restarts) until someone runs it.
 from __future__ import annotations
 
 import restate
-from agents import Agent, ModelSettings, RunConfig, RunContextWrapper, Runner, function_tool
+from agents import Agent, RunContextWrapper, Runner, function_tool
 
-from integrations.openai_agents import DurableModelCalls, raise_restate_errors
+from integrations.openai_agents import raise_restate_errors
 
-from .utils.models import MODEL, ClaimPrompt, InsuranceClaim
-from .utils.utils import request_human_review
+from .utils.models import ClaimPrompt, InsuranceClaim
+from .utils.utils import durable_run_config, request_human_review
 
 
 @function_tool(failure_error_function=raise_restate_errors)
@@ -51,10 +51,6 @@ async def run(restate_context: restate.Context, prompt: ClaimPrompt) -> str:
         claim_approval_agent,
         input=prompt.message,
         context=restate_context,
-        run_config=RunConfig(
-            model=MODEL,
-            model_provider=DurableModelCalls(restate_context),
-            model_settings=ModelSettings(parallel_tool_calls=False),
-        ),
+        run_config=durable_run_config(restate_context),
     )
     return result.final_output

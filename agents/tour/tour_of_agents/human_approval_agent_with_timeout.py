@@ -13,12 +13,12 @@ import os
 from datetime import timedelta
 
 import restate
-from agents import Agent, ModelSettings, RunConfig, RunContextWrapper, Runner, function_tool
+from agents import Agent, RunContextWrapper, Runner, function_tool
 
-from integrations.openai_agents import DurableModelCalls, raise_restate_errors
+from integrations.openai_agents import raise_restate_errors
 
-from .utils.models import MODEL, ClaimPrompt, InsuranceClaim
-from .utils.utils import request_human_review
+from .utils.models import ClaimPrompt, InsuranceClaim
+from .utils.utils import durable_run_config, request_human_review
 
 APPROVAL_TIMEOUT = timedelta(seconds=float(os.environ.get("APPROVAL_TIMEOUT_SECONDS", 3 * 60 * 60)))
 """The review SLA: 3 hours as in the tour, or ``APPROVAL_TIMEOUT_SECONDS``."""
@@ -64,10 +64,6 @@ async def run(restate_context: restate.Context, prompt: ClaimPrompt) -> str:
         claim_approval_agent,
         input=prompt.message,
         context=restate_context,
-        run_config=RunConfig(
-            model=MODEL,
-            model_provider=DurableModelCalls(restate_context),
-            model_settings=ModelSettings(parallel_tool_calls=False),
-        ),
+        run_config=durable_run_config(restate_context),
     )
     return result.final_output

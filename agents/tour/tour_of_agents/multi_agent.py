@@ -11,11 +11,12 @@ the object's state, so the next call for that key continues with the same specia
 from __future__ import annotations
 
 import restate
-from agents import Agent, ModelSettings, RunConfig, Runner
+from agents import Agent, Runner
 
-from integrations.openai_agents import DurableModelCalls, RestateSession
+from integrations.openai_agents import RestateSession
 
-from .utils.models import MODEL, InsuranceClaim
+from .utils.models import InsuranceClaim
+from .utils.utils import durable_run_config
 
 intake_agent = Agent[restate.ObjectContext](
     name="IntakeAgent",
@@ -57,11 +58,7 @@ async def run(restate_context: restate.ObjectContext, claim: InsuranceClaim) -> 
         last_agent,
         input=f"Claim: {claim.model_dump_json()}",
         context=restate_context,
-        run_config=RunConfig(
-            model=MODEL,
-            model_provider=DurableModelCalls(restate_context),
-            model_settings=ModelSettings(parallel_tool_calls=False),
-        ),
+        run_config=durable_run_config(restate_context),
         session=restate_session,
     )
 

@@ -11,12 +11,12 @@ and visible in the UI as a sub-invocation.
 from __future__ import annotations
 
 import restate
-from agents import Agent, ModelSettings, RunConfig, RunContextWrapper, Runner, function_tool
+from agents import Agent, RunContextWrapper, Runner, function_tool
 
-from integrations.openai_agents import DurableModelCalls, raise_restate_errors
+from integrations.openai_agents import raise_restate_errors
 
-from .utils.models import MODEL, InsuranceClaim
-from .utils.utils import run_eligibility_agent, run_fraud_agent
+from .utils.models import InsuranceClaim
+from .utils.utils import durable_run_config, run_eligibility_agent, run_fraud_agent
 
 
 # A tool that is a remote agent: the call is journaled, and Restate delivers and retries it
@@ -51,10 +51,6 @@ async def run(restate_context: restate.Context, claim: InsuranceClaim) -> str:
         claim_approval_coordinator,
         input=f"Claim: {claim.model_dump_json()}",
         context=restate_context,
-        run_config=RunConfig(
-            model=MODEL,
-            model_provider=DurableModelCalls(restate_context),
-            model_settings=ModelSettings(parallel_tool_calls=False),
-        ),
+        run_config=durable_run_config(restate_context),
     )
     return result.final_output

@@ -10,12 +10,10 @@ Each analysis is a durable call to another service: after a crash, finished anal
 from __future__ import annotations
 
 import restate
-from agents import Agent, ModelSettings, RunConfig, Runner
+from agents import Agent, Runner
 
-from integrations.openai_agents import DurableModelCalls
-
-from .utils.models import MODEL, InsuranceClaim
-from .utils.utils import run_eligibility_agent, run_fraud_agent, run_rate_comparison_agent
+from .utils.models import InsuranceClaim
+from .utils.utils import durable_run_config, run_eligibility_agent, run_fraud_agent, run_rate_comparison_agent
 
 agent_service = restate.Service("ParallelAgentClaimApproval")
 
@@ -36,10 +34,6 @@ async def run(restate_context: restate.Context, claim: InsuranceClaim) -> str:
         input=f"Decide about claim: {claim.model_dump_json()}. "
         "Base your decision on the following analyses: "
         f"Eligibility: {await eligibility} Cost: {await cost} Fraud: {await fraud}",
-        run_config=RunConfig(
-            model=MODEL,
-            model_provider=DurableModelCalls(restate_context),
-            model_settings=ModelSettings(parallel_tool_calls=False),
-        ),
+        run_config=durable_run_config(restate_context),
     )
     return result.final_output

@@ -11,12 +11,12 @@
 from __future__ import annotations
 
 import restate
-from agents import Agent, ModelSettings, RunConfig, RunContextWrapper, Runner, function_tool
+from agents import Agent, RunContextWrapper, Runner, function_tool
 
-from integrations.openai_agents import DurableModelCalls, raise_restate_errors
+from integrations.openai_agents import raise_restate_errors
 
-from .utils.models import MODEL, InsuranceClaim
-from .utils.utils import check_eligibility, check_fraud, compare_to_standard_rates
+from .utils.models import InsuranceClaim
+from .utils.utils import check_eligibility, check_fraud, compare_to_standard_rates, durable_run_config
 
 
 @function_tool(failure_error_function=raise_restate_errors)
@@ -50,10 +50,6 @@ async def run(restate_context: restate.Context, claim: InsuranceClaim) -> str:
         input=f"Analyze the claim {claim.model_dump_json()}. "
         "Use your tools to calculate key metrics and decide whether to approve.",
         context=restate_context,
-        run_config=RunConfig(
-            model=MODEL,
-            model_provider=DurableModelCalls(restate_context),
-            model_settings=ModelSettings(parallel_tool_calls=False),
-        ),
+        run_config=durable_run_config(restate_context),
     )
     return result.final_output

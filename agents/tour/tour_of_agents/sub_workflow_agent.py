@@ -10,12 +10,12 @@ waits for that call, so the UI shows the sub-invocation under the agent's invoca
 from __future__ import annotations
 
 import restate
-from agents import Agent, ModelSettings, RunConfig, RunContextWrapper, Runner, function_tool
+from agents import Agent, RunContextWrapper, Runner, function_tool
 
-from integrations.openai_agents import DurableModelCalls, raise_restate_errors
+from integrations.openai_agents import raise_restate_errors
 
-from .utils.models import MODEL, ClaimPrompt, InsuranceClaim
-from .utils.utils import request_human_review
+from .utils.models import ClaimPrompt, InsuranceClaim
+from .utils.utils import durable_run_config, request_human_review
 
 # The approval as a service of its own, callable from any agent
 human_approval_workflow = restate.Service("HumanApprovalWorkflow")
@@ -61,10 +61,6 @@ async def run(restate_context: restate.Context, prompt: ClaimPrompt) -> str:
         sub_workflow_agent,
         input=prompt.message,
         context=restate_context,
-        run_config=RunConfig(
-            model=MODEL,
-            model_provider=DurableModelCalls(restate_context),
-            model_settings=ModelSettings(parallel_tool_calls=False),
-        ),
+        run_config=durable_run_config(restate_context),
     )
     return result.final_output

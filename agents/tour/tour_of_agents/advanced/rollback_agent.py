@@ -14,14 +14,14 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 import restate
-from agents import Agent, ModelSettings, RunConfig, RunContextWrapper, Runner, function_tool
+from agents import Agent, RunContextWrapper, Runner, function_tool
 from pydantic import BaseModel, ConfigDict, Field
 from restate import TerminalError
 
-from integrations.openai_agents import DurableModelCalls, raise_restate_errors
+from integrations.openai_agents import raise_restate_errors
 
-from ..utils.models import MODEL, BookingPrompt, BookingResult, FlightBooking, HotelBooking
-from ..utils.utils import cancel_flight, cancel_hotel, reserve_flight, reserve_hotel
+from ..utils.models import BookingPrompt, BookingResult, FlightBooking, HotelBooking
+from ..utils.utils import cancel_flight, cancel_hotel, durable_run_config, reserve_flight, reserve_hotel
 
 
 # The run context carries the Restate context and the undo actions collected so far
@@ -89,11 +89,7 @@ async def book(restate_context: restate.Context, prompt: BookingPrompt) -> str:
             booking_agent,
             input=prompt.message,
             context=booking_context,
-            run_config=RunConfig(
-                model=MODEL,
-                model_provider=DurableModelCalls(restate_context),
-                model_settings=ModelSettings(parallel_tool_calls=False),
-            ),
+            run_config=durable_run_config(restate_context),
         )
     except TerminalError as e:
         # Undo what was booked, newest first, then fail the invocation

@@ -131,27 +131,34 @@ async def cancel_flight(booking_id: str) -> None:
     print(f"Cancelling flight booking {booking_id}", flush=True)
 
 
-# Specialist agents, each its own Restate service (remote and parallel agent chapters)
+def durable_run_config(restate_context: restate.Context) -> RunConfig:
+    """How the chapters run their agents (the "durable agent" chapter spells it out): the tour's
+    model, each model response journaled by ``DurableModelCalls``, one tool call per model turn."""
+    return RunConfig(
+        model=MODEL,
+        model_provider=DurableModelCalls(restate_context),
+        model_settings=ModelSettings(parallel_tool_calls=False),
+    )
 
+
+async def _ask_specialist(restate_context: restate.Context, name: str, instructions: str, claim: InsuranceClaim) -> str:
+    """One specialist's verdict on the claim: a one-turn agent run, its model call journaled."""
+    agent = Agent(name=name, instructions=instructions)
+    result = await Runner.run(agent, input=claim.model_dump_json(), run_config=durable_run_config(restate_context))
+    return result.final_output
+
+
+# Specialist agents, each its own Restate service (remote and parallel agent chapters)
 eligibility_agent_service = restate.Service("EligibilityAgent")
 
 
 @eligibility_agent_service.handler()
 async def run_eligibility_agent(restate_context: restate.Context, claim: InsuranceClaim) -> str:
-    result = await Runner.run(
-        Agent(
-            name="EligibilityAgent",
-            instructions="Decide whether the following claim is eligible for reimbursement. "
-            "Respond with eligible if it's a medical claim, and not eligible otherwise.",
-        ),
-        input=claim.model_dump_json(),
-        run_config=RunConfig(
-            model=MODEL,
-            model_provider=DurableModelCalls(restate_context),
-            model_settings=ModelSettings(parallel_tool_calls=False),
-        ),
+    instructions = (
+        "Decide whether the following claim is eligible for reimbursement. "
+        "Respond with eligible if it's a medical claim, and not eligible otherwise."
     )
-    return result.final_output
+    return await _ask_specialist(restate_context, "EligibilityAgent", instructions, claim)
 
 
 rate_comparison_agent_service = restate.Service("RateComparisonAgent")
@@ -159,20 +166,11 @@ rate_comparison_agent_service = restate.Service("RateComparisonAgent")
 
 @rate_comparison_agent_service.handler()
 async def run_rate_comparison_agent(restate_context: restate.Context, claim: InsuranceClaim) -> str:
-    result = await Runner.run(
-        Agent(
-            name="RateComparisonAgent",
-            instructions="Decide whether the cost of the claim is reasonable given the treatment. "
-            "Respond with reasonable or not reasonable.",
-        ),
-        input=claim.model_dump_json(),
-        run_config=RunConfig(
-            model=MODEL,
-            model_provider=DurableModelCalls(restate_context),
-            model_settings=ModelSettings(parallel_tool_calls=False),
-        ),
+    instructions = (
+        "Decide whether the cost of the claim is reasonable given the treatment. "
+        "Respond with reasonable or not reasonable."
     )
-    return result.final_output
+    return await _ask_specialist(restate_context, "RateComparisonAgent", instructions, claim)
 
 
 fraud_agent_service = restate.Service("FraudAgent")
@@ -180,20 +178,8 @@ fraud_agent_service = restate.Service("FraudAgent")
 
 @fraud_agent_service.handler()
 async def run_fraud_agent(restate_context: restate.Context, claim: InsuranceClaim) -> str:
-    result = await Runner.run(
-        Agent(
-            name="FraudAgent",
-            instructions="Decide whether the claim is fraudulent. "
-            "Always respond with low risk, medium risk, or high risk.",
-        ),
-        input=claim.model_dump_json(),
-        run_config=RunConfig(
-            model=MODEL,
-            model_provider=DurableModelCalls(restate_context),
-            model_settings=ModelSettings(parallel_tool_calls=False),
-        ),
-    )
-    return result.final_output
+    instructions = "Decide whether the claim is fraudulent. Always respond with low risk, medium risk, or high risk."
+    return await _ask_specialist(restate_context, "FraudAgent", instructions, claim)
 
 
 def as_chat_completion_param(msg: ChatCompletionMessage) -> ChatCompletionAssistantMessageParam:

@@ -1,5 +1,7 @@
-"""Retry control in the Agents SDK adapter, on the real server: a hung model call is cut off by the
-per-attempt timeout and retried, and a journaled tool tells the model when its attempts run out."""
+"""Retry control on the real server, in both adapters: a hung model call is cut off by the per-attempt
+timeout and retried (the Agents SDK adapter, and LiteLLM's ``model_step(ctx, "LLM call", llm_call,
+StepRetry(attempt_timeout=...))``), the attempts running out name the step, and a journaled tool tells
+the model when its attempts run out. One app serves both adapters' services."""
 
 from __future__ import annotations
 
@@ -11,20 +13,10 @@ import pytest
 from integrations.runtime import IngressError, RestateServer, Stack
 from integrations.testing import ModelRequest, Reply, ScriptedModelServer, hang, text, tool_call
 
-from ..conftest import Effects
+from ._served import ServedPerServer
+from .conftest import Effects
 
 APP = "tests/apps/step_retry_app.py:app"
-
-
-@pytest.fixture(scope="module")
-def model() -> Iterator[ScriptedModelServer]:
-    with ScriptedModelServer() as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def module_effects(tmp_path_factory: pytest.TempPathFactory) -> Effects:
-    return Effects(tmp_path_factory.mktemp("step-retry-effects") / "effects.log")
 
 
 @pytest.fixture(scope="module")
@@ -33,25 +25,27 @@ def stack_on(
 ) -> Iterator[Callable[[RestateServer], Stack]]:
     """``stack_on(server)``: the app served on ``server``, started once per server and warmed up
     (the first model call of a process may be slow; a hung-call test must not time out before sending)."""
-    stacks: dict[int, Stack] = {}
+
+    def warm_up(stack: Stack) -> None:
+        model.reset(lambda request: text("warm"))
+        for service in ("RetryAgents", "RetryLitellm"):  # each adapter's first call in the process is slow
+            assert stack.ingress.call(service, "ask", {"message": "warm up"}) == "warm"
+
     logs = tmp_path_factory.mktemp("step-retry-logs")
+    served = ServedPerServer(APP, model, logs, effects_file=module_effects.path, warm_up=warm_up)
 
     def get(server: RestateServer) -> Stack:
-        if id(server) not in stacks:
-            env = {**model.client_env(), "EFFECTS_FILE": str(module_effects.path), "GATE_DIR": str(logs)}
-            stack = Stack(server, APP, env=env, log_dir=logs / str(len(stacks))).start()
-            model.reset(lambda request: text("warm"))
-            assert stack.ingress.call("RetryAgents", "ask", {"message": "warm up"}) == "warm"
-            stacks[id(server)] = stack
+        stack = served(server)
         model.reset(lambda request: text(f"echo: {request.last_user_text}"))
-        return stacks[id(server)]
+        return stack
 
     yield get
-    for stack in stacks.values():
-        stack.stop()
+    served.stop()
 
 
-def test_a_hung_model_call_is_cut_off_and_retried(any_server: RestateServer, stack_on, model) -> None:
+def test_a_hung_model_call_is_cut_off_and_retried(
+    any_server: RestateServer, stack_on: Callable[[RestateServer], Stack], model: ScriptedModelServer
+) -> None:
     stack = stack_on(any_server)
     model.enqueue(hang(), text("answered after the hang"))
 
@@ -59,7 +53,9 @@ def test_a_hung_model_call_is_cut_off_and_retried(any_server: RestateServer, sta
     assert len(model.requests) == 2  # the hung attempt, then the retry that got the answer
 
 
-def test_a_model_call_that_always_hangs_fails_naming_the_step(any_server: RestateServer, stack_on, model) -> None:
+def test_a_model_call_that_always_hangs_fails_naming_the_step(
+    any_server: RestateServer, stack_on: Callable[[RestateServer], Stack], model: ScriptedModelServer
+) -> None:
     stack = stack_on(any_server)
     model.responder = lambda request: hang()
 
@@ -69,6 +65,36 @@ def test_a_model_call_that_always_hangs_fails_naming_the_step(any_server: Restat
     assert "step 'LLM call: gpt-4o'" in failure.value.message
     assert "attempt_timeout=1 s" in failure.value.message
     assert len(model.requests) == 2  # max_attempts, each cut off
+
+
+# -- LiteLLM: model_step ----------------------------------------------------------------------------
+
+
+def test_a_hung_llm_call_is_cut_off_and_retried(
+    any_server: RestateServer, stack_on: Callable[[RestateServer], Stack], model: ScriptedModelServer
+) -> None:
+    stack = stack_on(any_server)
+    model.enqueue(hang(), text("answered after the hang"))
+
+    assert stack.ingress.call("RetryLitellm", "ask", {"message": "hello"}) == "answered after the hang"
+    assert len(model.requests) == 2
+    assert [r.api for r in model.requests] == ["chat", "chat"]
+
+
+def test_an_llm_call_that_always_hangs_fails_naming_the_step(
+    any_server: RestateServer, stack_on: Callable[[RestateServer], Stack], model: ScriptedModelServer
+) -> None:
+    stack = stack_on(any_server)
+    model.responder = lambda request: hang()
+
+    with pytest.raises(IngressError) as failure:
+        stack.ingress.call("RetryLitellm", "ask", {"message": "hello", "max_attempts": 2})
+
+    assert "step 'LLM call'" in failure.value.message and "attempt_timeout=1 s" in failure.value.message
+    assert len(model.requests) == 2
+
+
+# -- tools -----------------------------------------------------------------------------------------
 
 
 def _stock_script(request: ModelRequest) -> Reply:
@@ -97,7 +123,10 @@ def _step_results(server: RestateServer, invocation: str, name: str) -> list[str
 
 
 def test_exhausted_tool_tells_the_model_deterministically(
-    any_server: RestateServer, stack_on, model, module_effects: Effects
+    any_server: RestateServer,
+    stack_on: Callable[[RestateServer], Stack],
+    model: ScriptedModelServer,
+    module_effects: Effects,
 ) -> None:
     stack = stack_on(any_server)
     sku = f"sku-{'replay' if any_server.always_replay else 'normal'}"
@@ -116,7 +145,9 @@ def test_exhausted_tool_tells_the_model_deterministically(
     assert _step_results(any_server, invocation, "Tool: check_stock") == ["Failure"]  # one journaled failure
 
 
-def test_terminal_error_raised_by_the_tool_still_ends_the_run(any_server: RestateServer, stack_on, model) -> None:
+def test_terminal_error_raised_by_the_tool_still_ends_the_run(
+    any_server: RestateServer, stack_on: Callable[[RestateServer], Stack], model: ScriptedModelServer
+) -> None:
     stack = stack_on(any_server)
     model.responder = _stock_script
     sku = f"gone-{'replay' if any_server.always_replay else 'normal'}"
