@@ -22,6 +22,10 @@ returning), so the actions are issued in the same order on every replay. A call 
 that is not a durable future (an HTTP request outside a step, ``asyncio.gather``) keeps the baton:
 slower, still deterministic.
 
+The turns of one invocation (and the ``ParallelAgent`` runs of ``integrations.google_adk``, which
+use the same baton for their branches) share one poller, :class:`_Polls`: one task at a time polls
+the SDK, for every parked future of every baton.
+
 While a call waits for its own step, it also waits on the steps its parked siblings wait for. A
 step's body runs in a task of its own, and its result is journaled only once the server confirms it.
 On a server that ends the attempt as soon as the handler waits (a suspension), the first call whose
@@ -40,12 +44,13 @@ from __future__ import annotations
 import asyncio
 import weakref
 from collections import deque
-from collections.abc import AsyncIterator, Generator, Iterable
+from collections.abc import AsyncIterator, Callable, Generator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from restate import server_context as _server_context, wait_completed
+from restate.exceptions import SdkInternalBaseException
 
 __all__ = ["ToolTurn", "install_baton"]
 
@@ -56,13 +61,18 @@ class _Participant:
     task: asyncio.Task[Any]
     go: asyncio.Event = field(default_factory=asyncio.Event)
     waits_for: Any = None  # the durable future it is parked on
+    outer: tuple[ToolTurn, _Participant] | None = None  # the baton its task held before this one
 
 
 class ToolTurn:
     """The baton of one model turn's tool calls (see the module docstring)."""
 
-    def __init__(self, expected: Iterable[str], *, strict: bool) -> None:
+    def __init__(self, expected: Iterable[str], *, strict: bool, polls_when_settled: bool = False) -> None:
         self.strict = strict
+        self.polls_when_settled = polls_when_settled
+        """A parked participant polls the SDK only while no participant runs (``google_adk._branches``
+        says why); otherwise it may poll as soon as the others had their chance to park."""
+        self._polls: _Polls | None = None  # the invocation's, once a participant parked
         self._expected: list[str] = [] if strict else list(expected)
         self._next_entry = 0
         self._arrived: dict[str, _Participant] = {}
@@ -70,17 +80,29 @@ class ToolTurn:
         self._parked: deque[_Participant] = deque()
         self._waiting: deque[_Participant] = deque()  # strict turns and unexpected calls, by arrival
         self._holder: _Participant | str | None = None  # a participant, or the call id the baton waits for
-        self._polling: asyncio.Event | None = None  # set when the call polling for the turn ends its round
         self._dispatch()  # reserve the baton for the first expected call
 
     def expects(self, call_id: str) -> bool:
         return call_id in self._expected
+
+    @property
+    def complete(self) -> bool:
+        """Every expected participant has left, and none that came unexpected is still in."""
+        return all(call_id in self._finished for call_id in (*self._expected, *self._arrived))
 
     # -- participation ---------------------------------------------------------------------------
 
     @asynccontextmanager
     async def participate(self, call_id: str) -> AsyncIterator[None]:
         """Hold the baton for the tool call ``call_id`` while the body runs (parking at durable awaits)."""
+        await self.enter(call_id)
+        try:
+            yield
+        finally:
+            self.release(call_id)
+
+    async def enter(self, call_id: str) -> None:
+        """Wait for the baton, then hold it for ``call_id`` in the current task until :meth:`release`."""
         task = asyncio.current_task()
         assert task is not None
         me = _Participant(call_id, task)
@@ -92,12 +114,22 @@ class ToolTurn:
             self._waiting.append(me)
             self._dispatch()
         await self._resume(me)
+        me.outer = _PARTICIPANTS.get(task)  # a baton this task already holds: back to it on release
         _PARTICIPANTS[task] = (self, me)
-        try:
-            yield
-        finally:
-            _PARTICIPANTS.pop(task, None)
-            self._leave(me)
+
+    def release(self, call_id: str) -> None:
+        """``call_id`` is done: the baton goes on. Safe to call again, and for a participant whose task
+        ended without leaving (cancelled), so that the others are not kept waiting for it."""
+        me = self._arrived.get(call_id)
+        if me is None or call_id in self._finished:
+            return
+        entry = _PARTICIPANTS.get(me.task)
+        if entry is not None and entry[1] is me:
+            if me.outer is None:
+                _PARTICIPANTS.pop(me.task, None)
+            else:
+                _PARTICIPANTS[me.task] = me.outer
+        self._leave(me)
 
     def _leave(self, me: _Participant) -> None:
         self._finished.add(me.call_id)
@@ -112,7 +144,9 @@ class ToolTurn:
     async def _park(self, me: _Participant, future: Any) -> Any:
         """Await ``future`` without the baton, then wait for the baton to come back."""
         if self.strict:
-            return await _Unparked(future)
+            return await _durable(future)
+        polls = self._polls = _polls_of(future)
+        polls.awaited.append(future)  # from now on, every round waits on it too
         self._holder = None
         me.go.clear()
         me.waits_for = future
@@ -121,9 +155,10 @@ class ToolTurn:
         try:
             try:
                 await self._alongside_siblings(me, future)
-                result = await _Unparked(future)
+                result = await _Unparked(future)  # completed: takes the result, polls nothing
             finally:
                 me.waits_for = None
+                polls.awaited.remove(future)
         except Exception:  # journaled failures (TerminalError) come back in order too
             await self._resume(me)
             raise
@@ -138,31 +173,23 @@ class ToolTurn:
         does not suspend the attempt while one of their step bodies is still running (see the module
         docstring). Issues no journal command: which future completes first changes nothing.
 
-        One call at a time polls the SDK, for the whole turn; the others wait for its round to end and
-        look again. The SDK hands each message from the server to ONE of the tasks polling it, so a call
-        polling beside another could miss the completion of its own step and wait for the next message,
-        which may never come before the server's inactivity timeout.
+        The waiting itself is the invocation's :class:`_Polls`: one task at a time polls the SDK for
+        every durable future awaited in the invocation, this turn's and any other baton's.
         """
         for _ in range(_SETTLE_STEPS):  # let the calls the baton went to reach their own durable await
             if self._settled():
                 break
             await asyncio.sleep(0)
-        while not future.is_completed():
-            round_ = self._polling
-            if round_ is not None:  # another call polls for the turn: look again when its round ends
-                await round_.wait()
-                continue
-            pending = [
-                p.waits_for
-                for p in self._arrived.values()
-                if p.waits_for is not None and not p.waits_for.is_completed()
-            ]
-            round_ = self._polling = asyncio.Event()
-            try:
-                await wait_completed(*pending)
-            finally:
-                self._polling = None
-                round_.set()
+        may_poll = self._may_poll if self.polls_when_settled else None
+        await _polls_of(future).until_completed(future, may_poll=may_poll)
+
+    def _may_poll(self) -> bool:
+        """No participant runs or is about to: the baton is free, waits for one that has not arrived,
+        or its holder is parked on a future that has not completed."""
+        holder = self._holder
+        if not isinstance(holder, _Participant):
+            return True
+        return holder.waits_for is not None and not holder.waits_for.is_completed()
 
     def _settled(self) -> bool:
         """Whether no call of the turn is on its way to a durable await: the baton is free, or its
@@ -193,17 +220,96 @@ class ToolTurn:
             else:
                 self._holder = arrived
                 arrived.go.set()
-            return
-        queue = self._parked or self._waiting
-        if queue:
-            nxt = queue.popleft()
-            self._holder = nxt
-            nxt.go.set()
+            break
+        else:
+            queue = self._parked or self._waiting
+            if queue:
+                nxt = queue.popleft()
+                self._holder = nxt
+                nxt.go.set()
+        if self._polls is not None:  # the baton changed hands: who may poll may have changed
+            self._polls.nudge()
 
 
 _SETTLE_STEPS = 100
 """How many event-loop turns a parking call waits at most for its siblings to park too, before it
 waits on the futures parked so far (a sibling busy in a non-durable await does not settle)."""
+
+
+class _Polls:
+    """Who polls the Restate SDK for the batons of one invocation (every tool turn and parallel-agent
+    run): one task at a time, for every durable future a participant of any of them is parked on.
+
+    restate-sdk 1.3.0 hands each message from the server to ONE of the tasks polling it (they share
+    one receive queue). A task polling beside another can miss the completion of its own future and
+    wait for the next message, which may never come before the server's inactivity timeout ends the
+    attempt: a branch of a ``ParallelAgent`` polling beside the tool calls of another branch would.
+    So a participant that waits while another task polls waits for that round to end (or for a baton
+    to change hands) and looks again; the round itself waits on every future parked at its start, so
+    whichever completes first ends it. A future parked after a round began is waited on from the
+    next round: a step body that only such a round starts runs a little later, never out of order.
+
+    Once a round ends the attempt (a suspension), the tasks still waiting end as cancelled instead of
+    each raising the suspension again: ADK's ``ParallelAgent`` passes on the error of a single failed
+    branch, but not a group of them, and Restate recognises only the single suspension.
+    """
+
+    def __init__(self) -> None:
+        self.awaited: list[Any] = []
+        self.polling = False  # a task polls for everyone
+        self.over = False  # a round ended the attempt
+        self._changed = asyncio.Event()  # set when a round ends or a baton changes hands
+
+    def nudge(self) -> None:
+        """Wake the waiting tasks to look again."""
+        changed, self._changed = self._changed, asyncio.Event()
+        changed.set()
+
+    async def until_completed(self, future: Any, *, may_poll: Callable[[], bool] | None = None) -> None:
+        """Return once ``future`` is completed; poll for everyone meanwhile if no one else does (and
+        ``may_poll`` allows it)."""
+        self.awaited.append(future)
+        try:
+            while not future.is_completed():
+                if self.over:
+                    raise asyncio.CancelledError("the attempt is over: another task raised its suspension")
+                if self.polling or (may_poll is not None and not may_poll()):
+                    await self._changed.wait()  # look again when the round ends or a baton moves
+                    continue
+                pending: list[Any] = []
+                for awaited in self.awaited:
+                    if not awaited.is_completed() and not any(awaited is p for p in pending):
+                        pending.append(awaited)
+                self.polling = True
+                try:
+                    await wait_completed(*pending)
+                except SdkInternalBaseException:
+                    self.over = True
+                    raise
+                finally:
+                    self.polling = False
+                    self.nudge()
+        finally:
+            self.awaited.remove(future)
+
+
+_POLLS_KEY = "durable-agents.polls"
+
+
+def _polls_of(future: Any) -> _Polls:
+    """The invocation's :class:`_Polls`, kept in its context's extension data (one per attempt)."""
+    data: dict[str, Any] = future.context.extension_data
+    polls = data.get(_POLLS_KEY)
+    if polls is None:
+        polls = data[_POLLS_KEY] = _Polls()
+    return polls
+
+
+async def _durable(future: Any) -> Any:
+    """Await a durable future without a baton, polling through the invocation's :class:`_Polls`."""
+    await _polls_of(future).until_completed(future)
+    return await _Unparked(future)
+
 
 _PARTICIPANTS: weakref.WeakKeyDictionary[asyncio.Task[Any], tuple[ToolTurn, _Participant]] = weakref.WeakKeyDictionary()
 """Tasks running a tool call under a turn's baton; their durable awaits park."""
@@ -241,7 +347,7 @@ def install_baton() -> None:
     """Route durable awaits of tool-call tasks through their turn's baton (idempotent).
 
     Awaiting a Restate durable future from any other task is unchanged: the patched ``__await__``
-    looks the current task up and falls through when it runs no tool call.
+    looks the current task up and falls through when it holds no baton.
     """
     base: type = _server_context.ServerDurableFuture
     classes = [base, *(c for c in vars(_server_context).values() if isinstance(c, type) and issubclass(c, base))]

@@ -9,8 +9,8 @@ The plugin:
   the tools it offers are journaled by default;
 - points ADK's id, clock and random providers at the invocation (``_platform``), so the events a
   replay rebuilds are equal to the first ones;
-- runs a ``ParallelAgent``'s branches one at a time, in sub-agent order (``_branches``): their
-  model calls, tools and session writes reach the journal in the same order on every replay;
+- moves a ``ParallelAgent``'s branches through a baton (``_branches``): they run concurrently, and
+  their model calls, tools and session writes reach the journal in the same order on every replay;
 - moves the tool calls of one model response through a baton (``integrations._tool_turns``): they
   run concurrently, and their durable actions reach the journal in the model's order on every replay;
 - resolves ADK's tool confirmation (``FunctionTool(require_confirmation=...)``) with a Restate
@@ -55,6 +55,7 @@ from google.adk.tools.tool_context import ToolContext
 from google.genai import types
 
 from .._context import running_context
+from .._tool_turns import install_baton
 from ..awakeables import announce, reject_command, resolve_command, waiting_label
 from ..retry import StepRetry
 from . import _tracing as tracing
@@ -133,6 +134,7 @@ class DurablePlugin(BasePlugin):
             )
         scope = invocation_scope(ctx)
         if scope is not None:
+            install_baton()  # before the first durable await: a branch's model step may park on a baton
             scope.plugin_active = True
             scope.retry, scope.tool_retry, scope.max_tokens = self.retry, self.tool_retry, self.max_tokens
         await use_restate_platform(ctx)
@@ -171,14 +173,12 @@ class DurablePlugin(BasePlugin):
         self, *, agent: BaseAgent, callback_context: CallbackContext
     ) -> types.Content | None:
         tracing.agent_ended(agent, callback_context)
-        self._leave_branch(agent, callback_context)
         return None
 
     async def on_agent_error_callback(
         self, *, agent: BaseAgent, callback_context: CallbackContext, error: Exception
     ) -> None:
         tracing.agent_ended(agent, callback_context, error)
-        self._leave_branch(agent, callback_context)
 
     # -- model calls (the durable model journals them; the plugin only traces them) ----------------
 
@@ -210,29 +210,22 @@ class DurablePlugin(BasePlugin):
         return (callback_context.invocation_id, id(parent))
 
     async def _enter_branch(self, agent: BaseAgent, callback_context: CallbackContext) -> None:
-        """Wait until the branches before ``agent``'s have ended (``_branches``)."""
+        """Take part in the baton of ``agent``'s parallel run (``_branches``) until the branch's task
+        ends; run once the baton is ours."""
         ctx = running_context()
         key = self._branch_key(agent, callback_context)
         scope = invocation_scope(ctx) if ctx is not None and key is not None else None
-        if scope is None or key is None or agent.parent_agent is None:
+        task = asyncio.current_task()
+        if scope is None or key is None or agent.parent_agent is None or task is None:
             return
         ended = callback_context._invocation_context.end_of_agents  # the branches ADK starts (resumed runs skip some)
         order = [sub.name for sub in agent.parent_agent.sub_agents if not ended.get(sub.name)]
-        gate = scope.branch_gate(key, order)
-        if not gate.runs(agent.name):
+        baton = scope.branch_baton(key, order)
+        if not baton.expects(agent.name):
             return
-        task = asyncio.current_task()
-        if task is not None:  # a branch that ends without its after-agent callback still lets the next go
-            task.add_done_callback(lambda _: gate.leave(agent.name))
-        await gate.enter(agent.name)
-
-    def _leave_branch(self, agent: BaseAgent, callback_context: CallbackContext) -> None:
-        ctx = running_context()
-        key = self._branch_key(agent, callback_context)
-        scope = invocation_scope(ctx) if ctx is not None and key is not None else None
-        gate = scope.branch_gates.get(key) if scope is not None and key is not None else None
-        if gate is not None:
-            gate.leave(agent.name)
+        # left when the task ends, after ADK consumed the branch's last event (``_branches``)
+        task.add_done_callback(lambda _: baton.release(agent.name))
+        await baton.enter(agent.name)
 
     # -- tools ----------------------------------------------------------------------------------
 

@@ -19,7 +19,7 @@ from restate import server_context as _server_context
 from .._context import invocation_data, running_context
 from .._tool_turns import ToolTurn
 from ..retry import StepRetry
-from ._branches import BranchGate
+from ._branches import branch_baton
 
 __all__ = ["InvocationScope", "in_step", "inside_step", "invocation_scope", "restate_context"]
 
@@ -93,15 +93,15 @@ class InvocationScope:
     """The invocation's deterministic ADK clock (``_platform``), once its start is journaled."""
     spans: dict[str, str] = field(default_factory=dict)
     """The tracing spans this attempt started and has not ended, by key (``_tracing``)."""
-    branch_gates: dict[tuple[str, int], BranchGate] = field(default_factory=dict)
-    """The running ``ParallelAgent`` runs' gates, by ADK invocation id and parallel agent (``_branches``)."""
+    branch_batons: dict[tuple[str, int], ToolTurn] = field(default_factory=dict)
+    """The running ``ParallelAgent`` runs' batons, by ADK invocation id and parallel agent (``_branches``)."""
 
-    def branch_gate(self, key: tuple[str, int], order: Iterable[str]) -> BranchGate:
-        """The gate of the parallel agent run ``key`` names; a new one once the previous run ended."""
-        gate = self.branch_gates.get(key)
-        if gate is None or gate.complete:
-            gate = self.branch_gates[key] = BranchGate(order)
-        return gate
+    def branch_baton(self, key: tuple[str, int], order: Iterable[str]) -> ToolTurn:
+        """The baton of the parallel agent run ``key`` names; a new one once the previous run ended."""
+        baton = self.branch_batons.get(key)
+        if baton is None or baton.complete:
+            baton = self.branch_batons[key] = branch_baton(order)
+        return baton
 
     def new_turn(self, call_ids: Iterable[str]) -> None:
         """Register one model response's function calls, in the model's order."""

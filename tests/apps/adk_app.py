@@ -9,7 +9,8 @@ effects are recorded in ``$EFFECTS_FILE`` so a test counts how often a tool body
 - ``transfer:<amount>`` when the approved ``transfer_money`` runs;
 - ``refund-called:<order>`` each time ``refund`` (which asks for confirmation itself) runs, and
   ``refunded:<order>:<amount>`` when it refunds;
-- ``handler-caught-terminal:<message>`` when a handler sees the run fail terminally.
+- ``handler-caught-terminal:<message>`` when a handler sees the run fail terminally;
+- ``attempt:<message>`` each time an attempt of ``AdkChat.message`` starts (replays included).
 """
 
 from __future__ import annotations
@@ -213,6 +214,7 @@ chat = restate.VirtualObject("AdkChat")
 
 @chat.handler()
 async def message(ctx: restate.ObjectContext, request: Message) -> str:
+    record_effect(f"attempt:{request.message}")  # not journaled: once per attempt of the handler
     return await _run(ctx, request)
 
 

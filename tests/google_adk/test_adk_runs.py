@@ -6,12 +6,13 @@ from __future__ import annotations
 import json
 import shlex
 import subprocess
+import threading
 import uuid
 
 import pytest
 
 from integrations.runtime import IngressError, wait_until
-from integrations.testing import error, text, tool_call, tool_calls
+from integrations.testing import ModelRequest, Reply, error, hang, text, tool_call, tool_calls
 
 from .conftest import AdkRig
 
@@ -221,6 +222,48 @@ def test_parallel_agents_and_an_agent_used_as_a_tool(rig: AdkRig) -> None:
     rig.model.enqueue(text("Nice is sunny"), text("The expert says: sunny"))
     assert ask(rig, "Ask the expert about Nice", app="boss") == "The expert says: sunny"
     assert rig.effects.count("weathered:Nice") == 1
+
+
+def test_parallel_branches_overlap_and_finish_in_one_attempt(rig: AdkRig) -> None:
+    """North's first model request is held until South's has arrived: with branches that ran one at
+    a time, South would never ask while North waits (the hold gives up after 60 s and the test fails).
+    Both branches then call a journaled tool (a tool turn inside each branch)."""
+    topic = f"overlap {uuid.uuid4().hex[:6]}"
+    south_asked, gave_up = threading.Event(), threading.Event()
+
+    def give_up() -> None:
+        gave_up.set()
+        south_asked.set()
+
+    watchdog = threading.Timer(60, give_up)
+    watchdog.start()
+
+    def respond(request: ModelRequest) -> Reply:
+        branch = "North" if request.system.startswith("North.") else "South"
+        outputs = request.tool_outputs()
+        if outputs:
+            return text(f"{branch}: {outputs[0]}")
+        call = tool_call("get_weather", {"city": f"{branch} {topic}"})
+        if branch == "South":
+            south_asked.set()
+            return call
+        return hang(call, until=south_asked)
+
+    rig.model.reset(respond)
+    try:
+        answer = ask(rig, topic, app="fan_out")
+    finally:
+        watchdog.cancel()
+    assert not gave_up.is_set(), "South's model was not asked while North's request was held"
+    weather = '{"city": "%s", "temperature": 21.5, "sky": "sunny"}'
+    assert sorted(answer.splitlines()) == [f"{b}: " + weather % f"{b} {topic}" for b in ("North", "South")]
+    for branch in ("North", "South"):
+        assert rig.effects.count(f"weathered:{branch} {topic}") == 1
+    assert len(rig.model.requests) == 4
+    if not rig.stack.server.always_replay:
+        # the branches' tool turns and the branch baton poll the SDK as one: a poller beside another
+        # could miss its completion and stall until the server's inactivity timeout (a 2nd attempt)
+        assert rig.effects.count(f"attempt:{topic}") == 1
 
 
 def test_loop_agent_stops_when_a_journaled_tool_escalates(rig: AdkRig) -> None:

@@ -27,7 +27,7 @@ from integrations.google_adk import (
     not_journaled,
     restate_context,
 )
-from integrations.google_adk._branches import BranchGate
+from integrations.google_adk._branches import branch_baton
 from integrations.google_adk._model import durable_llm_of
 
 SERDE = LlmResponsesSerde()
@@ -169,16 +169,15 @@ def test_a_durable_litellm_model_leaves_retrying_to_the_step() -> None:
     assert inner._additional_args["num_retries"] == 0 and inner._additional_args["max_retries"] == 0
 
 
-async def test_parallel_agent_branches_pass_the_gate_in_sub_agent_order() -> None:
-    gate = BranchGate(["north", "south", "east"])
+async def test_parallel_agent_branches_take_the_baton_in_sub_agent_order() -> None:
+    baton = branch_baton(["north", "south", "east"])
     order: list[str] = []
 
     async def branch(name: str) -> None:
-        await gate.enter(name)
-        order.append(name)
-        await asyncio.sleep(0)
-        gate.leave(name)
+        async with baton.participate(name):
+            order.append(name)
+            await asyncio.sleep(0)  # not a durable await: the holder keeps the baton
 
     await asyncio.gather(branch("east"), branch("south"), branch("north"))  # arriving in reverse
-    assert order == ["north", "south", "east"] and gate.complete
-    assert not gate.runs("west")
+    assert order == ["north", "south", "east"] and baton.complete
+    assert not baton.expects("west")
