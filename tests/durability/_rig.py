@@ -4,13 +4,13 @@ effects log, plus what a test reads after a run: answer, model requests per turn
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from integrations.runtime import Ingress, RestateServer
 from integrations.runtime._cluster import RestateCluster
-from integrations.testing import ScriptedModelServer
+from integrations.testing import ModelRequest, ScriptedModelServer
 from tests.apps._support import crash_file
 from tests.apps.crash_app import MODEL_CALLS, TOOLS, script, turn_of
 
@@ -35,13 +35,38 @@ class Outcome:
     """Side effects that ran again after their result was journaled: must be empty."""
 
 
-def _entries(lines: list[str]) -> list[tuple[str, float | None]]:
-    """``entry@time`` lines (see ``tests.apps._support.stamped``) split into (entry, time)."""
-    parsed = []
+def stamps(lines: list[str], entry: str) -> list[float]:
+    """When ``entry`` was recorded: the times of its ``entry@time`` lines (``tests.apps._support.stamped``)."""
+    found = []
     for line in lines:
-        entry, _, stamp = line.partition("@")
-        parsed.append((entry, float(stamp) if stamp else None))
-    return parsed
+        name, _, stamp = line.partition("@")
+        if name == entry and stamp:
+            found.append(float(stamp))
+    return found
+
+
+def repeated_after_journal(
+    lines: list[str],
+    requests: list[ModelRequest],
+    tag: str,
+    *,
+    model_calls: int,
+    tools: Iterable[str],
+    turn_of: Callable[[ModelRequest], int],
+) -> tuple[list[int], list[str]]:
+    """What ran again after its result was journaled, in the run ``tag``: the model calls (turns)
+    requested again and the tool bodies run again. Both must be empty."""
+    resent = []
+    for turn in range(1, model_calls + 1):
+        journaled = stamps(lines, f"model-journaled:{turn}:{tag}")
+        if journaled and any(turn_of(r) == turn and r.received_at > min(journaled) for r in requests):
+            resent.append(turn)
+    rerun = []
+    for name in tools:
+        journaled = stamps(lines, f"journaled:{name}:{tag}")
+        if journaled and any(at > min(journaled) for at in stamps(lines, f"effect:{name}:{tag}")):
+            rerun.append(name)
+    return resent, rerun
 
 
 def requests_expected(held_at: str | None) -> dict[int, int]:
@@ -103,30 +128,21 @@ class CrashRig:
         return self.outcome(tag, answer)
 
     def outcome(self, tag: str, answer: str) -> Outcome:
-        entries = _entries(self.effects.lines())
-
-        def times(entry: str) -> list[float]:
-            return [at for name, at in entries if name == entry and at is not None]
+        lines = self.effects.lines()
+        names = [line.partition("@")[0] for line in lines]  # ``entry@time`` lines, or bare entries
 
         def count(prefix: str) -> int:
-            return sum(1 for name, _ in entries if name.startswith(prefix) and name.endswith(f":{tag}"))
+            return sum(1 for name in names if name.startswith(prefix) and name.endswith(f":{tag}"))
 
         requests = [r for r in self.model.requests if r.last_user_text == tag]
-        resent = []
-        for turn in range(1, MODEL_CALLS + 1):
-            journaled = times(f"model-journaled:{turn}:{tag}")
-            if journaled and any(turn_of(r) == turn and r.received_at > min(journaled) for r in requests):
-                resent.append(turn)
-        rerun = []
-        for name in TOOLS:
-            journaled = times(f"journaled:{name}:{tag}")
-            if journaled and any(at > min(journaled) for at in times(f"effect:{name}:{tag}")):
-                rerun.append(name)
+        resent, rerun = repeated_after_journal(
+            lines, requests, tag, model_calls=MODEL_CALLS, tools=TOOLS, turn_of=turn_of
+        )
         turns = Counter(turn_of(r) for r in requests)
         return Outcome(
             answer=answer,
             requests_per_turn=dict(sorted(turns.items())),
-            effect_runs={name: len(times(f"effect:{name}:{tag}")) for name in TOOLS},
+            effect_runs={name: len(stamps(lines, f"effect:{name}:{tag}")) for name in TOOLS},
             reached=count("reached:"),
             orphaned=count("orphaned:") > 0,
             resent_after_journaled=resent,

@@ -27,6 +27,7 @@ from tests.apps._adk_crash_points import (
     TOOLS,
 )
 from tests.apps._support import crash_file
+from tests.durability._rig import repeated_after_journal, stamps
 from tests.durability._warm_serve import WarmService
 
 from ..conftest import Effects
@@ -127,15 +128,6 @@ def requests_expected(killed_at: str | None) -> dict[int, int]:
 def effects_expected(killed_at: str | None) -> dict[str, int]:
     """Each tool body once; twice for the one killed inside its step."""
     return {name: 2 if killed_at == f"{name}:inside" else 1 for name in TOOLS}
-
-
-def _stamps(lines: list[str], entry: str) -> list[float]:
-    found = []
-    for line in lines:
-        name, _, stamp = line.partition("@")
-        if name == entry and stamp:
-            found.append(float(stamp))
-    return found
 
 
 class AdkCrashRig:
@@ -262,21 +254,14 @@ class AdkCrashRig:
     def outcome(self, tag: str, invocation: str, answer: str) -> Outcome:
         lines = self.effects.lines()
         requests = [r for r in self.model.requests if r.last_user_text == tag]
-        resent = []
-        for turn in range(1, MODEL_CALLS + 1):
-            journaled = _stamps(lines, f"model-journaled:{turn}:{tag}")
-            if journaled and any(turn_of(r) == turn and r.received_at > min(journaled) for r in requests):
-                resent.append(turn)
-        rerun = []
-        for name in TOOLS:
-            journaled = _stamps(lines, f"journaled:{name}:{tag}")
-            if journaled and any(at > min(journaled) for at in _stamps(lines, f"effect:{name}:{tag}")):
-                rerun.append(name)
+        resent, rerun = repeated_after_journal(
+            lines, requests, tag, model_calls=MODEL_CALLS, tools=TOOLS, turn_of=turn_of
+        )
         log = self.service.log_path.read_text(errors="replace")
         return Outcome(
             answer=answer,
             requests_per_turn=dict(sorted(Counter(turn_of(r) for r in requests).items())),
-            effect_runs={name: len(_stamps(lines, f"effect:{name}:{tag}")) for name in TOOLS},
+            effect_runs={name: len(stamps(lines, f"effect:{name}:{tag}")) for name in TOOLS},
             reached=sum(1 for line in lines if line.startswith("reached:") and line.endswith(f":{tag}")),
             approvals_announced=log.count(f'{APPROVED_TOOL}({{"item": "{tag}"}}) waits for a decision:'),
             journal=[f"{row.get('entry_type')} {row.get('name', '')}".strip() for row in self.journal(invocation)],
