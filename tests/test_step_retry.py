@@ -43,55 +43,49 @@ def stack_on(
     served.stop()
 
 
+ADAPTERS = [
+    pytest.param("RetryAgents", "LLM call: gpt-4o", "responses", id="agents-sdk"),
+    pytest.param("RetryLitellm", "LLM call", "chat", id="litellm-model_step"),
+]
+"""Each adapter's service, the name of its model step, and the API its model calls use."""
+
+
+@pytest.mark.parametrize(("service", "step", "api"), ADAPTERS)
 def test_a_hung_model_call_is_cut_off_and_retried(
-    any_server: RestateServer, stack_on: Callable[[RestateServer], Stack], model: ScriptedModelServer
+    any_server: RestateServer,
+    stack_on: Callable[[RestateServer], Stack],
+    model: ScriptedModelServer,
+    service: str,
+    step: str,
+    api: str,
 ) -> None:
     stack = stack_on(any_server)
     model.enqueue(hang(), text("answered after the hang"))
 
-    assert stack.ingress.call("RetryAgents", "ask", {"message": "hello"}) == "answered after the hang"
+    assert stack.ingress.call(service, "ask", {"message": "hello"}) == "answered after the hang"
     assert len(model.requests) == 2  # the hung attempt, then the retry that got the answer
+    assert [r.api for r in model.requests] == [api, api]
 
 
+@pytest.mark.parametrize(("service", "step", "api"), ADAPTERS)
 def test_a_model_call_that_always_hangs_fails_naming_the_step(
-    any_server: RestateServer, stack_on: Callable[[RestateServer], Stack], model: ScriptedModelServer
+    any_server: RestateServer,
+    stack_on: Callable[[RestateServer], Stack],
+    model: ScriptedModelServer,
+    service: str,
+    step: str,
+    api: str,
 ) -> None:
     stack = stack_on(any_server)
     model.responder = lambda request: hang()
 
     with pytest.raises(IngressError) as failure:
-        stack.ingress.call("RetryAgents", "ask", {"message": "hello", "max_attempts": 2})
+        stack.ingress.call(service, "ask", {"message": "hello", "max_attempts": 2})
 
-    assert "step 'LLM call: gpt-4o'" in failure.value.message
+    assert f"step '{step}'" in failure.value.message
     assert "attempt_timeout=1 s" in failure.value.message
     assert len(model.requests) == 2  # max_attempts, each cut off
-
-
-# -- LiteLLM: model_step ----------------------------------------------------------------------------
-
-
-def test_a_hung_llm_call_is_cut_off_and_retried(
-    any_server: RestateServer, stack_on: Callable[[RestateServer], Stack], model: ScriptedModelServer
-) -> None:
-    stack = stack_on(any_server)
-    model.enqueue(hang(), text("answered after the hang"))
-
-    assert stack.ingress.call("RetryLitellm", "ask", {"message": "hello"}) == "answered after the hang"
-    assert len(model.requests) == 2
-    assert [r.api for r in model.requests] == ["chat", "chat"]
-
-
-def test_an_llm_call_that_always_hangs_fails_naming_the_step(
-    any_server: RestateServer, stack_on: Callable[[RestateServer], Stack], model: ScriptedModelServer
-) -> None:
-    stack = stack_on(any_server)
-    model.responder = lambda request: hang()
-
-    with pytest.raises(IngressError) as failure:
-        stack.ingress.call("RetryLitellm", "ask", {"message": "hello", "max_attempts": 2})
-
-    assert "step 'LLM call'" in failure.value.message and "attempt_timeout=1 s" in failure.value.message
-    assert len(model.requests) == 2
+    assert [r.api for r in model.requests] == [api, api]
 
 
 # -- tools -----------------------------------------------------------------------------------------
