@@ -52,12 +52,31 @@ def run_printed(command: str) -> None:
     subprocess.run(shlex.split(command), check=True, capture_output=True, timeout=30)
 
 
+def transfer_awaiting_approval(
+    stack: Stack,
+    model_server: ScriptedModelServer,
+    effects: Effects,
+    amount: int,
+    to: str,
+    answer: str,
+    *,
+    target: tuple[str, str] = ("bank", "run"),
+    key: str | None = None,
+) -> tuple[str, tuple[str, str, str]]:
+    """Start ``send {amount} to {to}`` (the model calls ``transfer``, then answers ``answer``) and wait for
+    its approval request: the invocation id and (tool, arguments, awakeable id) as the hook saw them."""
+    model_server.enqueue(tool_call("transfer", {"amount": amount, "to": to}), text(answer))
+    invocation = stack.ingress.send(*target, f"send {amount} to {to}", key=key)
+    [request] = notified(effects)
+    return invocation, request
+
+
 def test_approved_call_waits_suspended_survives_a_kill_and_runs_once(
     stack: Stack, model_server: ScriptedModelServer, effects: Effects, any_server: RestateServer, tmp_path: Path
 ) -> None:
-    model_server.enqueue(tool_call("transfer", {"amount": 10, "to": "bob"}), text("sent it"))
-    invocation = stack.ingress.send("bank", "run", "send 10 to bob")
-    [(tool, arguments, awakeable_id)] = notified(effects)
+    invocation, (tool, arguments, awakeable_id) = transfer_awaiting_approval(
+        stack, model_server, effects, 10, "bob", "sent it"
+    )
     assert (tool, json.loads(arguments)) == ("transfer", {"amount": 10, "to": "bob"})
     wait_until(lambda: any_server.invocation_status(invocation) == "suspended", timeout=90, what="suspended")
     assert effects.count("transfer:10:bob") == 0
@@ -92,9 +111,9 @@ REJECT_AWAKEABLE = object()
 def test_rejected_call_never_runs_and_the_model_is_told(
     stack: Stack, model_server: ScriptedModelServer, effects: Effects, payload: object, told: str
 ) -> None:
-    model_server.enqueue(tool_call("transfer", {"amount": 99, "to": "eve"}), text("could not send"))
-    invocation = stack.ingress.send("bank", "run", "send 99 to eve")
-    [(_, _, awakeable_id)] = notified(effects)
+    invocation, (_, _, awakeable_id) = transfer_awaiting_approval(
+        stack, model_server, effects, 99, "eve", "could not send"
+    )
     if payload is REJECT_AWAKEABLE:
         stack.ingress.reject_awakeable(awakeable_id, "fraud suspected")
     else:
@@ -145,9 +164,9 @@ def test_invalid_decision_fails_with_a_clear_error(
     from integrations.runtime import IngressError
 
     key = f"desk-{uuid.uuid4().hex[:8]}"
-    model_server.enqueue(tool_call("transfer", {"amount": 7, "to": "zed"}), text("never"))
-    invocation = stack.ingress.send("Desk", "ask", "send 7 to zed", key=key)
-    [(_, _, awakeable_id)] = notified(effects)
+    invocation, (_, _, awakeable_id) = transfer_awaiting_approval(
+        stack, model_server, effects, 7, "zed", "never", target=("Desk", "ask"), key=key
+    )
     stack.ingress.resolve_awakeable(awakeable_id, "yes please")
     with pytest.raises(IngressError) as failure:
         stack.ingress.attach(invocation)

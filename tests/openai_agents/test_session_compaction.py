@@ -19,7 +19,7 @@ import pytest
 
 from integrations.openai_agents import Compaction, DropOldest, RestateSession
 from integrations.openai_agents._compaction import SUMMARY_PREFIX, safe_cuts
-from integrations.runtime import RestateServer
+from integrations.runtime import RestateServer, Stack
 from integrations.testing import ModelCall, ModelRequest, Reply, ScriptedModel, ScriptedModelServer, text, tool_call
 from integrations.testing.pytest_plugin import ServeFactory
 
@@ -238,6 +238,24 @@ def turn_message(turn: int) -> str:
     return f"m{turn} please look up topic{turn}" if turn % 3 == 2 else f"m{turn} hello"
 
 
+def chatted(
+    server: RestateServer,
+    serve: ServeFactory,
+    model_server: ScriptedModelServer,
+    service: str,
+    turns: int,
+    env: dict[str, str],
+) -> tuple[Stack, str]:
+    """Serve the app with ``env``, then have a fresh session of ``service`` say ``turns`` turns of
+    :func:`turn_message`, each answered as :func:`chat_responder` answers it: the stack and the session key."""
+    model_server.responder = chat_responder
+    stack = serve(server, APP, model=model_server, env=env)
+    key = f"{service}-{uuid.uuid4().hex}"
+    for turn in range(turns):
+        assert stack.ingress.call(service, "say", {"message": turn_message(turn)}, key=key) == f"answer to m{turn}"
+    return stack, key
+
+
 def main_requests(model_server: ScriptedModelServer) -> list[ModelRequest]:
     return [r for r in model_server.requests if r.model != SUMMARIZER]
 
@@ -300,20 +318,9 @@ def test_long_session_keeps_model_input_bounded_and_archive_complete(
     keep_last: int,
     summarize_after: int,
 ) -> None:
-    model_server.responder = chat_responder
-    stack = serve(
-        restate_server,
-        APP,
-        model=model_server,
-        env={"KEEP_LAST": str(keep_last), "SUMMARIZE_AFTER": str(summarize_after)},
-    )
-    key = f"long-{uuid.uuid4().hex}"
     turns = 60
-    for turn in range(turns):
-        assert (
-            stack.ingress.call("SummarizedChat", "say", {"message": turn_message(turn)}, key=key)
-            == f"answer to m{turn}"
-        )
+    env = {"KEEP_LAST": str(keep_last), "SUMMARIZE_AFTER": str(summarize_after)}
+    stack, key = chatted(restate_server, serve, model_server, "SummarizedChat", turns, env)
 
     # the model input stays bounded: the window (<= summarize_after items), the summary, this turn's items
     sizes = [len(r.items) for r in main_requests(model_server)]
@@ -359,13 +366,7 @@ def test_long_session_keeps_model_input_bounded_and_archive_complete(
 def test_drop_oldest_bounds_the_model_input_without_a_model_call(
     restate_server: RestateServer, serve: ServeFactory, model_server: ScriptedModelServer
 ) -> None:
-    model_server.responder = chat_responder
-    stack = serve(restate_server, APP, model=model_server, env={"MAX_ITEMS": "5"})
-    key = f"drop-{uuid.uuid4().hex}"
-    for turn in range(30):
-        assert (
-            stack.ingress.call("WindowedChat", "say", {"message": turn_message(turn)}, key=key) == f"answer to m{turn}"
-        )
+    stack, key = chatted(restate_server, serve, model_server, "WindowedChat", 30, {"MAX_ITEMS": "5"})
     requests = main_requests(model_server)
     assert not summary_requests(model_server)
     assert max(len(r.items) for r in requests) <= 5 + 3  # the window, the new input, one tool call and output
@@ -382,15 +383,10 @@ def test_drop_oldest_bounds_the_model_input_without_a_model_call(
 def test_summary_call_is_journaled_once_under_replay(
     any_server: RestateServer, serve: ServeFactory, model_server: ScriptedModelServer
 ) -> None:
-    model_server.responder = chat_responder
-    stack = serve(any_server, APP, model=model_server, env={"KEEP_LAST": "2", "SUMMARIZE_AFTER": "5"})
-    key = f"replay-{uuid.uuid4().hex}"
     turns = 15
-    for turn in range(turns):
-        assert (
-            stack.ingress.call("SummarizedChat", "say", {"message": turn_message(turn)}, key=key)
-            == f"answer to m{turn}"
-        )
+    stack, key = chatted(
+        any_server, serve, model_server, "SummarizedChat", turns, {"KEEP_LAST": "2", "SUMMARIZE_AFTER": "5"}
+    )
     summaries = summary_requests(model_server)
     journals = journal_of(any_server, f"SummarizedChat/{key}/say")
     # every summary request was made exactly once: one per journaled step, none repeated on replay
