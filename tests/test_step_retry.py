@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 import pytest
 
@@ -43,49 +44,47 @@ def stack_on(
     served.stop()
 
 
+@dataclass(frozen=True)
+class Adapter:
+    """One adapter's service in the app, the name of its model step, and the API its model calls use."""
+
+    service: str
+    step: str
+    api: str
+
+
 ADAPTERS = [
-    pytest.param("RetryAgents", "LLM call: gpt-4o", "responses", id="agents-sdk"),
-    pytest.param("RetryLitellm", "LLM call", "chat", id="litellm-model_step"),
+    pytest.param(Adapter("RetryAgents", "LLM call: gpt-4o", "responses"), id="agents-sdk"),
+    pytest.param(Adapter("RetryLitellm", "LLM call", "chat"), id="litellm-model_step"),
 ]
-"""Each adapter's service, the name of its model step, and the API its model calls use."""
 
 
-@pytest.mark.parametrize(("service", "step", "api"), ADAPTERS)
+@pytest.mark.parametrize("adapter", ADAPTERS)
 def test_a_hung_model_call_is_cut_off_and_retried(
-    any_server: RestateServer,
-    stack_on: Callable[[RestateServer], Stack],
-    model: ScriptedModelServer,
-    service: str,
-    step: str,
-    api: str,
+    any_server: RestateServer, stack_on: Callable[[RestateServer], Stack], model: ScriptedModelServer, adapter: Adapter
 ) -> None:
     stack = stack_on(any_server)
     model.enqueue(hang(), text("answered after the hang"))
 
-    assert stack.ingress.call(service, "ask", {"message": "hello"}) == "answered after the hang"
+    assert stack.ingress.call(adapter.service, "ask", {"message": "hello"}) == "answered after the hang"
     assert len(model.requests) == 2  # the hung attempt, then the retry that got the answer
-    assert [r.api for r in model.requests] == [api, api]
+    assert [r.api for r in model.requests] == [adapter.api, adapter.api]
 
 
-@pytest.mark.parametrize(("service", "step", "api"), ADAPTERS)
+@pytest.mark.parametrize("adapter", ADAPTERS)
 def test_a_model_call_that_always_hangs_fails_naming_the_step(
-    any_server: RestateServer,
-    stack_on: Callable[[RestateServer], Stack],
-    model: ScriptedModelServer,
-    service: str,
-    step: str,
-    api: str,
+    any_server: RestateServer, stack_on: Callable[[RestateServer], Stack], model: ScriptedModelServer, adapter: Adapter
 ) -> None:
     stack = stack_on(any_server)
     model.responder = lambda request: hang()
 
     with pytest.raises(IngressError) as failure:
-        stack.ingress.call(service, "ask", {"message": "hello", "max_attempts": 2})
+        stack.ingress.call(adapter.service, "ask", {"message": "hello", "max_attempts": 2})
 
-    assert f"step '{step}'" in failure.value.message
+    assert f"step '{adapter.step}'" in failure.value.message
     assert "attempt_timeout=1 s" in failure.value.message
     assert len(model.requests) == 2  # max_attempts, each cut off
-    assert [r.api for r in model.requests] == [api, api]
+    assert [r.api for r in model.requests] == [adapter.api, adapter.api]
 
 
 # -- tools -----------------------------------------------------------------------------------------
