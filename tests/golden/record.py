@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Literal, cast
 
 import restate
-from pydantic import BaseModel, TypeAdapter
+from pydantic import BaseModel
 
 os.environ.setdefault("OPENAI_AGENTS_DISABLE_TRACING", "1")
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
@@ -111,23 +111,14 @@ async def _model_responses(base_url: str, model_server: Any) -> dict[str, Any]:
 
 
 def _every_item_type() -> Any:
-    from agents.items import ModelResponse, TResponseOutputItem
-    from agents.usage import Usage
-    from openai.types.responses.response_usage import InputTokensDetails, OutputTokensDetails
+    from agents.items import ModelResponse
 
-    from tests.openai_agents.test_serde import ITEMS
+    from tests.openai_agents.test_serde import detailed_usage, every_item
 
-    adapter: TypeAdapter[Any] = TypeAdapter(TResponseOutputItem)
-    items = [adapter.validate_python({"type": kind, **fields}) for kind, fields in sorted(ITEMS.items())]
-    usage = Usage(
-        requests=1,
-        input_tokens=120,
-        output_tokens=30,
-        total_tokens=150,
-        input_tokens_details=InputTokensDetails(cached_tokens=20, cache_write_tokens=0),
-        output_tokens_details=OutputTokensDetails(reasoning_tokens=5),
+    usage = detailed_usage(cached_tokens=20, reasoning_tokens=5)
+    return ModelResponse(
+        output=every_item(), usage=usage, response_id="resp_golden", request_id="req_golden", raw_usage=None
     )
-    return ModelResponse(output=items, usage=usage, response_id="resp_golden", request_id="req_golden", raw_usage=None)
 
 
 async def _llm_responses(base_url: str, model_server: Any) -> dict[str, Any]:

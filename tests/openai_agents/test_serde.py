@@ -104,6 +104,23 @@ ITEMS: dict[str, dict[str, Any]] = {
 _ADAPTER: TypeAdapter[TResponseOutputItem] = TypeAdapter(TResponseOutputItem)
 
 
+def every_item() -> list[TResponseOutputItem]:
+    """One output item of every type in :data:`ITEMS`, in type order: a response that uses them all."""
+    return [_ADAPTER.validate_python({"type": kind, **fields}) for kind, fields in sorted(ITEMS.items())]
+
+
+def detailed_usage(cached_tokens: int, reasoning_tokens: int) -> Usage:
+    """Usage with every count set, token details included: the nested parts an encoding could drop."""
+    return Usage(
+        requests=1,
+        input_tokens=120,
+        output_tokens=30,
+        total_tokens=150,
+        input_tokens_details=InputTokensDetails(cached_tokens=cached_tokens, cache_write_tokens=0),
+        output_tokens_details=OutputTokensDetails(reasoning_tokens=reasoning_tokens),
+    )
+
+
 def _union_types() -> set[str]:
     members = typing.get_args(typing.get_args(TResponseOutputItem)[0])
     return {typing.get_args(m.model_fields["type"].annotation)[0] for m in members}
@@ -125,16 +142,10 @@ def test_each_item_type_round_trips(item_type: str) -> None:
 
 
 def test_usage_ids_and_raw_usage_round_trip() -> None:
-    items = [_ADAPTER.validate_python({"type": t, **ITEMS[t]}) for t in sorted(ITEMS)]
-    usage = Usage(
-        requests=1,
-        input_tokens=120,
-        output_tokens=30,
-        total_tokens=150,
-        input_tokens_details=InputTokensDetails(cached_tokens=100, cache_write_tokens=0),
-        output_tokens_details=OutputTokensDetails(reasoning_tokens=12),
+    usage = detailed_usage(cached_tokens=100, reasoning_tokens=12)
+    response = ModelResponse(
+        output=every_item(), usage=usage, response_id="resp_9", request_id="req_9", raw_usage={"x": 1}
     )
-    response = ModelResponse(output=items, usage=usage, response_id="resp_9", request_id="req_9", raw_usage={"x": 1})
     serde = ModelResponseSerde()
     back = serde.deserialize(serde.serialize(response))
     assert back == response
