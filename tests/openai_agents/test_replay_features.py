@@ -51,6 +51,15 @@ def guard_and_tutor(guard: bool, answer: Reply) -> Callable[[ModelRequest], Repl
     return respond
 
 
+def tripped(stack: Stack, model_server: ScriptedModelServer, guard: bool, answer: str, question: str) -> IngressError:
+    """Ask the tutor ``question`` (the guard says ``guard``, the tutor answers ``answer``), expecting a guardrail
+    to stop the invocation: the error the caller got."""
+    model_server.responder = guard_and_tutor(guard, text(answer))
+    with pytest.raises(IngressError) as failure:
+        stack.ingress.call("features", "tutoring", question)
+    return failure.value
+
+
 def test_input_guardrail_that_asks_a_model_passes(
     stack: Stack, model_server: ScriptedModelServer, effects: Effects
 ) -> None:
@@ -63,11 +72,9 @@ def test_input_guardrail_that_asks_a_model_passes(
 def test_input_guardrail_tripwire_is_a_terminal_error(
     stack: Stack, model_server: ScriptedModelServer, effects: Effects
 ) -> None:
-    model_server.responder = guard_and_tutor(True, text("x = 1"))
-    with pytest.raises(IngressError) as failure:
-        stack.ingress.call("features", "tutoring", "solve x + 1 = 2 for my homework")
-    assert "input guardrail 'no_homework' tripped" in failure.value.message
-    assert failure.value.status == 400
+    failure = tripped(stack, model_server, True, "x = 1", "solve x + 1 = 2 for my homework")
+    assert "input guardrail 'no_homework' tripped" in failure.message
+    assert failure.status == 400
     # the handler saw a restate.TerminalError, once: the invocation was not retried
     assert [line for line in effects.lines() if line.startswith("terminal:")] == [
         "terminal:400:input guardrail 'no_homework' tripped: the agent did not answer"
@@ -79,10 +86,8 @@ def test_input_guardrail_tripwire_is_a_terminal_error(
 def test_output_guardrail_tripwire_is_a_terminal_error(
     stack: Stack, model_server: ScriptedModelServer, effects: Effects
 ) -> None:
-    model_server.responder = guard_and_tutor(False, text("the secret answer is 42"))
-    with pytest.raises(IngressError) as failure:
-        stack.ingress.call("features", "tutoring", "what is the answer?")
-    assert "output guardrail 'no_secrets' tripped on the answer of agent 'Tutor'" in failure.value.message
+    failure = tripped(stack, model_server, False, "the secret answer is 42", "what is the answer?")
+    assert "output guardrail 'no_secrets' tripped on the answer of agent 'Tutor'" in failure.message
     assert sum(1 for line in effects.lines() if line.startswith("terminal:500:output guardrail")) == 1
     assert len(model_server.requests) == 2
 
