@@ -78,6 +78,23 @@ def script_run(model_server: ScriptedModelServer, city: str) -> None:
     )
 
 
+def traced_run(
+    server: RestateServer,
+    serve: ServeFactory,
+    model_server: ScriptedModelServer,
+    receiver: OtlpReceiver,
+    city: str,
+    handler: str = "ask",
+) -> tuple[str, list[ReceivedSpan]]:
+    """Serve the app, ask ``handler`` for the weather in ``city`` (scripted as :func:`script_run`) and, once it
+    answered, stop the service: the invocation id and every span it exported."""
+    stack = serve(server, APP, model=model_server, env=receiver.env())
+    script_run(model_server, city)
+    invocation_id = stack.ingress.send("traced", handler, f"Weather in {city}?")
+    assert stack.ingress.attach(invocation_id) == f"{city} is sunny"
+    return invocation_id, all_spans_exported(stack, receiver)
+
+
 def tree(spans: list[ReceivedSpan]) -> Counter[tuple[str, str]]:
     """(span name, parent span name) for every span; the root's parent is outside the export."""
     by_id = {span.span_id: span for span in spans}
@@ -130,11 +147,7 @@ def test_one_run_exports_each_span_once(
     effects: Effects,
     handler: str,
 ) -> None:
-    stack = serve(tracing_server, APP, model=model_server, env=receiver.env())
-    script_run(model_server, "Oslo")
-    invocation_id = stack.ingress.send("traced", handler, "Weather in Oslo?")
-    assert stack.ingress.attach(invocation_id) == "Oslo is sunny"
-    spans = all_spans_exported(stack, receiver)
+    invocation_id, spans = traced_run(tracing_server, serve, model_server, receiver, "Oslo", handler)
 
     assert_one_tree(spans, invocation_id, effects)
     assert len(model_server.requests) == 3
@@ -188,11 +201,7 @@ def test_a_failed_model_call_is_one_error_span(
 ) -> None:
     """Each real model call is one span: the failed attempt Restate retried, and the retry."""
     model_server.enqueue(error(500, "overloaded"))
-    script_run(model_server, "Lima")
-    stack = serve(tracing_server, APP, model=model_server, env=receiver.env())
-    invocation_id = stack.ingress.send("traced", "ask", "Weather in Lima?")
-    assert stack.ingress.attach(invocation_id) == "Lima is sunny"
-    spans = all_spans_exported(stack, receiver)
+    _, spans = traced_run(tracing_server, serve, model_server, receiver, "Lima")
 
     assert len(model_server.requests) == 4
     # the failed Responses call returned no response, so the SDK's span does not name the model
@@ -210,11 +219,7 @@ def test_spans_closed_by_an_error_that_fails_the_attempt_come_from_the_retry(
     effects: Effects,
 ) -> None:
     """The workflow span ends with the error that makes Restate retry: only the retry's span is exported."""
-    script_run(model_server, "Kyiv")
-    stack = serve(tracing_server, APP, model=model_server, env=receiver.env())
-    invocation_id = stack.ingress.send("traced", "ask_then_fail_once", "Weather in Kyiv?")
-    assert stack.ingress.attach(invocation_id) == "Kyiv is sunny"
-    spans = all_spans_exported(stack, receiver)
+    _, spans = traced_run(tracing_server, serve, model_server, receiver, "Kyiv", "ask_then_fail_once")
 
     assert effects.count("failing-once") == 1
     assert tree(spans) == EXPECTED_TREE
