@@ -4,7 +4,6 @@ a custom context, a nested run in a guardrail, and concurrent tools whose steps 
 from __future__ import annotations
 
 import asyncio
-import random
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,31 +13,20 @@ from agents import (
     GuardrailFunctionOutput,
     InputGuardrailTripwireTriggered,
     RunContextWrapper,
-    RunHooks,
     Runner,
     function_tool,
     input_guardrail,
 )
 
 from integrations.openai_agents import DurableRunner
+from tests.apps._recording import RecordingRunHooks, dice_tool, email_tool
 from tests.apps._support import record_effect, wait_for_gate
 
 service = restate.Service("transparency")
 
 
-@function_tool
-def roll_dice() -> float:
-    """Roll a random number."""
-    value = random.random()
-    record_effect(f"roll:{value}")
-    return value
-
-
-@function_tool
-async def send_email(to: str) -> str:
-    """Send an email (a side effect)."""
-    record_effect(f"email:{to}")
-    return f"sent to {to}"
+roll_dice = dice_tool(record_effect)
+send_email = email_tool(record_effect)
 
 
 async def _slow(label: str, seconds: float) -> str:
@@ -54,9 +42,7 @@ def _stepping_tool(name: str, first: float, second: float) -> Any:
         two = await ctx.run_typed(f"{name}2", _slow, label=f"{name}2:{topic}", seconds=second)
         return f"{one}+{two}"
 
-    tool.__name__ = name
-    tool.__doc__ = f"Look {name} up in two steps."
-    return function_tool(tool)
+    return function_tool(tool, name_override=name, description_override=f"Look {name} up in two steps.")
 
 
 # a's steps are slow, c's fast: completion order is the reverse of the model's order
@@ -66,26 +52,6 @@ stepping_agent = Agent(
     tools=[_stepping_tool("a", 0.3, 0.2), _stepping_tool("b", 0.15, 0.1), _stepping_tool("c", 0.0, 0.0)],
 )
 plain_agent = Agent(name="Plain", instructions="Use the tools.", tools=[roll_dice, send_email])
-
-
-class CountingHooks(RunHooks[Any]):
-    async def on_agent_start(self, context: Any, agent: Any) -> None:
-        record_effect(f"hook:agent_start:{agent.name}")
-
-    async def on_llm_start(self, context: Any, agent: Any, system_prompt: Any, input_items: Any) -> None:
-        record_effect("hook:llm_start")
-
-    async def on_llm_end(self, context: Any, agent: Any, response: Any) -> None:
-        record_effect("hook:llm_end")
-
-    async def on_tool_start(self, context: Any, agent: Any, tool: Any) -> None:
-        record_effect(f"hook:tool_start:{tool.name}")
-
-    async def on_tool_end(self, context: Any, agent: Any, tool: Any, result: object) -> None:
-        record_effect(f"hook:tool_end:{tool.name}")
-
-    async def on_agent_end(self, context: Any, agent: Any, output: Any) -> None:
-        record_effect("hook:agent_end")
 
 
 @service.handler()
@@ -103,7 +69,7 @@ async def stepping(ctx: restate.Context, message: str) -> str:
 
 @service.handler()
 async def hooked(ctx: restate.Context, message: str) -> str:
-    result = await DurableRunner.run(plain_agent, message, context=ctx, hooks=CountingHooks())
+    result = await DurableRunner.run(plain_agent, message, context=ctx, hooks=RecordingRunHooks(record_effect, "hook"))
     return str(result.final_output)
 
 
@@ -175,12 +141,18 @@ async def quick_hotel(city: str) -> str:
     return f"hotel in {city}"
 
 
+async def _across_gate(kind: str, city: str, gate: str) -> None:
+    """A tool's side effect that begins, waits for the test's ``gate``, and ends: both ends are recorded,
+    so a test sees whether a re-run began it again and whether it finished."""
+    record_effect(f"{kind}-start:{city}")
+    await wait_for_gate(gate)
+    record_effect(f"{kind}-done:{city}")
+
+
 @function_tool
 async def slow_train(city: str) -> str:
     """Find a train (waits for the test's gate, so the service can be killed meanwhile)."""
-    record_effect(f"train-start:{city}")
-    await wait_for_gate("train")
-    record_effect(f"train-done:{city}")
+    await _across_gate("train", city, gate="train")
     return f"train to {city}"
 
 
@@ -196,18 +168,14 @@ async def travel(ctx: restate.Context, message: str) -> str:
 @function_tool
 async def prompt_bus(city: str) -> str:
     """Find a bus (answers as soon as the test's gate opens)."""
-    record_effect(f"bus-start:{city}")
-    await wait_for_gate("race")
-    record_effect(f"bus-done:{city}")
+    await _across_gate("bus", city, gate="race")
     return f"bus to {city}"
 
 
 @function_tool
 async def late_ferry(city: str) -> str:
     """Find a ferry (its API has acted when the gate opens; its reply is still on the way)."""
-    record_effect(f"ferry-start:{city}")
-    await wait_for_gate("race")
-    record_effect(f"ferry-done:{city}")
+    await _across_gate("ferry", city, gate="race")
     await asyncio.sleep(0.3)
     return f"ferry to {city}"
 

@@ -19,7 +19,7 @@ import random
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from agents import (
     Agent,
@@ -40,6 +40,7 @@ from agents import (
 from agents.stream_events import RunItemStreamEvent
 from pydantic import BaseModel
 
+from tests.apps._recording import RecordingRunHooks, dice_tool, email_tool
 from tests.apps._support import record_effect
 
 PROGRAM: ContextVar[str] = ContextVar("conformance_program", default="?")
@@ -59,6 +60,7 @@ class Runs(Protocol):
 
 
 Program = Callable[[Any], Awaitable[Any]]
+Caught = TypeVar("Caught", bound=Exception)
 PROGRAMS: dict[str, Program] = {}
 
 
@@ -67,66 +69,35 @@ def program(function: Program) -> Program:
     return function
 
 
+def one_run(name: str, agent: Agent[Any], message: str, hooks: RunHooks[Any] | None = None) -> None:
+    """Register program ``name``: one ``runner.run(agent, message)``, answering its final output.
+
+    Most programs are this with another agent; the ones that do more are written out with :func:`program`.
+    """
+
+    async def run_once(runner: Runs) -> Any:
+        result = await runner.run(agent, message, hooks=hooks)
+        return result.final_output
+
+    PROGRAMS[name] = run_once
+
+
 # -- tools with a random result and a side effect ---------------------------------------------------
 
 
-@function_tool
-def roll_dice() -> str:
-    """Roll a random number."""
-    value = f"{random.random():.9f}"
-    effect(f"roll={value}")
-    return value
-
-
-@function_tool
-async def send_email(to: str) -> str:
-    """Send an email."""
-    effect(f"email:{to}")
-    return f"sent to {to}"
+roll_dice = dice_tool(effect)
+send_email = email_tool(effect)
 
 
 mailer = Agent(name="Mailer", instructions="[tools] Roll, then mail the result.", tools=[roll_dice, send_email])
-
-
-@program
-async def tools(runner: Runs) -> Any:
-    result = await runner.run(mailer, "roll and mail ada")
-    return result.final_output
+one_run("tools", mailer, "roll and mail ada")
 
 
 # -- run hooks and agent hooks -----------------------------------------------------------------------
 
 
-class CountingRunHooks(RunHooks[Any]):
-    async def on_agent_start(self, context: Any, agent: Any) -> None:
-        effect(f"run_hook:agent_start:{agent.name}")
-
-    async def on_llm_start(self, context: Any, agent: Any, system_prompt: Any, input_items: Any) -> None:
-        effect(f"run_hook:llm_start:{agent.name}")
-
-    async def on_llm_end(self, context: Any, agent: Any, response: Any) -> None:
-        effect(f"run_hook:llm_end:{agent.name}")
-
-    async def on_tool_start(self, context: Any, agent: Any, tool: Any) -> None:
-        effect(f"run_hook:tool_start:{tool.name}")
-
-    async def on_tool_end(self, context: Any, agent: Any, tool: Any, result: object) -> None:
-        effect(f"run_hook:tool_end:{tool.name}")
-
-    async def on_handoff(self, context: Any, from_agent: Any, to_agent: Any) -> None:
-        effect(f"run_hook:handoff:{from_agent.name}->{to_agent.name}")
-
-    async def on_agent_end(self, context: Any, agent: Any, output: Any) -> None:
-        effect(f"run_hook:agent_end:{agent.name}")
-
-
 hooked_mailer = Agent(name="HookedMailer", instructions="[run_hooks] Mail bob.", tools=[send_email])
-
-
-@program
-async def run_hooks(runner: Runs) -> Any:
-    result = await runner.run(hooked_mailer, "mail bob", hooks=CountingRunHooks())
-    return result.final_output
+one_run("run_hooks", hooked_mailer, "mail bob", hooks=RecordingRunHooks(effect, "run_hook"))
 
 
 class CountingAgentHooks(AgentHooks[Any]):
@@ -152,12 +123,7 @@ class CountingAgentHooks(AgentHooks[Any]):
 self_watching = Agent(
     name="SelfWatching", instructions="[agent_hooks] Roll.", tools=[roll_dice], hooks=CountingAgentHooks()
 )
-
-
-@program
-async def agent_hooks(runner: Runs) -> Any:
-    result = await runner.run(self_watching, "roll once")
-    return result.final_output
+one_run("agent_hooks", self_watching, "roll once")
 
 
 # -- guardrails caught by the program -------------------------------------------------------------------
@@ -177,14 +143,25 @@ async def no_homework(context: RunContextWrapper[Any], agent: Agent[Any], value:
 tutor = Agent(name="Tutor", instructions="[input_guardrail_trips] Help.", input_guardrails=[no_homework])
 
 
+async def passes_then_stops(
+    runner: Runs, agent: Agent[Any], passing: str, stopped: str, caught: type[Caught]
+) -> tuple[Any, Caught | None]:
+    """Run ``agent`` on ``passing``, then on ``stopped``, catching ``caught`` as the SDK documents: the
+    first run's answer, and what stopped the second (None if it ran through)."""
+    first = await runner.run(agent, passing)
+    try:
+        await runner.run(agent, stopped)
+    except caught as error:
+        return first.final_output, error
+    return first.final_output, None
+
+
 @program
 async def input_guardrail_trips(runner: Runs) -> Any:
-    first = await runner.run(tutor, "explain durability")
-    try:
-        await runner.run(tutor, "do my homework")
-    except InputGuardrailTripwireTriggered as tripped:
-        return [first.final_output, f"blocked: {tripped.guardrail_result.output.output_info}"]
-    return [first.final_output, "not blocked"]
+    first, tripped = await passes_then_stops(
+        runner, tutor, "explain durability", "do my homework", InputGuardrailTripwireTriggered
+    )
+    return [first, f"blocked: {tripped.guardrail_result.output.output_info}" if tripped else "not blocked"]
 
 
 class ModerationDown(Exception):
@@ -204,12 +181,9 @@ moderated_agent = Agent(name="Moderated", instructions="[guardrail_raises] Help.
 
 @program
 async def guardrail_raises(runner: Runs) -> Any:
-    first = await runner.run(moderated_agent, "hello")
-    try:
-        await runner.run(moderated_agent, "during an outage")
-    except ModerationDown as error:  # a guardrail's own exception reaches the caller, as plainly
-        return [first.final_output, f"moderation down: {error}"]
-    return [first.final_output, "no error"]
+    # a guardrail's own exception reaches the caller, as plainly
+    first, error = await passes_then_stops(runner, moderated_agent, "hello", "during an outage", ModerationDown)
+    return [first, f"moderation down: {error}" if error else "no error"]
 
 
 @output_guardrail
@@ -262,12 +236,7 @@ orchestrator = Agent(
     instructions="[agent_as_tool] Use the translator.",
     tools=[translator.as_tool(tool_name="translate", tool_description="Translate to French.")],
 )
-
-
-@program
-async def agent_as_tool(runner: Runs) -> Any:
-    result = await runner.run(orchestrator, "translate hello")
-    return result.final_output
+one_run("agent_as_tool", orchestrator, "translate hello")
 
 
 poet = Agent(name="Poet", instructions="[gathered/poet] Write a poem.", tools=[roll_dice])
@@ -286,7 +255,7 @@ triage = Agent(name="Triage", instructions="[handoffs] Route the question.", han
 
 @program
 async def handoffs(runner: Runs) -> Any:
-    result = await runner.run(triage, "why was I billed twice?", hooks=CountingRunHooks())
+    result = await runner.run(triage, "why was I billed twice?", hooks=RecordingRunHooks(effect, "run_hook"))
     return [result.final_output, result.last_agent.name]
 
 
@@ -327,12 +296,7 @@ forecaster = Agent(
     model_settings=ModelSettings(tool_choice="required"),
     tool_use_behavior="stop_on_first_tool",
 )
-
-
-@program
-async def forced_tool(runner: Runs) -> Any:
-    result = await runner.run(forecaster, "weather in Denver?")
-    return result.final_output
+one_run("forced_tool", forecaster, "weather in Denver?")
 
 
 class Trip(BaseModel):
@@ -403,9 +367,7 @@ def _lookup(name: str) -> Any:
         effect(f"{name}={value}")
         return f"{name}:{topic}:{value}"
 
-    lookup.__name__ = name
-    lookup.__doc__ = f"Look {name} up."
-    return function_tool(lookup)
+    return function_tool(lookup, name_override=name, description_override=f"Look {name} up.")
 
 
 researcher = Agent(
@@ -413,53 +375,33 @@ researcher = Agent(
     instructions="[parallel_tools] Look all three up at once.",
     tools=[_lookup("flights"), _lookup("hotels"), _lookup("trains")],
 )
-
-
-@program
-async def parallel_tools(runner: Runs) -> Any:
-    result = await runner.run(researcher, "plan")
-    return result.final_output
+one_run("parallel_tools", researcher, "plan")
 
 
 # -- bad input: what the plain SDK does with it ---------------------------------------------------------
 
 
 clumsy = Agent(name="Clumsy", instructions="[wrong_arguments] Look the weather up.", tools=[lookup_weather])
-
-
-@program
-async def wrong_arguments(runner: Runs) -> Any:
-    result = await runner.run(clumsy, "weather?")
-    return result.final_output
+one_run("wrong_arguments", clumsy, "weather?")
 
 
 class OutOfStock(Exception):
     pass
 
 
-@function_tool
-def reserve(item: str) -> str:
+def _reserve(item: str) -> str:
     """Reserve an item."""
     effect(f"reserve:{item}")
     raise OutOfStock(f"{item} is out of stock")
 
 
+reserve = function_tool(_reserve, name_override="reserve")
 reserver = Agent(name="Reserver", instructions="[tool_raises] Reserve it.", tools=[reserve])
+one_run("tool_raises", reserver, "reserve a bike")
 
 
-@program
-async def tool_raises(runner: Runs) -> Any:
-    result = await runner.run(reserver, "reserve a bike")
-    return result.final_output
-
-
-@function_tool(failure_error_function=None)
-def strict_reserve(item: str) -> str:
-    """Reserve an item; errors reach the caller."""
-    effect(f"strict_reserve:{item}")
-    raise OutOfStock(f"{item} is out of stock")
-
-
+# the same tool without the SDK's default failure_error_function: its error reaches the caller
+strict_reserve = function_tool(_reserve, name_override="strict_reserve", failure_error_function=None)
 strict = Agent(name="Strict", instructions="[tool_raises_to_user] Reserve it.", tools=[strict_reserve])
 
 

@@ -23,9 +23,9 @@ def test_plain_tools_run_once_and_the_answer_keeps_their_result(
 ) -> None:
     model_server.enqueue(tool_calls(("roll_dice", {}), ("send_email", {"to": "ada"})), text("done"))
     assert stack.ingress.call("transparency", "plain_tools", "roll and mail") == "done"
-    rolls = [line for line in effects.lines() if line.startswith("roll:")]
+    rolls = [line for line in effects.lines() if line.startswith("roll=")]
     assert len(rolls) == 1 and effects.count("email:ada") == 1
-    assert model_server.requests[1].tool_outputs() == [rolls[0].removeprefix("roll:"), "sent to ada"]
+    assert model_server.requests[1].tool_outputs() == [rolls[0].removeprefix("roll="), "sent to ada"]
     assert len(model_server.requests) == 2
 
 
@@ -52,13 +52,13 @@ def test_hooks_fire_once_per_event(stack: Stack, model_server: ScriptedModelServ
     assert sorted(hooks) == sorted(
         [
             "hook:agent_start:Plain",
-            "hook:llm_start",
-            "hook:llm_end",
+            "hook:llm_start:Plain",
+            "hook:llm_end:Plain",
             "hook:tool_start:send_email",
             "hook:tool_end:send_email",
-            "hook:llm_start",
-            "hook:llm_end",
-            "hook:agent_end",
+            "hook:llm_start:Plain",
+            "hook:llm_end:Plain",
+            "hook:agent_end:Plain",
         ]
     )
 
