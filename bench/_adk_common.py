@@ -10,12 +10,15 @@ import os
 from collections.abc import Callable
 from typing import Any
 
+import restate
 from google.adk.agents import LlmAgent
+from google.adk.apps import App
 from google.adk.models.lite_llm import LiteLlm
 from google.adk.runners import Runner
-from google.genai import types
+from google.adk.sessions import BaseSessionService
 
 from bench._agent_common import INSTRUCTIONS, convert_body, time_body, weather_body
+from tests.apps.adk_common import final_text
 
 
 def adk_agent(tools: list[Callable[..., Any]]) -> LlmAgent:
@@ -23,17 +26,18 @@ def adk_agent(tools: list[Callable[..., Any]]) -> LlmAgent:
     return LlmAgent(name="travel_agent", model=model, instruction=INSTRUCTIONS, tools=list(tools))
 
 
-async def answer(runner: Runner, user_id: str, session_id: str, message: str) -> str:
-    """Run one turn and return the final text."""
-    texts: list[str] = []
-    async for event in runner.run_async(
-        user_id=user_id,
-        session_id=session_id,
-        new_message=types.Content(role="user", parts=[types.Part(text=message)]),
-    ):
-        if event.is_final_response() and event.content and event.content.parts:
-            texts.extend(part.text for part in event.content.parts if part.text)
-    return "".join(texts)
+def durable_object(name: str, app: App, sessions: BaseSessionService) -> restate.VirtualObject:
+    """The Virtual Object ``name`` of a durable variant: ``run`` is one turn of ``app`` in the
+    session ``ctx.key()`` (a new key per benchmark run: a new session), its final text the answer.
+    The two durable variants differ only in the ``app``'s plugin and the session service."""
+    service = restate.VirtualObject(name)
+
+    @service.handler()
+    async def run(ctx: restate.ObjectContext, message: str) -> str:
+        runner = Runner(app=app, session_service=sessions, auto_create_session=True)
+        return await final_text(runner, user_id=ctx.key(), session_id=ctx.key(), message=message)
+
+    return service
 
 
 # The tools as plain functions (the toolkit's variant and plain ADK; the peer journals each itself).

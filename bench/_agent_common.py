@@ -8,10 +8,13 @@ body is one side effect: in the durable variants one journaled ``ctx.run`` step.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Protocol, TypeVar
 
 import httpx
 
-from integrations.runtime import RestateServer
+from integrations.runtime import RestateServer, ServiceProcess
 from integrations.testing import ModelRequest, Reply, text, tool_call
 
 MODEL = "gpt-4o"
@@ -72,3 +75,29 @@ async def timed_run(client: httpx.AsyncClient, url: str) -> tuple[float, bool]:
     except httpx.HTTPError:
         ok = False
     return time.perf_counter() - start, ok
+
+
+class ServedVariant(Protocol):
+    """A compared variant as :func:`serving` sees it: its durable service, if any, and its process."""
+
+    service: str | None  # the Restate service; None: a plain HTTP app called directly
+    process: ServiceProcess | None
+
+
+V = TypeVar("V", bound=ServedVariant)
+
+
+@contextmanager
+def serving(server: RestateServer, variants: Sequence[V], process_of: Callable[[V], ServiceProcess]) -> Iterator[None]:
+    """Start each variant's app (``process_of`` builds its process), register the durable ones with
+    ``server``, and stop them all however the measurement ends (a failed start included)."""
+    try:
+        for variant in variants:
+            variant.process = process_of(variant).start()
+            if variant.service is not None:
+                server.register(variant.process.uri)
+        yield
+    finally:
+        for variant in variants:
+            if variant.process is not None:
+                variant.process.stop()

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import httpx
 
-from bench._agent_common import MODEL_LATENCY, TOOL_SCRIPT, last_journal, scripted_reply, timed_run
+from bench._agent_common import MODEL_LATENCY, TOOL_SCRIPT, last_journal, scripted_reply, serving, timed_run
 from bench._proc import load
 from integrations.runtime import RestateServer, ServiceProcess
 from integrations.runtime.serve import choose_server, default_workers
@@ -62,17 +62,14 @@ def run(*, rounds: int, log_dir: Path, server_kind: str, workers: int | None) ->
     """Start everything, measure, stop everything; the variants carry the figures."""
     variants = _variants()
     with ScriptedModelServer(scripted_reply) as model, RestateServer(base_dir=log_dir / "restate-adk") as server:
-        try:
-            for variant in variants:
-                variant.process = ServiceProcess(
-                    variant.target,
-                    env=model.client_env(),
-                    log_path=log_dir / f"service-adk-{variant.name.split()[0]}.log",
-                    server=server_kind,
-                    workers=workers,
-                ).start()
-                if variant.service is not None:
-                    server.register(variant.process.uri)
+
+        def process_of(variant: Variant) -> ServiceProcess:
+            log_path = log_dir / f"service-adk-{variant.name.split()[0]}.log"
+            return ServiceProcess(
+                variant.target, env=model.client_env(), log_path=log_path, server=server_kind, workers=workers
+            )
+
+        with serving(server, variants, process_of):
 
             async def measure() -> None:
                 async with httpx.AsyncClient(timeout=300) as client:
@@ -95,10 +92,6 @@ def run(*, rounds: int, log_dir: Path, server_kind: str, workers: int | None) ->
             for variant in variants:
                 if variant.service is not None:
                     variant.journal = last_journal(server, variant.service)
-        finally:
-            for variant in variants:
-                if variant.process is not None:
-                    variant.process.stop()
     return variants
 
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import restate
 from google.adk.apps import App
-from google.adk.runners import Runner
 from restate.ext.adk import RestatePlugin, RestateSessionService, restate_context
 
-from bench._adk_common import adk_agent, answer
+from bench._adk_common import adk_agent, durable_object
 from bench._agent_common import convert_body, time_body, weather_body
 
 
@@ -28,14 +27,4 @@ async def convert_temperature(celsius: float) -> str:
 
 
 app_ = App(name="bench", root_agent=adk_agent([get_weather, get_time, convert_temperature]), plugins=[RestatePlugin()])
-sessions = RestateSessionService()
-service = restate.VirtualObject("BenchAdkPeer")
-
-
-@service.handler()
-async def run(ctx: restate.ObjectContext, message: str) -> str:
-    runner = Runner(app=app_, session_service=sessions, auto_create_session=True)
-    return await answer(runner, ctx.key(), ctx.key(), message)
-
-
-app = restate.app([service])
+app = restate.app([durable_object("BenchAdkPeer", app_, RestateSessionService())])

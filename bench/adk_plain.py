@@ -7,8 +7,9 @@ import uuid
 from google.adk.runners import Runner
 from google.adk.sessions import InMemorySessionService
 
-from bench._adk_common import PLAIN_TOOLS, adk_agent, answer
+from bench._adk_common import PLAIN_TOOLS, adk_agent
 from bench._plain_asgi import runner_app
+from tests.apps.adk_common import final_text
 
 runner = Runner(
     app_name="bench",
@@ -20,7 +21,7 @@ runner = Runner(
 
 async def run(message: str) -> str:
     session = uuid.uuid4().hex
-    return await answer(runner, session, session, message)
+    return await final_text(runner, user_id=session, session_id=session, message=message)
 
 
 app = runner_app({"/run": run})

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import httpx
 
-from bench._agent_common import MODEL_LATENCY, TOOL_SCRIPT, last_journal, scripted_reply, timed_run
+from bench._agent_common import MODEL_LATENCY, TOOL_SCRIPT, last_journal, scripted_reply, serving, timed_run
 from bench._proc import cpu_seconds, group_pids, load, memory_kb, server_pids
 from integrations.runtime import RestateServer, ServiceProcess
 from integrations.runtime.serve import choose_server, default_workers
@@ -153,18 +153,15 @@ def run(
     """Start everything, measure, stop everything; the variants carry the figures."""
     variants = _variants(server_kind, workers)
     with ScriptedModelServer(scripted_reply) as model, RestateServer(base_dir=log_dir / "restate") as server:
-        try:
-            for variant in variants:
-                variant.process = ServiceProcess(
-                    variant.target,
-                    env={**model.client_env(), **variant.env},
-                    log_path=log_dir / f"service-{variant.name.replace('/', '-')}.log",
-                    server=variant.server,
-                    workers=variant.workers,
-                ).start()
-                if variant.service is not None:
-                    server.register(variant.process.uri)
 
+        def process_of(variant: Variant) -> ServiceProcess:
+            env = {**model.client_env(), **variant.env}
+            log_path = log_dir / f"service-{variant.name.replace('/', '-')}.log"
+            return ServiceProcess(
+                variant.target, env=env, log_path=log_path, server=variant.server, workers=variant.workers
+            )
+
+        with serving(server, variants, process_of):
             meter = _CpuMeter(server_pids(server))
 
             async def measure() -> None:
@@ -178,10 +175,6 @@ def run(
                 _measure_rss(variant)
                 if variant.service is not None:
                     variant.journal = last_journal(server, variant.service)
-        finally:
-            for variant in variants:
-                if variant.process is not None:
-                    variant.process.stop()
     return variants
 
 

@@ -35,11 +35,11 @@ from google.adk.tools.agent_tool import AgentTool
 from google.adk.tools.exit_loop_tool import exit_loop
 from google.adk.tools.function_tool import FunctionTool
 from google.adk.tools.tool_context import ToolContext
-from google.genai import types
 from pydantic import BaseModel
 
 from integrations.google_adk import DurablePlugin, RestateSessionService, StepRetry, restate_context
 from tests.apps._support import gate_path, record_effect, wait_for_gate
+from tests.apps.adk_common import final_text, stored_events
 
 
 def _model() -> LiteLlm:
@@ -171,22 +171,13 @@ def _app(name: str) -> App:
 async def _run(ctx: restate.ObjectContext, request: Message) -> str:
     runner = Runner(app=_app(request.app), session_service=SESSIONS, auto_create_session=True)
     config = RunConfig(streaming_mode=StreamingMode.SSE if request.stream else StreamingMode.NONE)
-    answer: list[str] = []
     try:
-        async for event in runner.run_async(
-            user_id=ctx.key(),
-            session_id=ctx.key(),
-            new_message=types.Content(role="user", parts=[types.Part(text=request.message)]),
-            run_config=config,
-        ):
-            if event.partial:
-                continue
-            if event.is_final_response() and event.content and event.content.parts:
-                answer.extend(part.text for part in event.content.parts if part.text)
+        return await final_text(
+            runner, user_id=ctx.key(), session_id=ctx.key(), message=request.message, run_config=config
+        )
     except restate.TerminalError as err:
         record_effect(f"handler-caught-terminal:{err.message}")
         raise
-    return "\n".join(answer)
 
 
 remote_expert = LlmAgent(name="remote_expert", model=_model(), instruction="Answer weather questions.")
@@ -198,15 +189,7 @@ remote = restate.Service("AdkRemote")
 async def ask(ctx: restate.Context, question: str) -> str:
     """A remote agent: its own service, its own journal; callers reach it with a durable call."""
     runner = Runner(app=remote_app, session_service=InMemorySessionService(), auto_create_session=True)
-    answer: list[str] = []
-    async for event in runner.run_async(
-        user_id="remote",
-        session_id=str(ctx.uuid()),
-        new_message=types.Content(role="user", parts=[types.Part(text=question)]),
-    ):
-        if event.is_final_response() and event.content and event.content.parts:
-            answer.extend(part.text for part in event.content.parts if part.text)
-    return "\n".join(answer)
+    return await final_text(runner, user_id="remote", session_id=str(ctx.uuid()), message=question)
 
 
 chat = restate.VirtualObject("AdkChat")
@@ -221,10 +204,8 @@ async def message(ctx: restate.ObjectContext, request: Message) -> str:
 @chat.handler(kind="shared")
 async def history(ctx: restate.ObjectSharedContext) -> list[dict[str, Any]]:
     """The session's events as stored: author and text/function parts."""
-    meta = await ctx.get(f"adk:session:{ctx.key()}", type_hint=dict[str, Any]) or {}
     events = []
-    for index in range(int(meta.get("events", 0))):
-        event = await ctx.get(f"adk:event:{ctx.key()}:{index:06d}", type_hint=dict[str, Any]) or {}
+    for event in await stored_events(ctx):
         parts = (event.get("content") or {}).get("parts") or []
         compacted = ((event.get("actions") or {}).get("compaction") or {}).get("compactedContent")
         events.append({"author": event.get("author"), "id": event.get("id"), "parts": parts, "compaction": compacted})

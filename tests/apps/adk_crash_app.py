@@ -61,6 +61,7 @@ from integrations.google_adk import DurablePlugin, RestateSessionService, StepRe
 from tests.apps._adk_crash_points import APPROVED_TOOL, PARALLEL_TOOLS, point
 from tests.apps._support import record_effect, stamped
 from tests.apps.adk_app import multi_apps
+from tests.apps.adk_common import final_text, stored_events
 
 
 # --- the agent -------------------------------------------------------------------------------------
@@ -193,15 +194,7 @@ _OBJECT_OPTIONS: dict[str, Any] = {
 
 
 async def _answer(runner: Runner, ctx: restate.ObjectContext, message: str) -> str:
-    answer: list[str] = []
-    async for event in runner.run_async(
-        user_id=ctx.key(),
-        session_id=ctx.key(),
-        new_message=types.Content(role="user", parts=[types.Part(text=message)]),
-    ):
-        if event.is_final_response() and event.content and event.content.parts:
-            answer.extend(part.text for part in event.content.parts if part.text)
-    return "\n".join(answer)
+    return await final_text(runner, user_id=ctx.key(), session_id=ctx.key(), message=message)
 
 
 crash = restate.VirtualObject("AdkCrash", **_OBJECT_OPTIONS)
@@ -218,12 +211,8 @@ async def run(ctx: restate.ObjectContext, message: str) -> str:
 @crash.handler(kind="shared")
 async def history(ctx: restate.ObjectSharedContext) -> list[dict[str, Any]]:
     """The session's events as stored (ids, authors, contents): a test compares them across restarts."""
-    meta = await ctx.get(f"adk:session:{ctx.key()}", type_hint=dict[str, Any]) or {}
-    events = []
-    for index in range(int(meta.get("events", 0))):
-        event = await ctx.get(f"adk:event:{ctx.key()}:{index:06d}", type_hint=dict[str, Any]) or {}
-        events.append({key: event.get(key) for key in ("id", "author", "timestamp", "content", "invocationId")})
-    return events
+    keys = ("id", "author", "timestamp", "content", "invocationId")
+    return [{key: event.get(key) for key in keys} for event in await stored_events(ctx)]
 
 
 # --- multi-agent apps, run on an always-replay server --------------------------------------------
@@ -259,12 +248,7 @@ async def flow(ctx: restate.ObjectContext, request: FlowRequest) -> str:
 
 @flows.handler(kind="shared")
 async def authors(ctx: restate.ObjectSharedContext) -> list[str]:
-    meta = await ctx.get(f"adk:session:{ctx.key()}", type_hint=dict[str, Any]) or {}
-    found = []
-    for index in range(int(meta.get("events", 0))):
-        event = await ctx.get(f"adk:event:{ctx.key()}:{index:06d}", type_hint=dict[str, Any]) or {}
-        found.append(str(event.get("author")))
-    return found
+    return [str(event.get("author")) for event in await stored_events(ctx)]
 
 
 # --- the same pipeline on the restate-sdk's own restate.ext.adk, for contrast ------------------

@@ -21,18 +21,25 @@ APP = "tests/apps/crash_app.py:app"
 
 
 @dataclass
-class Outcome:
-    """What one run did, read from the model server's requests and the effects log."""
+class CrashOutcome:
+    """What one run of a crash rig did (the OpenAI one here, the ADK one in
+    ``tests.google_adk._crash_rig``), read from the model server's requests and the effects log."""
 
     answer: str
     requests_per_turn: dict[int, int]
     effect_runs: dict[str, int]
     reached: int
-    orphaned: bool
     resent_after_journaled: list[int]
     """Model calls (turns) requested again after their response was journaled: must be empty."""
     rerun_after_journaled: list[str]
-    """Side effects that ran again after their result was journaled: must be empty."""
+    """Side effects (tool bodies) that ran again after their result was journaled: must be empty."""
+
+
+@dataclass
+class Outcome(CrashOutcome):
+    """A run of the OpenAI crash app: also whether a model call was left orphaned."""
+
+    orphaned: bool
 
 
 def stamps(lines: list[str], entry: str) -> list[float]:

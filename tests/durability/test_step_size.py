@@ -146,24 +146,22 @@ def test_a_journaled_tool_answer_over_the_default_limit_fails_its_step_once(
 LOWERED_TEXT = f"more than the {LOWERED:,} bytes (4.0 MiB) a journal entry may hold"
 
 
-def test_a_model_response_over_the_limit_fails_its_step_once(restate_server: RestateServer, served: Stacks) -> None:
+@pytest.mark.parametrize(
+    ("handler", "step"),
+    [("agent_run", "step 'LLM call: gpt-4o'"), ("llm", "the step running llm_call")],
+    ids=["agents-sdk-model-response", "llm_call-response"],
+)
+def test_a_model_response_over_the_limit_fails_its_step_once(
+    restate_server: RestateServer, served: Stacks, handler: str, step: str
+) -> None:
+    """Through the Agents SDK adapter (``agent_run``) and through an ``llm_call`` step (``llm``)."""
     served.lowered.server.register(served.lowered.services[0].uri)
-    assert served.lowered.ingress.call("Oversized", "agent_run", str(LOWERED - 4096)) == "m" * 100  # fits
-    invocation_id = served.lowered.ingress.send("Oversized", "agent_run", str(LOWERED))
+    assert served.lowered.ingress.call("Oversized", handler, str(LOWERED - 4096)) == "m" * 100  # fits
+    invocation_id = served.lowered.ingress.send("Oversized", handler, str(LOWERED))
 
     message = failed_at_once(served.lowered, restate_server, invocation_id)
-    assert message.startswith("step 'LLM call: gpt-4o' produced ") and LOWERED_TEXT in message, message
+    assert message.startswith(f"{step} produced ") and LOWERED_TEXT in message, message
     assert len(served.model.requests) == 2  # one each: the model was not asked again
-
-
-def test_an_llm_call_response_over_the_limit_fails_its_step_once(restate_server: RestateServer, served: Stacks) -> None:
-    served.lowered.server.register(served.lowered.services[0].uri)
-    assert served.lowered.ingress.call("Oversized", "llm", str(LOWERED - 4096)) == "m" * 100  # fits
-    invocation_id = served.lowered.ingress.send("Oversized", "llm", str(LOWERED))
-
-    message = failed_at_once(served.lowered, restate_server, invocation_id)
-    assert message.startswith("the step running llm_call produced ") and LOWERED_TEXT in message, message
-    assert len(served.model.requests) == 2
 
 
 # -- the helper itself, without a server ---------------------------------------------------------------

@@ -27,7 +27,7 @@ from tests.apps._adk_crash_points import (
     TOOLS,
 )
 from tests.apps._support import crash_file
-from tests.durability._rig import repeated_after_journal, stamps
+from tests.durability._rig import CrashOutcome, repeated_after_journal, stamps
 from tests.durability._warm_serve import WarmService
 
 from ..conftest import Effects
@@ -104,20 +104,12 @@ def expected_answer(tag: str) -> str:
 
 
 @dataclass
-class Outcome:
-    """What one run did, read from the model server's requests, the effects log and the journal."""
+class Outcome(CrashOutcome):
+    """A run of the ADK crash app: also the approvals it announced and its journal."""
 
-    answer: str
-    requests_per_turn: dict[int, int]
-    effect_runs: dict[str, int]
-    reached: int
     approvals_announced: int
     journal: list[str]
     """The completed invocation's journal: ``<entry type> <name>`` per entry, in order."""
-    resent_after_journaled: list[int]
-    """Model calls requested again after their response was journaled: must be empty."""
-    rerun_after_journaled: list[str]
-    """Tool bodies that ran again after their result was journaled: must be empty."""
 
 
 def requests_expected(killed_at: str | None) -> dict[int, int]:

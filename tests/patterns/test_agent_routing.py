@@ -27,13 +27,27 @@ def _router_responder(tag: str) -> Callable[[ModelRequest], Reply]:
     return respond
 
 
-def test_agent_router_hands_the_request_to_the_chosen_local_specialist(
-    restate_server: RestateServer, served: Callable[[RestateServer, str], Stack], model_server: ScriptedModelServer
-) -> None:
-    tag = unique("route")
-    model_server.responder = _router_responder(tag)
-    stack = served(restate_server, APP)
+@pytest.fixture
+def tag() -> str:
+    """This test's mark in the questions and the router's own answer."""
+    return unique("route")
 
+
+@pytest.fixture
+def stack(
+    restate_server: RestateServer,
+    served: Callable[[RestateServer, str], Stack],
+    model_server: ScriptedModelServer,
+    tag: str,
+) -> Stack:
+    """The patterns app on ``restate_server``, its model routing billing questions to ``BillingAgent``."""
+    model_server.responder = _router_responder(tag)
+    return served(restate_server, APP)
+
+
+def test_agent_router_hands_the_request_to_the_chosen_local_specialist(
+    stack: Stack, model_server: ScriptedModelServer, tag: str
+) -> None:
     question = f"Why was I charged twice? ({tag})"
     assert stack.ingress.call("AgentRouter", "answer", {"message": question}) == f"billing answer to: {question}"
     assert [r.tool_names() for r in model_server.requests] == [["BillingAgent", "AccountAgent", "ProductAgent"], []]
@@ -42,12 +56,8 @@ def test_agent_router_hands_the_request_to_the_chosen_local_specialist(
 
 
 def test_remote_agent_router_calls_the_specialist_service(
-    restate_server: RestateServer, served: Callable[[RestateServer, str], Stack], model_server: ScriptedModelServer
+    restate_server: RestateServer, stack: Stack, tag: str
 ) -> None:
-    tag = unique("remote")
-    model_server.responder = _router_responder(tag)
-    stack = served(restate_server, APP)
-
     question = f"Refund my last invoice ({tag})"
     router = stack.ingress.send("RemoteAgentRouter", "answer", {"message": question})
     answer = stack.ingress.attach(router)

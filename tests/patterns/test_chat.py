@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
+import pytest
+
 from integrations.runtime import RestateServer, Stack
 from integrations.testing import ModelRequest, Reply, ScriptedModelServer, text
 
@@ -15,11 +17,16 @@ def _numbered(request: ModelRequest) -> Reply:
     return text(f"reply to {request.last_user_text} after {len(request.items)} messages", delay=0.1)
 
 
-def test_chat_keeps_memory_and_queues_concurrent_messages(
+@pytest.fixture
+def stack(
     restate_server: RestateServer, served: Callable[[RestateServer, str], Stack], model_server: ScriptedModelServer
-) -> None:
+) -> Stack:
+    """The patterns app on ``restate_server``, its model saying what it replies to and how much it saw."""
     model_server.responder = _numbered
-    stack = served(restate_server, APP)
+    return served(restate_server, APP)
+
+
+def test_chat_keeps_memory_and_queues_concurrent_messages(restate_server: RestateServer, stack: Stack) -> None:
     session = unique("session")
     sent = [f"message {i}" for i in range(5)]
     ids = [stack.ingress.send("Chat", "message", {"message": m}, key=session) for m in sent]
@@ -37,12 +44,8 @@ def test_chat_keeps_memory_and_queues_concurrent_messages(
     assert json.loads(rows[0]["value_utf8"]) == expected
 
 
-def test_on_message_is_a_turn_of_the_same_conversation(
-    restate_server: RestateServer, served: Callable[[RestateServer, str], Stack], model_server: ScriptedModelServer
-) -> None:
+def test_on_message_is_a_turn_of_the_same_conversation(stack: Stack) -> None:
     """The sessions page curls ``Chat/user123/on_message``; ``message`` continues that conversation."""
-    model_server.responder = _numbered
-    stack = served(restate_server, APP)
     session = unique("user123")
 
     first = stack.ingress.call("Chat", "on_message", {"message": "Make a poem about durable execution."}, key=session)

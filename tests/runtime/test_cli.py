@@ -111,6 +111,28 @@ def project(tmp_path: Path) -> Path:
     return root
 
 
+def _up_beside(
+    server: RestateServer,
+    target: str,
+    project: Path,
+    launchers: list[Launcher],
+    *,
+    service: int,
+    data_dir: str | None = None,
+    drop: tuple[str, ...] = (),
+) -> Launcher:
+    """``up TARGET`` on the ports of the restate-server ``server`` already runs, serving on port
+    ``service``: returned once it says it serves (it is closed when the test ends)."""
+    launcher = Launcher(
+        up_args(target, ingress=server.ingress_port, admin=server.admin_port, service=service, data_dir=data_dir),
+        cwd=project,
+        drop=drop,
+    )
+    launchers.append(launcher)
+    launcher.wait_for("Serving. Press Ctrl-C")
+    return launcher
+
+
 @pytest.mark.server  # starts its own restate-server, not through a fixture
 def test_up_starts_a_server_serves_registers_and_echoes_service_stdout(
     project: Path, launchers: list[Launcher]
@@ -160,18 +182,7 @@ def test_up_sets_the_litellm_cost_map_for_the_service_unless_the_user_did(
     project: Path, launchers: list[Launcher], restate_server: RestateServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("LITELLM_LOCAL_MODEL_COST_MAP", raising=False)
-    service = free_port()
-    launcher = Launcher(
-        up_args(
-            "agents/echo",
-            ingress=restate_server.ingress_port,
-            admin=restate_server.admin_port,
-            service=service,
-        ),
-        cwd=project,
-    )
-    launchers.append(launcher)
-    launcher.wait_for("Serving. Press Ctrl-C")
+    launcher = _up_beside(restate_server, "agents/echo", project, launchers, service=free_port())
     facts = Ingress(restate_server.ingress_url).call("LauncherEcho", "where")
     assert facts["litellm_cost_map"] == "True"
     assert launcher.interrupt() == 0
@@ -181,19 +192,9 @@ def test_up_reuses_a_restate_server_already_running_on_the_ports(
     project: Path, launchers: list[Launcher], restate_server: RestateServer
 ) -> None:
     service = free_port()
-    launcher = Launcher(
-        up_args(
-            "plain.py:app",
-            ingress=restate_server.ingress_port,
-            admin=restate_server.admin_port,
-            service=service,
-            data_dir="data",
-        ),
-        cwd=project,
-        drop=("OPENAI_API_KEY",),
+    launcher = _up_beside(
+        restate_server, "plain.py:app", project, launchers, service=service, data_dir="data", drop=("OPENAI_API_KEY",)
     )
-    launchers.append(launcher)
-    launcher.wait_for("Serving. Press Ctrl-C")
     assert "already running" in launcher.output and "starting restate-server" not in launcher.output
     assert "the app names no offline_responder, so the\ngeneric offline model answers" in launcher.output
     # No launch.toml beside plain.py: the banner lists the registered handlers instead.
@@ -256,13 +257,7 @@ def test_unknown_target_is_a_clear_error(project: Path, launchers: list[Launcher
 def test_up_exits_when_the_service_dies_on_its_own(
     project: Path, launchers: list[Launcher], restate_server: RestateServer
 ) -> None:
-    launcher = Launcher(
-        ["up", "mortal.py:app", "--ingress-port", str(restate_server.ingress_port),
-         "--admin-port", str(restate_server.admin_port), "--service-port", str(free_port()), "--data-dir", "data"],
-        cwd=project,
-    )  # fmt: skip
-    launchers.append(launcher)
-    launcher.wait_for("Serving. Press Ctrl-C")
+    launcher = _up_beside(restate_server, "mortal.py:app", project, launchers, service=free_port(), data_dir="data")
     assert Ingress(restate_server.ingress_url).call("MortalService", "quit") == "bye"
     assert launcher.finish() == 1
     assert "the service exited with code 3" in launcher.errors

@@ -22,6 +22,8 @@ from integrations.runtime._ports import port_open
 from integrations.runtime._service import _listeners
 from integrations.runtime.serve import SERVERS, build_parser, choose_server, default_workers, main
 
+from .conftest import stopped_at_the_end
+
 APP = """
 import asyncio
 import os
@@ -71,10 +73,9 @@ def _app(tmp_path: Path, name: str) -> str:
 
 @pytest.fixture
 def services() -> Iterator[list[ServiceProcess]]:
-    started: list[ServiceProcess] = []
-    yield started
-    for service in started:
-        service.kill()
+    """Service processes a test started (append them): killed when it ends, passed or failed."""
+    with stopped_at_the_end(ServiceProcess.kill) as started:
+        yield started
 
 
 def test_auto_picks_granian_when_installed_and_names_are_checked() -> None:

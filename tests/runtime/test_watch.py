@@ -82,6 +82,12 @@ def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+def _waits_stack(tmp_path: Path, server: RestateServer) -> Stack:
+    """The ``Waits`` app written to ``tmp_path/waits.py``, to serve against ``server`` (``with`` it)."""
+    (tmp_path / "waits.py").write_text(WAITS_APP)
+    return Stack(server, f"{tmp_path / 'waits.py'}:app", log_dir=tmp_path / "logs")
+
+
 def _line(launcher: Launcher, text: str) -> str:
     return next(line for line in launcher.lines if text in line)
 
@@ -178,8 +184,7 @@ def test_approvals_failures_and_sent_requests_show_in_the_up_terminal(
 def test_pending_lists_an_approval_before_it_suspends_and_output_explains_what_it_cannot_print(
     tmp_path: Path, restate_server: RestateServer
 ) -> None:
-    (tmp_path / "waits.py").write_text(WAITS_APP)
-    with Stack(restate_server, f"{tmp_path / 'waits.py'}:app", log_dir=tmp_path / "logs") as stack:
+    with _waits_stack(tmp_path, restate_server) as stack:
         invocation = stack.ingress.send("Waits", "announced", "pending")
         ports = ["--ingress-port", str(restate_server.ingress_port), "--admin-port", str(restate_server.admin_port)]
 
@@ -219,8 +224,7 @@ def test_what_completed_since_the_last_poll_is_not_reported_in_flight_at_stop(
     tmp_path: Path, restate_server: RestateServer
 ) -> None:
     """``up --demo`` stops right after its request answers, between two polls: stopping looks once more."""
-    (tmp_path / "waits.py").write_text(WAITS_APP)
-    with Stack(restate_server, f"{tmp_path / 'waits.py'}:app", log_dir=tmp_path / "logs") as stack:
+    with _waits_stack(tmp_path, restate_server) as stack:
         printed: list[str] = []
         watcher = InvocationWatcher(restate_server.admin_url, restate_server.ingress_url, ["Waits"], printed.append)
         invocation = stack.ingress.send("Waits", "announced", "demo")
