@@ -1,15 +1,19 @@
-"""The Restate context of the running handler, if any."""
+"""The Restate context of the running handler, if any, and the context-variable blocks built on it."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from contextvars import ContextVar
+from typing import Any, TypeVar, cast
 
 import restate
+from restate import server_context as _server_context
 from restate.extensions import current_context
 from restate.server_context import get_extension_data, set_extension_data
 
 _Scope = TypeVar("_Scope")
+_Value = TypeVar("_Value")
 
 
 def running_context() -> restate.Context | None:
@@ -22,6 +26,39 @@ def running_context() -> restate.Context | None:
         return current_context()
     except LookupError:
         return None
+
+
+def required_context(explicit: restate.Context | None, outside: str) -> restate.Context:
+    """``explicit``, else the running handler's context; outside a handler ``RuntimeError(outside)``.
+
+    For the objects that may be built at module level without a context and must find the handler's
+    at call time (a durable model): ``outside`` tells the user what to do instead, in the adapter's
+    own words.
+    """
+    ctx = explicit or running_context()
+    if ctx is None:
+        raise RuntimeError(outside)
+    return ctx
+
+
+@contextmanager
+def bound(var: ContextVar[_Value], value: _Value) -> Iterator[None]:
+    """``var`` is ``value`` inside the block and what it was before once the block ends (even by an
+    exception): the toolkit's markers (the running step, the active run) are all such blocks."""
+    token = var.set(value)
+    try:
+        yield
+    finally:
+        var.reset(token)
+
+
+def context_stand_in(stand_in: object) -> AbstractContextManager[None]:
+    """Inside the block ``current_context()`` returns ``stand_in`` instead of the handler's context.
+
+    How both adapters make a step journaled whole refuse the Restate context in its body (their
+    ``inside_step``): the SDK keeps the context in a private context variable, reached here only.
+    """
+    return bound(_server_context._restate_context_var, cast(restate.Context, stand_in))  # duck-typed
 
 
 def invocation_data(ctx: restate.Context, key: str, create: Callable[[], _Scope]) -> _Scope | None:

@@ -25,7 +25,7 @@ import re
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
@@ -33,6 +33,8 @@ from typing import Any
 
 import httpx
 from restate.exceptions import RetryableError, SdkInternalBaseException, TerminalError
+
+from ._context import bound
 
 __all__ = [
     "RULES",
@@ -265,6 +267,18 @@ def _jsonrpc_code(exc: BaseException) -> int | None:
     return nested if isinstance(nested, int) else None
 
 
+def _on_jsonrpc_codes(codes: tuple[int, ...], meaning: str, kind: ErrorKind, *, terminal: bool) -> Rule:
+    """A row that matches an MCP error by its JSON-RPC code(s), as ``_on_status`` an HTTP status:
+    MCP servers have no ``Retry-After``."""
+    return Rule(
+        matches=f"MCP `MCPError` with JSON-RPC code {' / '.join(str(code) for code in codes)} {meaning}",
+        kind=kind,
+        terminal=terminal,
+        honours_retry_after=False,
+        test=lambda f: f.named("MCPError", "McpError") and _jsonrpc_code(f.exc) in codes,
+    )
+
+
 _OPENAI_KEY_FIX = (
     "OPENAI_API_KEY is not set: set it (for another OpenAI-compatible endpoint also set OPENAI_BASE_URL; "
     "any non-empty key if that endpoint needs none)"
@@ -358,28 +372,14 @@ RULES: tuple[Rule, ...] = (
         test=lambda f: f.named("BudgetExceededError"),
     ),
     # MCP servers answer with JSON-RPC error codes instead of HTTP statuses (``mcp``'s ``MCPError``).
-    Rule(
-        matches="MCP `MCPError` with JSON-RPC code -32700 / -32600 / -32601 / -32602 "
+    _on_jsonrpc_codes(
+        (-32700, -32600, -32601, -32602),
         "(parse error, invalid request, method not found, invalid params)",
-        kind=ErrorKind.BAD_REQUEST,
+        ErrorKind.BAD_REQUEST,
         terminal=True,
-        honours_retry_after=False,
-        test=lambda f: f.named("MCPError", "McpError") and _jsonrpc_code(f.exc) in (-32700, -32600, -32601, -32602),
     ),
-    Rule(
-        matches="MCP `MCPError` with JSON-RPC code -32000 (connection closed)",
-        kind=ErrorKind.CONNECTION,
-        terminal=False,
-        honours_retry_after=False,
-        test=lambda f: f.named("MCPError", "McpError") and _jsonrpc_code(f.exc) == -32000,
-    ),
-    Rule(
-        matches="MCP `MCPError` with JSON-RPC code -32001 (request timeout)",
-        kind=ErrorKind.TIMEOUT,
-        terminal=False,
-        honours_retry_after=False,
-        test=lambda f: f.named("MCPError", "McpError") and _jsonrpc_code(f.exc) == -32001,
-    ),
+    _on_jsonrpc_codes((-32000,), "(connection closed)", ErrorKind.CONNECTION, terminal=False),
+    _on_jsonrpc_codes((-32001,), "(request timeout)", ErrorKind.TIMEOUT, terminal=False),
     Rule(
         matches="any other MCP `MCPError` with a JSON-RPC code (-32603 internal error, ...)",
         kind=ErrorKind.SERVER_ERROR,
@@ -600,14 +600,9 @@ _current_step: contextvars.ContextVar[str | None] = contextvars.ContextVar("mode
 """The name of the model step whose attempt is running, so errors translated anywhere in it name it."""
 
 
-@contextmanager
-def naming_step(step: str) -> Iterator[None]:
+def naming_step(step: str) -> AbstractContextManager[None]:
     """Errors translated inside this block name ``step`` (used by ``integrations.retry``)."""
-    token = _current_step.set(step)
-    try:
-        yield
-    finally:
-        _current_step.reset(token)
+    return bound(_current_step, step)
 
 
 def to_restate_error(exc: BaseException, *, step: str | None = None, source: str = "model provider") -> BaseException:

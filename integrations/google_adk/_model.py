@@ -18,7 +18,7 @@ from google.adk.models.llm_response import LlmResponse
 from google.adk.models.registry import LLMRegistry
 from pydantic import ConfigDict, Field, PrivateAttr
 
-from .._context import running_context
+from .._context import required_context
 from .._journal import journal_limited
 from .._tool_turns import install_baton
 from ..budget import TokenBudget, token_budget
@@ -126,13 +126,11 @@ class DurableLlm(BaseLlm):
         return f"LLM call: {self.step_name or self.model or type(self.llm).__name__}"
 
     def _restate_context(self) -> restate.Context:
-        ctx = self._context or running_context()
-        if ctx is None:
-            raise RuntimeError(
-                "DurableLlm was called outside a Restate handler: there is no journal to record the model "
-                "call in. Run the ADK Runner inside a handler, or give the agent the plain model outside Restate."
-            )
-        return ctx
+        return required_context(
+            self._context,
+            "DurableLlm was called outside a Restate handler: there is no journal to record the model "
+            "call in. Run the ADK Runner inside a handler, or give the agent the plain model outside Restate.",
+        )
 
     async def generate_content_async(
         self, llm_request: LlmRequest, stream: bool = False

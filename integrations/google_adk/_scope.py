@@ -16,7 +16,7 @@ from typing import Any
 import restate
 from restate import server_context as _server_context
 
-from .._context import invocation_data, running_context
+from .._context import bound, context_stand_in, invocation_data, running_context
 from .._tool_turns import ToolTurn
 from ..retry import StepRetry
 from ._branches import branch_baton
@@ -53,13 +53,8 @@ class _NoContextInStep:
 @asynccontextmanager
 async def inside_step(name: str) -> AsyncIterator[None]:
     """Mark the body of a step journaled whole: the Restate context looked up in it refuses to act."""
-    token = _IN_STEP.set(name)
-    restate_token = _server_context._restate_context_var.set(_NoContextInStep(name))  # type: ignore[arg-type]
-    try:
+    with bound(_IN_STEP, name), context_stand_in(_NoContextInStep(name)):
         yield
-    finally:
-        _server_context._restate_context_var.reset(restate_token)
-        _IN_STEP.reset(token)
 
 
 def restate_context() -> restate.Context:

@@ -32,6 +32,8 @@ then gets ADK's spans once per attempt, which is ADK's behaviour under any repla
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from google.adk.agents.base_agent import BaseAgent
 from google.adk.agents.callback_context import CallbackContext
 from google.adk.agents.invocation_context import InvocationContext
@@ -68,6 +70,17 @@ def _open_keys() -> dict[str, str] | None:
     return scope.spans if scope is not None else None
 
 
+class _Place(NamedTuple):
+    """Where a span sits in the tree: its own key (until it ends), its trace's root and its parent.
+
+    A span's start and its end (separate callbacks) look its place up with the same function, so
+    the two always name the same span under the same parent."""
+
+    key: str
+    root: str
+    parent: str | None
+
+
 def _root(invocation_id: str) -> str:
     return f"adk:{invocation_id}"
 
@@ -76,98 +89,91 @@ def _agent_key(invocation_id: str, agent_name: str) -> str:
     return f"adk:{invocation_id}:agent:{agent_name}"
 
 
-def _start(key: str, root: str, parent: str | None, kind: str, identity: str) -> None:
+def _start(place: _Place, kind: str, identity: str) -> None:
     spans, keys = active_spans(), _open_keys()
     if spans is None or keys is None:
         return
-    keys[key] = identity
-    spans.start(key, root, parent if parent in keys else None, kind, identity)
+    keys[place.key] = identity
+    spans.start(place.key, place.root, place.parent if place.parent in keys else None, kind, identity)
 
 
 def _end(
-    key: str,
-    root: str,
-    parent: str | None,
-    name: str,
-    kind: SpanKind,
-    attributes: dict[str, AttributeValue],
-    error: BaseException | None,
+    place: _Place, name: str, kind: SpanKind, attributes: dict[str, AttributeValue], error: BaseException | None
 ) -> None:
     spans, keys = active_spans(), _open_keys()
-    if spans is None or keys is None or key not in keys:
+    if spans is None or keys is None or place.key not in keys:
         return
-    del keys[key]
+    del keys[place.key]
     message = f"{type(error).__name__}: {error}" if error is not None else None
-    spans.end(key, root, parent if parent in keys else None, name, kind, attributes, message)
+    spans.end(place.key, place.root, place.parent if place.parent in keys else None, name, kind, attributes, message)
 
 
 # -- the run -------------------------------------------------------------------------------------------
 
 
-def run_started(invocation_context: InvocationContext) -> None:
+def _run_place(invocation_context: InvocationContext) -> _Place:
     root = _root(invocation_context.invocation_id)
-    _start(root, root, None, "trace", invocation_context.app_name)
+    return _Place(root, root, None)
+
+
+def run_started(invocation_context: InvocationContext) -> None:
+    _start(_run_place(invocation_context), "trace", invocation_context.app_name)
 
 
 def run_ended(invocation_context: InvocationContext, error: BaseException | None = None) -> None:
-    root = _root(invocation_context.invocation_id)
     attributes: dict[str, AttributeValue] = {
         "adk.app.name": invocation_context.app_name,
         "adk.session.id": invocation_context.session.id,
     }
     if invocation_context.agent is not None:
         attributes["gen_ai.agent.name"] = invocation_context.agent.name
-    _end(root, root, None, f"invocation {invocation_context.app_name}", SpanKind.INTERNAL, attributes, error)
+    name = f"invocation {invocation_context.app_name}"
+    _end(_run_place(invocation_context), name, SpanKind.INTERNAL, attributes, error)
 
 
 # -- agents --------------------------------------------------------------------------------------------
 
 
-def _parent_of(invocation_id: str, agent: BaseAgent) -> str:
-    """The agent running ``agent`` (its parent in the tree), or the run when that one is not running."""
+def _agent_place(agent: BaseAgent, callback_context: CallbackContext) -> _Place:
+    """Under the agent running ``agent`` (its parent in the tree), or the run when that one is not running."""
+    invocation = callback_context.invocation_id
     parent = agent.parent_agent
-    return _agent_key(invocation_id, parent.name) if parent is not None else _root(invocation_id)
+    parent_key = _agent_key(invocation, parent.name) if parent is not None else _root(invocation)
+    return _Place(_agent_key(invocation, agent.name), _root(invocation), parent_key)
 
 
 def agent_started(agent: BaseAgent, callback_context: CallbackContext) -> None:
-    invocation = callback_context.invocation_id
-    root = _root(invocation)
-    _start(_agent_key(invocation, agent.name), root, _parent_of(invocation, agent), "agent", agent.name)
+    _start(_agent_place(agent, callback_context), "agent", agent.name)
 
 
 def agent_ended(agent: BaseAgent, callback_context: CallbackContext, error: BaseException | None = None) -> None:
-    invocation = callback_context.invocation_id
     attributes: dict[str, AttributeValue] = {"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": agent.name}
-    _end(
-        _agent_key(invocation, agent.name),
-        _root(invocation),
-        _parent_of(invocation, agent),
-        f"invoke_agent {agent.name}",
-        SpanKind.INTERNAL,
-        attributes,
-        error,
-    )
+    _end(_agent_place(agent, callback_context), f"invoke_agent {agent.name}", SpanKind.INTERNAL, attributes, error)
 
 
 # -- model calls ---------------------------------------------------------------------------------------
 
 
-def _model_key(callback_context: CallbackContext) -> str:
-    return f"adk:{callback_context.invocation_id}:model:{callback_context.agent_name}"
+def _call_place(invocation_id: str, agent_name: str, call: str) -> _Place:
+    """A model or tool call (``call``: ``model:<agent>``, ``tool:<call id>``) under the agent making it."""
+    return _Place(f"adk:{invocation_id}:{call}", _root(invocation_id), _agent_key(invocation_id, agent_name))
+
+
+def _model_place(callback_context: CallbackContext) -> _Place:
+    agent = callback_context.agent_name
+    return _call_place(callback_context.invocation_id, agent, f"model:{agent}")
 
 
 def model_started(callback_context: CallbackContext, llm_request: LlmRequest) -> None:
-    invocation = callback_context.invocation_id
-    parent = _agent_key(invocation, callback_context.agent_name)
-    _start(_model_key(callback_context), _root(invocation), parent, "model", llm_request.model or "")
+    _start(_model_place(callback_context), "model", llm_request.model or "")
 
 
 def model_ended(
     callback_context: CallbackContext, llm_response: LlmResponse | None, error: BaseException | None = None
 ) -> None:
-    invocation = callback_context.invocation_id
+    place = _model_place(callback_context)
     keys = _open_keys()
-    model = (keys or {}).get(_model_key(callback_context), "")
+    model = (keys or {}).get(place.key, "")
     attributes: dict[str, AttributeValue] = {
         "gen_ai.operation.name": "chat",
         "gen_ai.agent.name": callback_context.agent_name,
@@ -182,44 +188,26 @@ def model_ended(
                 attributes[f"gen_ai.usage.{ours}"] = tokens
     if llm_response is not None and llm_response.finish_reason is not None:
         attributes["gen_ai.response.finish_reasons"] = [str(llm_response.finish_reason.value)]
-    _end(
-        _model_key(callback_context),
-        _root(invocation),
-        _agent_key(invocation, callback_context.agent_name),
-        f"chat {model}" if model else "chat",
-        SpanKind.CLIENT,
-        attributes,
-        error,
-    )
+    _end(place, f"chat {model}" if model else "chat", SpanKind.CLIENT, attributes, error)
 
 
 # -- tool calls ----------------------------------------------------------------------------------------
 
 
-def _tool_key(tool_context: ToolContext) -> str:
-    return f"adk:{tool_context.invocation_id}:tool:{tool_context.function_call_id or ''}"
+def _tool_place(tool_context: ToolContext) -> _Place:
+    call_id = tool_context.function_call_id or ""
+    return _call_place(tool_context.invocation_id, tool_context.agent_name, f"tool:{call_id}")
 
 
 def tool_started(tool: BaseTool, tool_context: ToolContext) -> None:
-    invocation = tool_context.invocation_id
-    parent = _agent_key(invocation, tool_context.agent_name)
     identity = tool_context.function_call_id or tool.name  # journaled: the same on every attempt
-    _start(_tool_key(tool_context), _root(invocation), parent, "tool", identity)
+    _start(_tool_place(tool_context), "tool", identity)
 
 
 def tool_ended(tool: BaseTool, tool_context: ToolContext, error: BaseException | None = None) -> None:
-    invocation = tool_context.invocation_id
     attributes: dict[str, AttributeValue] = {
         "gen_ai.operation.name": "execute_tool",
         "gen_ai.tool.name": tool.name,
         "gen_ai.tool.call.id": tool_context.function_call_id or "",
     }
-    _end(
-        _tool_key(tool_context),
-        _root(invocation),
-        _agent_key(invocation, tool_context.agent_name),
-        f"execute_tool {tool.name}",
-        SpanKind.INTERNAL,
-        attributes,
-        error,
-    )
+    _end(_tool_place(tool_context), f"execute_tool {tool.name}", SpanKind.INTERNAL, attributes, error)

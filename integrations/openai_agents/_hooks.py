@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import restate
 from agents.agent import Agent
@@ -114,15 +114,20 @@ def _tool_end_fired(context: RunContextWrapper[Any], tool: Tool) -> bool:
     return pending is not None and pending.ended
 
 
-class JournaledRunHooks(RunHooks[Any]):
-    """``RunHooks`` whose overridden hooks are journaled steps (see the module docstring)."""
+class _JournaledCalls:
+    """The hooks ``RunHooks`` and ``AgentHooks`` share (model calls and tools), journaled the same way
+    for both: only the base class that tells an override apart and the step-name prefix differ."""
 
-    def __init__(self, inner: RunHooksBase[Any, Any]) -> None:
-        self.inner = inner
+    _base: ClassVar[type]
+    _prefix: ClassVar[str]
+    inner: RunHooksBase[Any, Any] | AgentHooksBase[Any, Any]
+
+    def _overridden(self, name: str) -> bool:
+        return _overrides(self.inner, self._base, name)
 
     async def _fire(self, name: str, call: HookCall) -> None:
-        if _overrides(self.inner, RunHooksBase, name):
-            await journal_hook(name, call)
+        if self._overridden(name):
+            await journal_hook(self._prefix + name, call)
 
     async def on_llm_start(
         self,
@@ -135,6 +140,41 @@ class JournaledRunHooks(RunHooks[Any]):
 
     async def on_llm_end(self, context: RunContextWrapper[Any], agent: Agent[Any], response: ModelResponse) -> None:
         await self._fire("on_llm_end", lambda: self.inner.on_llm_end(context, agent, response))
+
+    async def on_tool_start(self, context: RunContextWrapper[Any], agent: Agent[Any], tool: Tool) -> None:
+        starts = self._overridden("on_tool_start")
+        ends = self._overridden("on_tool_end")
+        if not starts and not ends:
+            return
+        deferred = _deferrable(context, tool)
+        if deferred is None:
+            await self._fire("on_tool_start", lambda: self.inner.on_tool_start(context, agent, tool))
+            return
+        scope, call_id = deferred
+        pending = scope.tool_hooks.setdefault(call_id, PendingToolHooks())
+        if starts:
+            pending.starts.append(
+                (self._prefix + "on_tool_start", lambda: self.inner.on_tool_start(context, agent, tool))
+            )
+        if ends:
+            pending.ends.append(
+                (self._prefix + "on_tool_end", lambda result: self.inner.on_tool_end(context, agent, tool, result))
+            )
+
+    async def on_tool_end(self, context: RunContextWrapper[Any], agent: Agent[Any], tool: Tool, result: object) -> None:
+        if _tool_end_fired(context, tool):
+            return
+        await self._fire("on_tool_end", lambda: self.inner.on_tool_end(context, agent, tool, result))
+
+
+class JournaledRunHooks(_JournaledCalls, RunHooks[Any]):
+    """``RunHooks`` whose overridden hooks are journaled steps (see the module docstring)."""
+
+    _base = RunHooksBase
+    _prefix = ""
+
+    def __init__(self, inner: RunHooksBase[Any, Any]) -> None:
+        self.inner: RunHooksBase[Any, Any] = inner
 
     async def on_agent_start(self, context: AgentHookContext[Any], agent: Agent[Any]) -> None:
         await self._fire("on_agent_start", lambda: self.inner.on_agent_start(context, agent))
@@ -145,37 +185,15 @@ class JournaledRunHooks(RunHooks[Any]):
     async def on_handoff(self, context: RunContextWrapper[Any], from_agent: Agent[Any], to_agent: Agent[Any]) -> None:
         await self._fire("on_handoff", lambda: self.inner.on_handoff(context, from_agent, to_agent))
 
-    async def on_tool_start(self, context: RunContextWrapper[Any], agent: Agent[Any], tool: Tool) -> None:
-        if not _overrides(self.inner, RunHooksBase, "on_tool_start") and not _overrides(
-            self.inner, RunHooksBase, "on_tool_end"
-        ):
-            return
-        deferred = _deferrable(context, tool)
-        if deferred is None:
-            await self._fire("on_tool_start", lambda: self.inner.on_tool_start(context, agent, tool))
-            return
-        scope, call_id = deferred
-        pending = scope.tool_hooks.setdefault(call_id, PendingToolHooks())
-        if _overrides(self.inner, RunHooksBase, "on_tool_start"):
-            pending.starts.append(("on_tool_start", lambda: self.inner.on_tool_start(context, agent, tool)))
-        if _overrides(self.inner, RunHooksBase, "on_tool_end"):
-            pending.ends.append(("on_tool_end", lambda result: self.inner.on_tool_end(context, agent, tool, result)))
 
-    async def on_tool_end(self, context: RunContextWrapper[Any], agent: Agent[Any], tool: Tool, result: object) -> None:
-        if _tool_end_fired(context, tool):
-            return
-        await self._fire("on_tool_end", lambda: self.inner.on_tool_end(context, agent, tool, result))
-
-
-class JournaledAgentHooks(AgentHooks[Any]):
+class JournaledAgentHooks(_JournaledCalls, AgentHooks[Any]):
     """``AgentHooks`` whose overridden hooks are journaled steps (see the module docstring)."""
 
-    def __init__(self, inner: AgentHooksBase[Any, Any]) -> None:
-        self.inner = inner
+    _base = AgentHooksBase
+    _prefix = "agent "
 
-    async def _fire(self, name: str, call: HookCall) -> None:
-        if _overrides(self.inner, AgentHooksBase, name):
-            await journal_hook(f"agent {name}", call)
+    def __init__(self, inner: AgentHooksBase[Any, Any]) -> None:
+        self.inner: AgentHooksBase[Any, Any] = inner
 
     async def on_start(self, context: AgentHookContext[Any], agent: Agent[Any]) -> None:
         await self._fire("on_start", lambda: self.inner.on_start(context, agent))
@@ -185,41 +203,6 @@ class JournaledAgentHooks(AgentHooks[Any]):
 
     async def on_handoff(self, context: RunContextWrapper[Any], agent: Agent[Any], source: Agent[Any]) -> None:
         await self._fire("on_handoff", lambda: self.inner.on_handoff(context, agent, source))
-
-    async def on_llm_start(
-        self,
-        context: RunContextWrapper[Any],
-        agent: Agent[Any],
-        system_prompt: str | None,
-        input_items: list[TResponseInputItem],
-    ) -> None:
-        await self._fire("on_llm_start", lambda: self.inner.on_llm_start(context, agent, system_prompt, input_items))
-
-    async def on_llm_end(self, context: RunContextWrapper[Any], agent: Agent[Any], response: ModelResponse) -> None:
-        await self._fire("on_llm_end", lambda: self.inner.on_llm_end(context, agent, response))
-
-    async def on_tool_start(self, context: RunContextWrapper[Any], agent: Agent[Any], tool: Tool) -> None:
-        starts = _overrides(self.inner, AgentHooksBase, "on_tool_start")
-        ends = _overrides(self.inner, AgentHooksBase, "on_tool_end")
-        if not starts and not ends:
-            return
-        deferred = _deferrable(context, tool)
-        if deferred is None:
-            await self._fire("on_tool_start", lambda: self.inner.on_tool_start(context, agent, tool))
-            return
-        scope, call_id = deferred
-        pending = scope.tool_hooks.setdefault(call_id, PendingToolHooks())
-        if starts:
-            pending.starts.append(("agent on_tool_start", lambda: self.inner.on_tool_start(context, agent, tool)))
-        if ends:
-            pending.ends.append(
-                ("agent on_tool_end", lambda result: self.inner.on_tool_end(context, agent, tool, result))
-            )
-
-    async def on_tool_end(self, context: RunContextWrapper[Any], agent: Agent[Any], tool: Tool, result: object) -> None:
-        if _tool_end_fired(context, tool):
-            return
-        await self._fire("on_tool_end", lambda: self.inner.on_tool_end(context, agent, tool, result))
 
 
 def journaled_hooks(hooks: RunHooksBase[Any, Any] | None) -> RunHooksBase[Any, Any] | None:

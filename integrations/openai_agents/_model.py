@@ -13,7 +13,7 @@ from agents.models.interface import Model
 from agents.retry import ModelRetryAdvice, ModelRetryAdviceRequest
 from agents.tool import FunctionTool, Tool
 
-from .._context import running_context
+from .._context import required_context
 from .._journal import journal_limited
 from ..budget import TokenBudget
 from ..retry import StepRetry, run_step
@@ -102,13 +102,11 @@ class DurableModel(ForwardingModel):
         self._context = context
 
     def _restate_context(self) -> restate.Context:
-        ctx = self._context or running_context()
-        if ctx is None:
-            raise RuntimeError(
-                "DurableModel was called outside a Restate handler: there is no journal to record the "
-                "model call in. Run the agent inside a handler, or use the plain model outside Restate."
-            )
-        return ctx
+        return required_context(
+            self._context,
+            "DurableModel was called outside a Restate handler: there is no journal to record the "
+            "model call in. Run the agent inside a handler, or use the plain model outside Restate.",
+        )
 
     async def respond(self, call: ModelCall) -> ModelResponse:
         if in_step() is not None:  # inside a step journaled whole (a plain tool's nested run): call it plainly

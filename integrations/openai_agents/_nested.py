@@ -12,8 +12,7 @@ runner that was there before, unchanged.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypedDict
@@ -31,6 +30,7 @@ from agents.run_error_handlers import RunErrorHandlers
 from agents.run_state import RunState
 from typing_extensions import Unpack
 
+from .._context import bound
 from ._provider import DurableModelCalls
 from ._scope import in_step
 
@@ -63,13 +63,9 @@ def running_durably() -> bool:
     return _ACTIVE.get() is not None
 
 
-@contextmanager
-def durable_run(active: ActiveRun) -> Iterator[None]:
-    token = _ACTIVE.set(active)
-    try:
-        yield
-    finally:
-        _ACTIVE.reset(token)
+def durable_run(active: ActiveRun) -> AbstractContextManager[None]:
+    """Inside the block, plain runs of this task are nested in ``active`` (``running_durably()``)."""
+    return bound(_ACTIVE, active)
 
 
 def _needs_durability(run_config: RunConfig | dict[str, Any] | None) -> ActiveRun | None:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import restate
 from restate import server_context as _server_context
 
-from .._context import invocation_data
+from .._context import bound, context_stand_in, invocation_data
 from ._turns import ToolTurn
 
 if TYPE_CHECKING:
@@ -128,16 +128,9 @@ def _install_step_guard() -> None:
 async def inside_step(name: str) -> AsyncIterator[None]:
     """Mark the body of a step journaled whole; any use of the Restate context in it fails loudly."""
     _install_step_guard()
-    token = _IN_STEP.set(name)
     refused: list[restate.TerminalError] = []
-    refused_token = _REFUSED.set(refused)
-    restate_token = _server_context._restate_context_var.set(_NoContextInStep(name))  # type: ignore[arg-type]
-    try:
+    with bound(_IN_STEP, name), bound(_REFUSED, refused), context_stand_in(_NoContextInStep(name)):
         yield
-    finally:
-        _server_context._restate_context_var.reset(restate_token)
-        _REFUSED.reset(refused_token)
-        _IN_STEP.reset(token)
     if refused:  # the body caught the refusal (the SDK's failure_error_function does): fail anyway
         raise refused[0]
 

@@ -27,6 +27,7 @@ from typing import Any
 import httpx
 import restate
 
+from .._content import text_parts
 from .._context import running_context
 from ._events import JOURNALED, AgentEvent, AttemptStart, EventKind, PublishRequest
 from ._hints import hints
@@ -45,11 +46,7 @@ _ANSWER_ITEMS = frozenset({"message", "reasoning"})
 
 
 def _text_of(content: Any) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
-    return ""
+    return "".join(text_parts(content))
 
 
 def _item(item: Any) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .._extras import load_lazily, require_extra
 from ._offline import OFFLINE_LABEL, offline_model, sample_arguments
 from ._replies import Reply, ToolCall, error, handoff, hang, structured, text, tool_call, tool_calls
 from ._request import ModelRequest
@@ -65,12 +66,6 @@ _NEEDS_AGENTS = {
 
 
 def __getattr__(name: str) -> Any:
-    module = _NEEDS_AGENTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from importlib import import_module
-
-    from .._extras import require_extra
-
-    require_extra(f"integrations.testing.{name}", "openai-agents", extra="openai-agents")
-    return getattr(import_module(module, __name__), name)
+    if name in _NEEDS_AGENTS:
+        require_extra(f"integrations.testing.{name}", "openai-agents", extra="openai-agents")
+    return load_lazily(__name__, name, _NEEDS_AGENTS)

@@ -6,6 +6,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from .._content import text_parts
+
 __all__ = ["ModelRequest"]
 
 
@@ -34,11 +36,7 @@ class ModelRequest:
 
     @staticmethod
     def _text_of(content: Any) -> str:
-        if isinstance(content, str):
-            return content
-        if isinstance(content, list):
-            return " ".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
-        return ""
+        return " ".join(text_parts(content))
 
     @property
     def system(self) -> str:

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .. import settings
+from .._extras import load_lazily
 from ._steps import current_step, journal_step
 
 if TYPE_CHECKING:
@@ -44,18 +45,12 @@ _LAZY = {
 
 def __getattr__(name: str) -> Any:
     """Load the OpenTelemetry-backed names on first use, so importing this package needs no extra."""
-    module_name = _LAZY.get(name)
-    if module_name is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
-
     try:
-        module = importlib.import_module(module_name, __name__)
+        return load_lazily(__name__, name, _LAZY)
     except ImportError as err:
         raise ImportError(
             f"integrations.tracing.{name} needs OpenTelemetry: pip install 'durable-agents-toolkit[otel]' ({err})"
         ) from err
-    return getattr(module, name)
 
 
 def active_spans() -> ReplaySafeSpans | None:

@@ -114,6 +114,20 @@ def _digest(text: str, size: int) -> int:
     return value or 1  # 0 is the invalid id
 
 
+def _plain_ids(key: str, trace_key: str, parent_key: str | None) -> tuple[int, SpanContext | None]:
+    """The trace id and parent of a span outside any Restate handler: the SDK's own trace id where
+    the key carries one (``trace_<32 hex>``), else ids derived from the keys, so they follow the SDK's."""
+    hex_id = trace_key.removeprefix("trace_")
+    try:
+        trace_id = int(hex_id, 16) if len(hex_id) == 32 else _digest(trace_key, 16)
+    except ValueError:
+        trace_id = _digest(trace_key, 16)
+    parent = None
+    if key != trace_key:
+        parent = SpanContext(trace_id, _digest(parent_key or trace_key, 8), False, TraceFlags(TraceFlags.SAMPLED))
+    return trace_id, parent
+
+
 @dataclass
 class _Finished:
     """Everything needed to hand one span to OpenTelemetry."""
@@ -311,8 +325,12 @@ class ReplaySafeSpans:
         the handler is being replayed or the attempt is unwinding (module docstring)."""
         now = time.time_ns()
         attempt = self._attempt()
-        if attempt is None:
-            self._export_plain(key, trace_key, parent_key, name, kind, attributes, error, now)
+        if attempt is None:  # outside any Restate handler: exported as it ends
+            with self._lock:
+                start = self._plain.pop(key, None)
+            if start is not None:
+                trace_id, above = _plain_ids(key, trace_key, parent_key)
+                self._export(_Finished(name, kind, trace_id, _digest(key, 8), above, start, now, attributes, error))
             return
         opened = attempt.open.pop(key, None)
         if opened is None:
@@ -360,32 +378,6 @@ class ReplaySafeSpans:
     def _forget(self, invocation_id: str) -> None:
         with self._lock:
             self._exported.pop(invocation_id, None)
-
-    def _export_plain(
-        self,
-        key: str,
-        trace_key: str,
-        parent_key: str | None,
-        name: str,
-        kind: SpanKind,
-        attributes: dict[str, AttributeValue],
-        error: str | None,
-        now: int,
-    ) -> None:
-        """A span outside any Restate handler: ids follow the SDK's ids, exported as it ends."""
-        with self._lock:
-            start = self._plain.pop(key, None)
-        if start is None:
-            return
-        hex_id = trace_key.removeprefix("trace_")
-        try:
-            trace_id = int(hex_id, 16) if len(hex_id) == 32 else _digest(trace_key, 16)
-        except ValueError:
-            trace_id = _digest(trace_key, 16)
-        parent = None
-        if key != trace_key:
-            parent = SpanContext(trace_id, _digest(parent_key or trace_key, 8), False, TraceFlags(TraceFlags.SAMPLED))
-        self._export(_Finished(name, kind, trace_id, _digest(key, 8), parent, start, now, attributes, error))
 
     def _export(self, finished: _Finished) -> None:
         if self.span_processor is None:

@@ -12,7 +12,7 @@ from contextvars import ContextVar
 
 from restate.server_context import ServerInvocationContext
 
-from .._context import running_context
+from .._context import bound, running_context
 
 _current_step: ContextVar[str | None] = ContextVar("durable_agents_journal_step", default=None)
 _LAST_STEP_KEY = "durable_agents.last_journal_step"
@@ -30,11 +30,8 @@ def journal_step(name: str) -> Iterator[None]:
     ctx = running_context()
     if isinstance(ctx, ServerInvocationContext):
         ctx.extension_data[_LAST_STEP_KEY] = name
-    token = _current_step.set(name)
-    try:
+    with bound(_current_step, name):
         yield
-    finally:
-        _current_step.reset(token)
 
 
 def current_step() -> str | None:
