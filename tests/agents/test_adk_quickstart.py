@@ -22,19 +22,20 @@ from ..conftest import REPO_ROOT
 from ._demo import assert_demo_answers_offline
 
 FOLDER = REPO_ROOT / "agents" / "adk_quickstart"
-offline_responder = load_target(f"{FOLDER / 'offline_model.py'}:responder")
+SPEC = load_launch_file(FOLDER / "launch.toml")
+assert SPEC.offline_responder is not None  # the weather script it shares with the OpenAI quickstart
+offline_responder = load_target(SPEC.offline_responder)
 
 
 def test_launch_examples_answer_offline_and_the_session_remembers(
     replay_server: RestateServer, serve: ServeFactory
 ) -> None:
-    spec = load_launch_file(FOLDER / "launch.toml")
-    assert len(spec.examples) == 2
+    assert len(SPEC.examples) == 2
     session = f"s{uuid.uuid4().hex[:8]}"
     with ScriptedModelServer(offline_responder) as model:
-        stack = serve(replay_server, spec.target, model=model, env=dict(spec.offline_env))
+        stack = serve(replay_server, SPEC.target, model=model, env=dict(SPEC.offline_env))
         answers = []
-        for example in spec.examples:
+        for example in SPEC.examples:
             command = example.curl.format(ingress=replay_server.ingress_port).replace("/alice/", f"/{session}/")
             result = subprocess.run(shlex.split(command), capture_output=True, text=True, timeout=120, check=True)
             answers.append(json.loads(result.stdout))

@@ -1,9 +1,10 @@
 """Acceptance: the toolkit as a new user gets it, from a built wheel in a fresh virtualenv.
 
 Builds the wheel, installs ``<wheel>[openai-agents]`` from PyPI into a fresh venv (about 70 s here),
-writes the docs' quickstart agent into an empty folder outside the repository, and runs
-``durable-agents up my_agent.py:app`` with a fresh HOME and no restate-server anywhere: the server is
-installed from npm into the per-user cache, the agent is served and registered, and ``curl`` answers.
+copies the quickstart agent (``agents/quickstart/agent.py``) into an empty folder outside the
+repository, and runs ``durable-agents up my_agent.py:app`` with a fresh HOME and no restate-server
+anywhere: the server is installed from npm into the per-user cache, the agent is served and
+registered, and ``curl`` answers.
 
 It needs PyPI and the npm registry and takes about two minutes, so it runs in CI (``.ci/run`` sets
 DURABLE_AGENTS_ACCEPTANCE=1) and locally on request:
@@ -24,7 +25,8 @@ import pytest
 
 from integrations.runtime import RESTATE_SERVER_VERSION, free_port
 from integrations.runtime._ports import port_open
-from integrations.testing import ModelRequest, Reply, ScriptedModelServer, text, tool_call
+from integrations.runtime.serve import load_target
+from integrations.testing import ScriptedModelServer
 
 from ..conftest import REPO_ROOT
 from ..test_core_install import WALK, assert_every_core_module_imports
@@ -38,64 +40,11 @@ pytestmark = [
     ),
 ]
 
-# The quickstart agent as the docs show it, importing the toolkit instead of a copied middleware.
-MY_AGENT = '''
-import restate
-from agents import Agent, RunConfig, RunContextWrapper, Runner, function_tool
-from pydantic import BaseModel
-
-from integrations.openai_agents import DurableModelCalls, raise_restate_errors
-
-
-class WeatherRequest(BaseModel):
-    city: str
-
-
-class WeatherResponse(BaseModel):
-    temperature: float
-    description: str
-
-
-async def fetch_weather(city: str) -> WeatherResponse:
-    return WeatherResponse(temperature=23, description="Sunny and warm.")
-
-
-@function_tool(failure_error_function=raise_restate_errors)
-async def get_weather(wrapper: RunContextWrapper[restate.Context], req: WeatherRequest) -> WeatherResponse:
-    """Get the current weather for a given city."""
-    return await wrapper.context.run_typed("Get weather", fetch_weather, city=req.city)
-
-
-weather_agent = Agent[restate.Context](
-    name="WeatherAgent",
-    instructions="You are a helpful agent that provides weather updates.",
-    tools=[get_weather],
-)
-
-agent_service = restate.Service("agent")
-
-
-@agent_service.handler()
-async def run(restate_context: restate.Context, message: str) -> str:
-    result = await Runner.run(
-        weather_agent,
-        input=message,
-        context=restate_context,
-        run_config=RunConfig(model="gpt-4o", model_provider=DurableModelCalls(restate_context)),
-    )
-    return result.final_output
-
-
-app = restate.app([agent_service])
-'''
-
-
-def weather_model(request: ModelRequest) -> Reply:
-    """Ask get_weather for Detroit, then repeat what the tool said."""
-    outputs = request.tool_outputs()
-    if outputs:
-        return text(f"Detroit: {outputs[-1]}")
-    return tool_call("get_weather", {"req": {"city": "Detroit"}})
+QUICKSTART = REPO_ROOT / "agents" / "quickstart"
+"""The quickstart a user copies into a project of their own: ``agent.py`` is one file that imports
+only the toolkit, and its offline model plays the LLM (the weather tool answers from its labelled
+sample data: ``WEATHER_OFFLINE=1``, no network)."""
+offline_responder = load_target(f"{QUICKSTART / 'offline_model.py'}:responder")
 
 
 def _pip(python: Path | str, *args: str, cwd: Path) -> None:
@@ -171,7 +120,7 @@ def test_installed_quickstart_agent_answers_with_a_server_installed_into_the_cac
 
     project = tmp_path / "my-project"  # an empty folder outside the repository
     project.mkdir()
-    (project / "my_agent.py").write_text(MY_AGENT)
+    (project / "my_agent.py").write_text((QUICKSTART / "agent.py").read_text())
     home = tmp_path / "home"
     home.mkdir()
     tools = [shutil.which("npm"), shutil.which("node")]
@@ -183,13 +132,14 @@ def test_installed_quickstart_agent_answers_with_a_server_installed_into_the_cac
         pytest.skip("a restate-server next to npm on PATH would be used instead of the cache install")
 
     ingress, admin, service = free_port(), free_port(), free_port()
-    with ScriptedModelServer(weather_model) as model:
+    with ScriptedModelServer(offline_responder) as model:
         env = {
             "HOME": str(home),
             "PATH": path,
             "OPENAI_API_KEY": "sk-acceptance",
             "OPENAI_BASE_URL": model.base_url,
             "OPENAI_AGENTS_DISABLE_TRACING": "1",
+            "WEATHER_OFFLINE": "1",
         }
         launcher = Launcher(
             up_args("my_agent.py:app", ingress=ingress, admin=admin, service=service),
@@ -208,7 +158,8 @@ def test_installed_quickstart_agent_answers_with_a_server_installed_into_the_cac
                 check=True,
                 timeout=120,
             ).stdout
-            assert "Detroit" in json.loads(answer) and "Sunny and warm" in json.loads(answer), answer
+            said = json.loads(answer)
+            assert "Detroit" in said and "3°C" in said and "offline sample data" in said, answer
             assert len(model.requests) == 2
             assert launcher.interrupt() == 0
         finally:

@@ -4,6 +4,7 @@ specialist agent services that the remote and parallel chapters call."""
 from __future__ import annotations
 
 import os
+from collections.abc import Awaitable, Callable
 from typing import cast
 
 import httpx
@@ -141,45 +142,43 @@ def durable_run_config(restate_context: restate.Context) -> RunConfig:
     )
 
 
-async def _ask_specialist(restate_context: restate.Context, name: str, instructions: str, claim: InsuranceClaim) -> str:
-    """One specialist's verdict on the claim: a one-turn agent run, its model call journaled."""
-    agent = Agent(name=name, instructions=instructions)
-    result = await Runner.run(agent, input=claim.model_dump_json(), run_config=durable_run_config(restate_context))
-    return result.final_output
+SpecialistHandler = Callable[[restate.Context, InsuranceClaim], Awaitable[str]]
 
 
-# Specialist agents, each its own Restate service (remote and parallel agent chapters)
-eligibility_agent_service = restate.Service("EligibilityAgent")
+def _specialist_service(
+    service_name: str, handler_name: str, instructions: str
+) -> tuple[restate.Service, SpecialistHandler]:
+    """A specialist agent as a Restate service of its own (remote and parallel agent chapters): its one
+    handler gives the agent's verdict on a claim in a one-turn run, the model call journaled. Returns
+    the service (to serve) and the handler (what callers pass to ``service_call``)."""
+    agent_service = restate.Service(service_name)
+
+    @agent_service.handler(name=handler_name)
+    async def run(restate_context: restate.Context, claim: InsuranceClaim) -> str:
+        agent = Agent(name=service_name, instructions=instructions)
+        result = await Runner.run(agent, input=claim.model_dump_json(), run_config=durable_run_config(restate_context))
+        return result.final_output
+
+    return agent_service, run
 
 
-@eligibility_agent_service.handler()
-async def run_eligibility_agent(restate_context: restate.Context, claim: InsuranceClaim) -> str:
-    instructions = (
-        "Decide whether the following claim is eligible for reimbursement. "
-        "Respond with eligible if it's a medical claim, and not eligible otherwise."
-    )
-    return await _ask_specialist(restate_context, "EligibilityAgent", instructions, claim)
-
-
-rate_comparison_agent_service = restate.Service("RateComparisonAgent")
-
-
-@rate_comparison_agent_service.handler()
-async def run_rate_comparison_agent(restate_context: restate.Context, claim: InsuranceClaim) -> str:
-    instructions = (
-        "Decide whether the cost of the claim is reasonable given the treatment. "
-        "Respond with reasonable or not reasonable."
-    )
-    return await _ask_specialist(restate_context, "RateComparisonAgent", instructions, claim)
-
-
-fraud_agent_service = restate.Service("FraudAgent")
-
-
-@fraud_agent_service.handler()
-async def run_fraud_agent(restate_context: restate.Context, claim: InsuranceClaim) -> str:
-    instructions = "Decide whether the claim is fraudulent. Always respond with low risk, medium risk, or high risk."
-    return await _ask_specialist(restate_context, "FraudAgent", instructions, claim)
+eligibility_agent_service, run_eligibility_agent = _specialist_service(
+    "EligibilityAgent",
+    "run_eligibility_agent",
+    "Decide whether the following claim is eligible for reimbursement. "
+    "Respond with eligible if it's a medical claim, and not eligible otherwise.",
+)
+rate_comparison_agent_service, run_rate_comparison_agent = _specialist_service(
+    "RateComparisonAgent",
+    "run_rate_comparison_agent",
+    "Decide whether the cost of the claim is reasonable given the treatment. "
+    "Respond with reasonable or not reasonable.",
+)
+fraud_agent_service, run_fraud_agent = _specialist_service(
+    "FraudAgent",
+    "run_fraud_agent",
+    "Decide whether the claim is fraudulent. Always respond with low risk, medium risk, or high risk.",
+)
 
 
 def as_chat_completion_param(msg: ChatCompletionMessage) -> ChatCompletionAssistantMessageParam:
