@@ -63,6 +63,7 @@ class _Participant:
     task: asyncio.Task[Any]
     go: asyncio.Event = field(default_factory=asyncio.Event)
     waits_for: Any = None  # the durable future it is parked on
+    holds_waiting: bool = False  # a strict turn's call waiting on a durable future, baton in hand
     outer: tuple[ToolTurn, _Participant] | None = None  # the baton its task held before this one
     parent: _Participant | None = None  # the call whose task started this one's (an agent as a tool)
     calls_in: int = 0  # calls started from this one's task that have entered a baton and not left
@@ -168,8 +169,12 @@ class ToolTurn:
         me.waits_for = future
         try:
             if self.strict:
+                me.holds_waiting = True
                 polls.nudge()  # the holder no longer runs
-                await polls.until(future.is_completed)
+                try:
+                    await polls.until(future.is_completed)
+                finally:
+                    me.holds_waiting = False
             else:
                 self._holder = None
                 me.go.clear()
@@ -206,7 +211,7 @@ class ToolTurn:
             return True
         if isinstance(holder, str):
             return not self._arrived
-        return holder.waits_for is not None or holder.calls_in > 0
+        return holder.holds_waiting or holder.calls_in > 0
 
     async def _resume(self, me: _Participant) -> None:
         try:
