@@ -10,29 +10,28 @@ matches, or two calls of the same tool swap results.
 :class:`ToolTurn` gives one model turn's tool calls a baton. Only the holder runs Python code; a
 holder that awaits a durable future (its journaled step, a ``ctx.sleep``, an awakeable, a service
 call) gives the baton up while it waits, so the other calls run meanwhile and their steps execute
-concurrently. Who gets the baton next depends only on the order of earlier hand-overs, never on
-timing:
+concurrently. Who gets the baton next depends only on what the journal says, never on timing:
 
 1. the turn's expected calls enter first, in the order the model listed them;
-2. then the parked calls resume first-parked-first: the head waits for its own future even when a
-   later one is already done.
+2. then a parked call resumes once its future has completed, the first parked of those first. A
+   call waiting for a person (an awakeable) or a timer does not hold up a sibling whose step is done.
 
-Every hand-over happens at a point fixed by the code (entering, awaiting a durable future,
-returning), so the actions are issued in the same order on every replay. A call awaiting something
-that is not a durable future (an HTTP request outside a step, ``asyncio.gather``) keeps the baton:
-slower, still deterministic.
+Whether a future has completed is the Restate SDK's answer, and the SDK learns of completions only
+when it is polled: it takes the server's notifications one at a time, in journal order, until one of
+the futures polled for has completed. So the invocation's batons poll only while none of their
+calls runs (:class:`_Polls`): every poll then waits on the same futures at the same point of the
+run, on a replay as the first time, takes the same notifications, and every hand-over sees the same
+completed futures. A call awaiting something that is not a durable future (an HTTP request outside a
+step, ``asyncio.gather``) keeps the baton and counts as running: slower, still deterministic. A call
+whose task waits for tool calls of its own (an agent used as a tool, a ``ParallelAgent`` branch
+running its tools) does not count as running while one of those is in.
 
-The turns of one invocation (and the ``ParallelAgent`` runs of ``integrations.google_adk``, which
-use the same baton for their branches) share one poller, :class:`_Polls`: one task at a time polls
-the SDK, for every parked future of every baton.
-
-While a call waits for its own step, it also waits on the steps its parked siblings wait for. A
-step's body runs in a task of its own, and its result is journaled only once the server confirms it.
-On a server that ends the attempt as soon as the handler waits (a suspension), the first call whose
-body finished would otherwise suspend the whole attempt while a sibling's body was still running;
-that body is cancelled mid-way and runs again on the next attempt, although it may already have
-acted. Waiting on every sibling's step keeps the attempt alive until each running body has handed
-its result over (the SDK suspends only when none of the awaited steps is still executing).
+A poll waits on every future a call of any baton is parked on. A step's body runs in a task of its
+own, and its result is journaled only once the server confirms it. On a server that ends the
+attempt as soon as the handler waits (a suspension), waiting on only one call's future would
+suspend the whole attempt while a sibling's body was still running; that body is cancelled mid-way
+and runs again on the next attempt, although it may already have acted. The SDK suspends only when
+none of the awaited steps is still executing.
 
 Only calls the SDK is sure to invoke can be expected (no approval, no tool input guardrails, no
 concurrency limit); a turn with any other call is *strict*: its calls run one at a time, to the
@@ -42,6 +41,7 @@ end, in the order they reach the tool.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import weakref
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Generator, Iterable
@@ -52,6 +52,8 @@ from typing import Any
 from restate import server_context as _server_context, wait_completed
 from restate.exceptions import SdkInternalBaseException
 
+from ._context import invocation_data, running_context
+
 __all__ = ["ToolTurn", "install_baton"]
 
 
@@ -61,18 +63,23 @@ class _Participant:
     task: asyncio.Task[Any]
     go: asyncio.Event = field(default_factory=asyncio.Event)
     waits_for: Any = None  # the durable future it is parked on
+    holds_waiting: bool = False  # a strict turn's call waiting on a durable future, baton in hand
     outer: tuple[ToolTurn, _Participant] | None = None  # the baton its task held before this one
+    parent: _Participant | None = None  # the call whose task started this one's (an agent as a tool)
+    calls_in: int = 0  # calls started from this one's task that have entered a baton and not left
+
+
+_HOLDING: contextvars.ContextVar[_Participant | None] = contextvars.ContextVar("durable_agents_holding", default=None)
+"""The call whose baton the current task holds; tasks it starts inherit it, so a call entering a
+baton from such a task knows the call that waits for it (its ``parent``)."""
 
 
 class ToolTurn:
     """The baton of one model turn's tool calls (see the module docstring)."""
 
-    def __init__(self, expected: Iterable[str], *, strict: bool, polls_when_settled: bool = False) -> None:
+    def __init__(self, expected: Iterable[str], *, strict: bool) -> None:
         self.strict = strict
-        self.polls_when_settled = polls_when_settled
-        """A parked participant polls the SDK only while no participant runs (``google_adk._branches``
-        says why); otherwise it may poll as soon as the others had their chance to park."""
-        self._polls: _Polls | None = None  # the invocation's, once a participant parked
+        self._polls: _Polls | None = None  # the invocation's, once a call entered
         self._expected: list[str] = [] if strict else list(expected)
         self._next_entry = 0
         self._arrived: dict[str, _Participant] = {}
@@ -105,17 +112,22 @@ class ToolTurn:
         """Wait for the baton, then hold it for ``call_id`` in the current task until :meth:`release`."""
         task = asyncio.current_task()
         assert task is not None
-        me = _Participant(call_id, task)
+        me = _Participant(call_id, task, parent=_HOLDING.get())
+        if me.parent is not None:
+            me.parent.calls_in += 1
         self._arrived[call_id] = me
+        self._join_polls()
         if self._holder == call_id:  # the baton was already waiting for this call
             self._holder = me
             me.go.set()
         elif call_id not in self._expected:
             self._waiting.append(me)
             self._dispatch()
+        self._nudge()  # a call arrived: its parent no longer runs, or this turn now does
         await self._resume(me)
         me.outer = _PARTICIPANTS.get(task)  # a baton this task already holds: back to it on release
         _PARTICIPANTS[task] = (self, me)
+        _HOLDING.set(me)
 
     def release(self, call_id: str) -> None:
         """``call_id`` is done: the baton goes on. Safe to call again, and for a participant whose task
@@ -129,10 +141,14 @@ class ToolTurn:
                 _PARTICIPANTS.pop(me.task, None)
             else:
                 _PARTICIPANTS[me.task] = me.outer
+        if asyncio.current_task() is me.task and _HOLDING.get() is me:
+            _HOLDING.set(me.outer[1] if me.outer is not None else me.parent)
         self._leave(me)
 
     def _leave(self, me: _Participant) -> None:
         self._finished.add(me.call_id)
+        if me.parent is not None:
+            me.parent.calls_in -= 1
         if me in self._waiting:
             self._waiting.remove(me)
         if me in self._parked:
@@ -140,62 +156,62 @@ class ToolTurn:
         if self._holder is me:
             self._holder = None
         self._dispatch()
+        self._nudge()
 
     async def _park(self, me: _Participant, future: Any) -> Any:
-        """Await ``future`` without the baton, then wait for the baton to come back."""
-        if self.strict:
-            return await _durable(future)
-        polls = self._polls = _polls_of(future)
-        polls.awaited.append(future)  # from now on, every round waits on it too
-        self._holder = None
-        me.go.clear()
+        """Await ``future`` without running, then wait for the baton to come back (a strict turn's
+        call keeps the baton while it waits: nothing else of its turn may run before it ends)."""
+        if self._polls is None:  # entered where no handler's context was current
+            self._polls = _polls_of(future)
+            self._polls.join(self)
+        polls = self._polls
+        polls.awaited.append(future)  # from now on, every poll waits on it too
         me.waits_for = future
-        self._parked.append(me)
-        self._dispatch()
         try:
-            try:
-                await self._alongside_siblings(me, future)
-                result = await _Unparked(future)  # completed: takes the result, polls nothing
-            finally:
-                me.waits_for = None
-                polls.awaited.remove(future)
-        except Exception:  # journaled failures (TerminalError) come back in order too
-            await self._resume(me)
-            raise
+            if self.strict:
+                me.holds_waiting = True
+                polls.nudge()  # the holder no longer runs
+                try:
+                    await polls.until(future.is_completed)
+                finally:
+                    me.holds_waiting = False
+            else:
+                self._holder = None
+                me.go.clear()
+                self._parked.append(me)
+                self._dispatch()
+                await polls.until(me.go.is_set)
         except BaseException:  # suspension, cancellation: the attempt is over, leave at once
             self._leave(me)
             raise
-        await self._resume(me)
-        return result
+        finally:
+            me.waits_for = None
+            polls.awaited.remove(future)
+        self._holder = me
+        return await _Unparked(future)  # completed: takes the result (or raises its journaled failure)
 
-    async def _alongside_siblings(self, me: _Participant, future: Any) -> None:
-        """Wait until ``future`` completes, waiting on the siblings' durable futures too, so the SDK
-        does not suspend the attempt while one of their step bodies is still running (see the module
-        docstring). Issues no journal command: which future completes first changes nothing.
+    def _join_polls(self) -> None:
+        """Count this turn in the invocation's :class:`_Polls` from its first call on."""
+        if self._polls is None:
+            ctx = running_context()
+            self._polls = invocation_data(ctx, _POLLS_KEY, _Polls) if ctx is not None else None
+        if self._polls is not None:
+            self._polls.join(self)
 
-        The waiting itself is the invocation's :class:`_Polls`: one task at a time polls the SDK for
-        every durable future awaited in the invocation, this turn's and any other baton's.
-        """
-        for _ in range(_SETTLE_STEPS):  # let the calls the baton went to reach their own durable await
-            if self._settled():
-                break
-            await asyncio.sleep(0)
-        may_poll = self._may_poll if self.polls_when_settled else None
-        await _polls_of(future).until_completed(future, may_poll=may_poll)
+    def _nudge(self) -> None:
+        if self._polls is not None:
+            self._polls.nudge()
 
-    def _may_poll(self) -> bool:
-        """No participant runs or is about to: the baton is free, waits for one that has not arrived,
-        or its holder is parked on a future that has not completed."""
+    def idle(self) -> bool:
+        """None of this turn's calls runs Python code right now, or is about to: the baton is free,
+        waits for a call before any call of the turn arrived (whoever started the turn still runs),
+        or its holder waits (a strict call on its future, or any call on tool calls of its own)."""
         holder = self._holder
-        if not isinstance(holder, _Participant):
+        if holder is None:
             return True
-        return holder.waits_for is not None and not holder.waits_for.is_completed()
-
-    def _settled(self) -> bool:
-        """Whether no call of the turn is on its way to a durable await: the baton is free, or its
-        holder is itself waiting on a durable future."""
-        holder = self._holder
-        return holder is None or (isinstance(holder, _Participant) and holder.waits_for is not None)
+        if isinstance(holder, str):
+            return not self._arrived
+        return holder.holds_waiting or holder.calls_in > 0
 
     async def _resume(self, me: _Participant) -> None:
         try:
@@ -206,7 +222,8 @@ class ToolTurn:
         self._holder = me
 
     def _dispatch(self) -> None:
-        """Give a free baton to whoever is next, or reserve it for an expected call not there yet."""
+        """Give a free baton to whoever is next (see the module docstring), or reserve it for an
+        expected call not there yet."""
         if self._holder is not None:
             return
         while self._next_entry < len(self._expected):
@@ -222,75 +239,83 @@ class ToolTurn:
                 arrived.go.set()
             break
         else:
-            queue = self._parked or self._waiting
-            if queue:
-                nxt = queue.popleft()
+            nxt = next((p for p in self._parked if p.waits_for.is_completed()), None)
+            if nxt is not None:
+                self._parked.remove(nxt)
+            elif not self._parked and self._waiting:
+                nxt = self._waiting.popleft()
+            if nxt is not None:
                 self._holder = nxt
                 nxt.go.set()
-        if self._polls is not None:  # the baton changed hands: who may poll may have changed
-            self._polls.nudge()
-
-
-_SETTLE_STEPS = 100
-"""How many event-loop turns a parking call waits at most for its siblings to park too, before it
-waits on the futures parked so far (a sibling busy in a non-durable await does not settle)."""
+        self._nudge()  # the baton changed hands: whether everyone waits may have changed
 
 
 class _Polls:
     """Who polls the Restate SDK for the batons of one invocation (every tool turn and parallel-agent
-    run): one task at a time, for every durable future a participant of any of them is parked on.
+    run), and when: one task at a time, only while no call of any baton runs, for every durable
+    future a call is parked on.
 
-    restate-sdk 1.3.0 hands each message from the server to ONE of the tasks polling it (they share
-    one receive queue). A task polling beside another can miss the completion of its own future and
-    wait for the next message, which may never come before the server's inactivity timeout ends the
-    attempt: a branch of a ``ParallelAgent`` polling beside the tool calls of another branch would.
-    So a participant that waits while another task polls waits for that round to end (or for a baton
-    to change hands) and looks again; the round itself waits on every future parked at its start, so
-    whichever completes first ends it. A future parked after a round began is waited on from the
-    next round: a step body that only such a round starts runs a little later, never out of order.
+    Only while no call runs: the SDK takes notifications from the server while it is polled, and what
+    it has taken is what ``is_completed()`` reports. A poll beside a running call would take them at
+    moments set by timing, and the next hand-over would see a different set of completed futures on a
+    replay. Polled only when everyone waits, a poll starts at the same point of the run every time,
+    waits on the same futures, and ends at the same notification: the first of them in the journal.
 
-    Once a round ends the attempt (a suspension), the tasks still waiting end as cancelled instead of
+    One task at a time: restate-sdk 1.3.0 hands each message from the server to ONE of the tasks
+    polling it (they share one receive queue); a task polling beside another could miss the
+    completion of its own future and wait for the next message, which may never come before the
+    server's inactivity timeout ends the attempt.
+
+    Once a poll ends the attempt (a suspension), the tasks still waiting end as cancelled instead of
     each raising the suspension again: ADK's ``ParallelAgent`` passes on the error of a single failed
     branch, but not a group of them, and Restate recognises only the single suspension.
     """
 
     def __init__(self) -> None:
         self.awaited: list[Any] = []
+        self.turns: list[ToolTurn] = []  # with a call in, in the order they got one
         self.polling = False  # a task polls for everyone
-        self.over = False  # a round ended the attempt
-        self._changed = asyncio.Event()  # set when a round ends or a baton changes hands
+        self.over = False  # a poll ended the attempt
+        self._changed = asyncio.Event()  # set when a poll ends or a call starts or stops running
+
+    def join(self, turn: ToolTurn) -> None:
+        if turn not in self.turns:
+            self.turns.append(turn)
 
     def nudge(self) -> None:
         """Wake the waiting tasks to look again."""
         changed, self._changed = self._changed, asyncio.Event()
         changed.set()
 
-    async def until_completed(self, future: Any, *, may_poll: Callable[[], bool] | None = None) -> None:
-        """Return once ``future`` is completed; poll for everyone meanwhile if no one else does (and
-        ``may_poll`` allows it)."""
-        self.awaited.append(future)
-        try:
-            while not future.is_completed():
-                if self.over:
-                    raise asyncio.CancelledError("the attempt is over: another task raised its suspension")
-                if self.polling or (may_poll is not None and not may_poll()):
-                    await self._changed.wait()  # look again when the round ends or a baton moves
-                    continue
-                pending: list[Any] = []
-                for awaited in self.awaited:
-                    if not awaited.is_completed() and not any(awaited is p for p in pending):
-                        pending.append(awaited)
-                self.polling = True
-                try:
-                    await wait_completed(*pending)
-                except SdkInternalBaseException:
-                    self.over = True
-                    raise
-                finally:
-                    self.polling = False
-                    self.nudge()
-        finally:
-            self.awaited.remove(future)
+    def _quiet(self) -> bool:
+        """No call of any baton runs; turns that are over are dropped on the way."""
+        self.turns = [turn for turn in self.turns if not (turn.complete and turn.idle())]
+        return all(turn.idle() for turn in self.turns)
+
+    async def until(self, done: Callable[[], bool]) -> None:
+        """Return once ``done()``; meanwhile poll for everyone whenever no call runs and no one else
+        polls. After each poll the batons hand over to the calls whose futures completed."""
+        while not done():
+            if self.over:
+                raise asyncio.CancelledError("the attempt is over: another task raised its suspension")
+            pending: list[Any] = []
+            for awaited in self.awaited:
+                if not awaited.is_completed() and not any(awaited is p for p in pending):
+                    pending.append(awaited)
+            if self.polling or not pending or not self._quiet():
+                await self._changed.wait()  # look again when a poll ends or a call starts or stops
+                continue
+            self.polling = True
+            try:
+                await wait_completed(*pending)
+            except SdkInternalBaseException:
+                self.over = True
+                raise
+            finally:
+                self.polling = False
+                for turn in self.turns:
+                    turn._dispatch()
+                self.nudge()
 
 
 _POLLS_KEY = "durable-agents.polls"
@@ -303,12 +328,6 @@ def _polls_of(future: Any) -> _Polls:
     if polls is None:
         polls = data[_POLLS_KEY] = _Polls()
     return polls
-
-
-async def _durable(future: Any) -> Any:
-    """Await a durable future without a baton, polling through the invocation's :class:`_Polls`."""
-    await _polls_of(future).until_completed(future)
-    return await _Unparked(future)
 
 
 _PARTICIPANTS: weakref.WeakKeyDictionary[asyncio.Task[Any], tuple[ToolTurn, _Participant]] = weakref.WeakKeyDictionary()

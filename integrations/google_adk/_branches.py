@@ -18,7 +18,7 @@ never on which model answered first. A branch's events reach the session while i
 follow the same order. A branch waiting for its own tool calls keeps the baton (the calls have a
 turn of their own): tools of different branches do not overlap, model calls do.
 
-A parked branch polls the SDK only while no branch runs (``polls_when_settled``). ADK's merge lets a
+A parked branch polls the SDK only while no branch runs (as every baton does). ADK's merge lets a
 branch's ``BaseException`` (a Restate suspension) cancel the task consuming the events; if that task
 is busy with an event at that moment (outside the merge), ADK re-raises a group of two errors
 instead of the suspension, and Restate fails the attempt. While no branch runs, no event is being
@@ -36,4 +36,4 @@ __all__ = ["branch_baton"]
 
 def branch_baton(order: Iterable[str]) -> ToolTurn:
     """The baton of one ``ParallelAgent`` run whose branches ``order`` names, in sub-agent order."""
-    return ToolTurn(order, strict=False, polls_when_settled=True)
+    return ToolTurn(order, strict=False)

@@ -189,4 +189,36 @@ async def racing(ctx: restate.Context, message: str) -> str:
     return str(result.final_output)
 
 
+def _announce(name: str) -> str:
+    record_effect(f"awakeable:{name}")
+    return name
+
+
+@function_tool
+async def signal_wait(wrapper: RunContextWrapper[restate.Context], topic: str) -> str:
+    """Wait for a person's signal about a topic."""
+    ctx = wrapper.context
+    name, promise = ctx.awakeable(type_hint=str)
+    await ctx.run_typed("announce", _announce, name=name)
+    return await promise
+
+
+@function_tool
+async def three_steps(wrapper: RunContextWrapper[restate.Context], topic: str) -> str:
+    """Look a topic up in three steps."""
+    ctx = wrapper.context
+    done = [await ctx.run_typed(f"s{n}", _slow, label=f"s{n}:{topic}", seconds=0.05) for n in (1, 2, 3)]
+    record_effect(f"steps-done:{topic}")  # handler code: reached once the third step's result is back
+    return "+".join(done)
+
+
+waiting_agent = Agent(name="Waiting", instructions="Use both tools.", tools=[signal_wait, three_steps])
+
+
+@service.handler()
+async def waiting(ctx: restate.Context, message: str) -> str:
+    result = await DurableRunner.run(waiting_agent, message, context=ctx)
+    return str(result.final_output)
+
+
 app = restate.app([service])

@@ -139,3 +139,19 @@ def test_a_tool_finishing_while_the_server_suspends_does_not_lose_a_sibling(
     assert effects.count("ferry-done:Bergen") == 1
     assert model_server.requests[1].tool_outputs() == ["bus to Bergen", "ferry to Bergen"]
     assert len(model_server.requests) == 2
+
+
+def test_a_tool_waiting_for_a_person_does_not_hold_up_its_siblings_steps(
+    restate_server: RestateServer, serve: ServeFactory, model_server: ScriptedModelServer, effects: Effects
+) -> None:
+    """One call of a parallel turn waits on an awakeable for as long as a person takes; its sibling's
+    steps must still complete meanwhile, each as soon as its body returns (not at the next message
+    from the server, nor at the server's inactivity timeout)."""
+    model_server.enqueue(tool_calls(("signal_wait", {"topic": "x"}), ("three_steps", {"topic": "x"})), text("ok"))
+    stack = serve(restate_server, APP, model=model_server)
+    invocation = stack.ingress.send("transparency", "waiting", "wait and look")
+    effects.wait_for("steps-done:x")  # while the awakeable is still unresolved
+    [awakeable] = [line.split(":", 1)[1] for line in effects.lines() if line.startswith("awakeable:")]
+    stack.ingress.resolve_awakeable(awakeable, "go")
+    assert stack.ingress.attach(invocation) == "ok"
+    assert model_server.requests[1].tool_outputs() == ["go", "s1:x+s2:x+s3:x"]
