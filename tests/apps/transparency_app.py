@@ -189,8 +189,8 @@ async def racing(ctx: restate.Context, message: str) -> str:
     return str(result.final_output)
 
 
-def _announce(name: str) -> str:
-    record_effect(f"awakeable:{name}")
+def _announce(topic: str, name: str) -> str:
+    record_effect(f"awakeable:{topic}:{name}")
     return name
 
 
@@ -199,8 +199,10 @@ async def signal_wait(wrapper: RunContextWrapper[restate.Context], topic: str) -
     """Wait for a person's signal about a topic."""
     ctx = wrapper.context
     name, promise = ctx.awakeable(type_hint=str)
-    await ctx.run_typed("announce", _announce, name=name)
-    return await promise
+    await ctx.run_typed("announce", _announce, topic=topic, name=name)
+    signal = await promise
+    record_effect(f"signal-done:{topic}")  # handler code: reached once the person's answer is back
+    return signal
 
 
 @function_tool

@@ -141,17 +141,42 @@ def test_a_tool_finishing_while_the_server_suspends_does_not_lose_a_sibling(
     assert len(model_server.requests) == 2
 
 
+def _awakeables(effects: Effects) -> dict[str, str]:
+    """The awakeables ``signal_wait`` announced, by topic."""
+    found: dict[str, str] = {}
+    for line in effects.lines():
+        if line.startswith("awakeable:"):
+            _, topic, name = line.split(":", 2)
+            found[topic] = name
+    return found
+
+
 def test_a_tool_waiting_for_a_person_does_not_hold_up_its_siblings_steps(
-    restate_server: RestateServer, serve: ServeFactory, model_server: ScriptedModelServer, effects: Effects
+    stack: Stack, model_server: ScriptedModelServer, effects: Effects
 ) -> None:
     """One call of a parallel turn waits on an awakeable for as long as a person takes; its sibling's
     steps must still complete meanwhile, each as soon as its body returns (not at the next message
     from the server, nor at the server's inactivity timeout)."""
     model_server.enqueue(tool_calls(("signal_wait", {"topic": "x"}), ("three_steps", {"topic": "x"})), text("ok"))
-    stack = serve(restate_server, APP, model=model_server)
     invocation = stack.ingress.send("transparency", "waiting", "wait and look")
     effects.wait_for("steps-done:x")  # while the awakeable is still unresolved
-    [awakeable] = [line.split(":", 1)[1] for line in effects.lines() if line.startswith("awakeable:")]
-    stack.ingress.resolve_awakeable(awakeable, "go")
+    stack.ingress.resolve_awakeable(_awakeables(effects)["x"], "go")
     assert stack.ingress.attach(invocation) == "ok"
     assert model_server.requests[1].tool_outputs() == ["go", "s1:x+s2:x+s3:x"]
+
+
+def test_calls_waiting_for_people_go_on_in_the_order_they_are_answered(
+    stack: Stack, model_server: ScriptedModelServer, effects: Effects
+) -> None:
+    """Two calls of one turn wait for two people. The one answered first goes on at once, as with the
+    plain SDK, instead of waiting until the other person answers too; the model still gets the results
+    in its own order."""
+    model_server.enqueue(tool_calls(("signal_wait", {"topic": "a"}), ("signal_wait", {"topic": "b"})), text("ok"))
+    invocation = stack.ingress.send("transparency", "waiting", "wait twice")
+    wait_until(lambda: len(_awakeables(effects)) == 2, timeout=30, what="both awakeables announced")
+    stack.ingress.resolve_awakeable(_awakeables(effects)["b"], "go-b")
+    effects.wait_for("signal-done:b")
+    assert effects.count("signal-done:a") == 0  # a's person has not answered yet
+    stack.ingress.resolve_awakeable(_awakeables(effects)["a"], "go-a")
+    assert stack.ingress.attach(invocation) == "ok"
+    assert model_server.requests[1].tool_outputs() == ["go-a", "go-b"]
