@@ -24,7 +24,8 @@ run, on a replay as the first time, takes the same notifications, and every hand
 completed futures. A call awaiting something that is not a durable future (an HTTP request outside a
 step, ``asyncio.gather``) keeps the baton and counts as running: slower, still deterministic. A call
 whose task waits for tool calls of its own (an agent used as a tool, a ``ParallelAgent`` branch
-running its tools) does not count as running while one of those is in.
+running its tools) does not count as running while one of those is in. A task that holds no baton
+and awaits a durable future during a turn polls the SDK itself, as it would without this module.
 
 A poll waits on every future a call of any baton is parked on. A step's body runs in a task of its
 own, and its result is journaled only once the server confirms it. On a server that ends the
