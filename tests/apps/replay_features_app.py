@@ -45,12 +45,24 @@ writer = Agent[restate.Context](
     tools=[researcher.as_tool(tool_name="research", tool_description="Research a topic.")],
 )
 
+editor = Agent[restate.Context](
+    name="Editor",
+    instructions="Research and look up at once.",
+    tools=[researcher.as_tool(tool_name="research", tool_description="Research a topic."), lookup],
+)
+
 features = restate.Service("features")
 
 
 @features.handler()
 async def write(ctx: restate.Context, message: str) -> str:
     result = await DurableRunner.run(writer, message, context=ctx, run_config=CONFIG)
+    return result.final_output_as(str)
+
+
+@features.handler()
+async def edit(ctx: restate.Context, message: str) -> str:
+    result = await DurableRunner.run(editor, message, context=ctx, run_config=CONFIG)
     return result.final_output_as(str)
 
 

@@ -10,7 +10,7 @@ from collections.abc import Callable
 import pytest
 
 from integrations.runtime import IngressError, Stack
-from integrations.testing import ModelRequest, Reply, ScriptedModelServer, text, tool_call
+from integrations.testing import ModelRequest, Reply, ScriptedModelServer, text, tool_call, tool_calls
 
 from ..conftest import Effects, app_stack
 
@@ -38,6 +38,25 @@ def test_agent_as_tool_runs_its_own_journaled_loop(
     ]
     assert effects.lines() == ["lookup:tides"]
     assert model_server.requests[3].tool_outputs() == ["tides follow the moon"]
+
+
+def test_an_agent_tool_with_parallel_tools_runs_beside_a_sibling_call(
+    stack: Stack, model_server: ScriptedModelServer, effects: Effects
+) -> None:
+    """The outer turn calls an agent as a tool beside a plain step; the nested run's own turn has two
+    parallel calls. The nested calls and the sibling share the invocation's poller: each step runs once
+    and every result lands where the plain SDK puts it, also when every step is replayed."""
+    model_server.enqueue(
+        tool_calls(("research", {"input": "tides"}), ("lookup", {"topic": "moon"})),  # Editor
+        tool_calls(("lookup", {"topic": "tides"}), ("lookup", {"topic": "waves"})),  # Researcher, nested run
+        text("tides and waves follow the moon"),  # Researcher's answer is the research tool's output
+        text("Edited"),  # Editor
+    )
+    assert stack.ingress.call("features", "edit", "edit the tides piece") == "Edited"
+    assert sorted(effects.lines()) == ["lookup:moon", "lookup:tides", "lookup:waves"]
+    assert model_server.requests[2].tool_outputs() == ["notes on tides", "notes on waves"]
+    assert model_server.requests[3].tool_outputs() == ["tides and waves follow the moon", "notes on moon"]
+    assert len(model_server.requests) == 4
 
 
 def guard_and_tutor(guard: bool, answer: Reply) -> Callable[[ModelRequest], Reply]:
