@@ -5,7 +5,10 @@ effects are recorded in ``$EFFECTS_FILE`` so a test counts how often a tool body
 
 - ``weather:<city>`` each time ``get_weather`` runs (``Flaky <x>`` fails once with a connection
   error; ``Slow <x>`` waits for the gate ``<city>``; ``Doom`` raises a TerminalError; ``Bug`` a ValueError);
-- ``book:<city>`` for each ``ctx.run`` side effect of ``book_trip`` (a tool with its own steps);
+- ``book:<step>:<city>`` for each ``ctx.run`` side effect of ``book_trip`` (a tool with its own steps),
+  ``booked:<city>`` each time its code has both results (replays included);
+- ``awakeable:<topic>:<id>`` when ``await_signal`` announces the awakeable it waits on, and
+  ``signal-done:<topic>`` each time its code passes the answer (replays included);
 - ``transfer:<amount>`` when the approved ``transfer_money`` runs;
 - ``refund-called:<order>`` each time ``refund`` (which asks for confirmation itself) runs, and
   ``refunded:<order>:<amount>`` when it refunds;
@@ -73,7 +76,23 @@ async def book_trip(city: str) -> str:
 
     flight = await ctx.run_typed("book flight", book, step="flight")
     hotel = await ctx.run_typed("book hotel", book, step="hotel")
+    record_effect(f"booked:{city}")  # handler code: reached once both steps' results are back
     return f"{flight}+{hotel}"
+
+
+async def await_signal(topic: str) -> str:
+    """Wait for a person's signal about a topic (an awakeable, announced in a step of its own)."""
+    ctx = restate_context()
+    name, signal = ctx.awakeable(type_hint=str)
+
+    def announce() -> str:
+        record_effect(f"awakeable:{topic}:{name}")
+        return name
+
+    await ctx.run_typed("announce", announce)
+    answer = await signal
+    record_effect(f"signal-done:{topic}")  # handler code: reached once the person's answer is back
+    return answer
 
 
 async def ask_remote_expert(question: str) -> str:
@@ -108,6 +127,7 @@ weather_agent = LlmAgent(
     tools=[
         get_weather,
         book_trip,
+        await_signal,
         ask_remote_expert,
         FunctionTool(transfer_money, require_confirmation=True),
         refund,

@@ -70,6 +70,22 @@ def test_a_tool_with_its_own_steps_is_not_journaled_whole(rig: AdkRig) -> None:
     assert "flight-Lima+hotel-Lima" in rig.model.requests[1].tool_outputs()[0]
 
 
+def test_a_tool_waiting_for_a_person_does_not_hold_up_its_siblings_steps(rig: AdkRig) -> None:
+    """One call of a parallel turn waits on an awakeable; the sibling's two steps complete meanwhile,
+    as they would in plain ADK, instead of waiting for the person."""
+    rig.model.enqueue(
+        tool_calls(("await_signal", {"topic": "go"}), ("book_trip", {"city": "Quito"})), text("Booked, signalled")
+    )
+    invocation = rig.stack.ingress.send("AdkChat", "message", {"message": "Signal and book"}, key=key())
+    rig.effects.wait_for("booked:Quito")  # the sibling has both steps' results while the awakeable is unresolved
+    [awakeable] = [line.rsplit(":", 1)[1] for line in rig.effects.lines() if line.startswith("awakeable:go:")]
+    rig.stack.ingress.resolve_awakeable(awakeable, "signalled")
+    assert rig.stack.ingress.attach(invocation) == "Booked, signalled"
+    outputs = rig.model.requests[1].tool_outputs()
+    assert "signalled" in outputs[0] and "flight-Quito+hotel-Quito" in outputs[1]  # the model's order
+    assert rig.effects.count("book:flight:Quito") == 1 and rig.effects.count("book:hotel:Quito") == 1
+
+
 def test_terminal_error_in_a_tool_ends_the_run_and_is_not_sent_to_the_model(rig: AdkRig) -> None:
     rig.model.enqueue(tool_call("get_weather", {"city": "Doom"}), text("never"))
     with pytest.raises(IngressError) as failure:
