@@ -6,6 +6,7 @@ the model when its attempts run out. One app serves both adapters' services."""
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -122,7 +123,7 @@ def test_exhausted_tool_tells_the_model_deterministically(
     module_effects: Effects,
 ) -> None:
     stack = stack_on(any_server)
-    sku = f"sku-{'replay' if any_server.always_replay else 'normal'}"
+    sku = f"sku-{uuid.uuid4().hex[:8]}"
     model.responder = _stock_script
 
     invocation = stack.ingress.send("RetryAgents", "stock", sku)
@@ -143,7 +144,7 @@ def test_terminal_error_raised_by_the_tool_still_ends_the_run(
 ) -> None:
     stack = stack_on(any_server)
     model.responder = _stock_script
-    sku = f"gone-{'replay' if any_server.always_replay else 'normal'}"
+    sku = f"gone-{uuid.uuid4().hex[:8]}"
 
     with pytest.raises(IngressError) as failure:
         stack.ingress.call("RetryAgents", "stock", sku)

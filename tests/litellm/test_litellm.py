@@ -8,6 +8,7 @@ service per test would cost more than the tests themselves.
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -49,7 +50,7 @@ def test_tool_routing_answers_with_tool_results(
     model: ScriptedModelServer,
     module_effects: Effects,
 ) -> None:
-    user = f"user-{'replay' if any_server.always_replay else 'normal'}"
+    user = f"user-{uuid.uuid4().hex[:8]}"
     model.enqueue(
         tool_calls(
             ("query_user_database", {}),
