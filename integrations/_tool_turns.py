@@ -55,7 +55,7 @@ from restate.exceptions import SdkInternalBaseException
 
 from ._context import invocation_data, running_context
 
-__all__ = ["ToolTurn", "install_baton"]
+__all__ = ["ToolTurn", "install_baton", "retire_when_superseded"]
 
 
 @dataclass(eq=False)
@@ -88,6 +88,7 @@ class ToolTurn:
         self._parked: deque[_Participant] = deque()
         self._waiting: deque[_Participant] = deque()  # strict turns and unexpected calls, by arrival
         self._holder: _Participant | str | None = None  # a participant, or the call id the baton waits for
+        self._retired = False  # whoever started the turn has moved on (:meth:`retire`)
         self._dispatch()  # reserve the baton for the first expected call
 
     def expects(self, call_id: str) -> bool:
@@ -205,14 +206,22 @@ class ToolTurn:
 
     def idle(self) -> bool:
         """None of this turn's calls runs Python code right now, or is about to: the baton is free,
-        waits for a call before any call of the turn arrived (whoever started the turn still runs),
-        or its holder waits (a strict call on its future, or any call on tool calls of its own)."""
+        waits for a call before any call of the turn arrived (whoever started the turn still runs) or
+        after the turn was retired, or its holder waits (a strict call on its future, or any call on
+        tool calls of its own)."""
         holder = self._holder
         if holder is None:
             return True
         if isinstance(holder, str):
-            return not self._arrived
+            return not self._arrived or self._retired
         return holder.holds_waiting or holder.calls_in > 0
+
+    def retire(self) -> None:
+        """The code that started this turn has moved on: the SDK will not invoke a call it still
+        expects (the run raised before, or a call's task was cancelled before it entered), so waiting
+        for that call must not keep the invocation's batons from polling forever."""
+        self._retired = True
+        self._nudge()
 
     async def _resume(self, me: _Participant) -> None:
         try:
@@ -320,6 +329,23 @@ class _Polls:
 
 
 _POLLS_KEY = "durable-agents.polls"
+
+_STARTED: weakref.WeakKeyDictionary[asyncio.Task[Any], ToolTurn] = weakref.WeakKeyDictionary()
+"""The latest tool turn each task started (an agent runner's task)."""
+
+
+def retire_when_superseded(turn: ToolTurn) -> None:
+    """Retire ``turn`` (:meth:`ToolTurn.retire`) once the task that starts it now starts another turn
+    or ends: a runner starts the next model turn only after the previous turn's calls, or after the
+    run gave up on them."""
+    task = asyncio.current_task()
+    if task is None:
+        return
+    previous = _STARTED.get(task)
+    if previous is not None:
+        previous.retire()
+    _STARTED[task] = turn
+    task.add_done_callback(lambda _: turn.retire())
 
 
 def _polls_of(future: Any) -> _Polls:

@@ -17,7 +17,7 @@ import restate
 from restate import server_context as _server_context
 
 from .._context import bound, context_stand_in, invocation_data, running_context
-from .._tool_turns import ToolTurn
+from .._tool_turns import ToolTurn, retire_when_superseded
 from ..retry import StepRetry
 from ._branches import branch_baton
 
@@ -102,6 +102,7 @@ class InvocationScope:
         """Register one model response's function calls, in the model's order."""
         listed = [call_id for call_id in call_ids if call_id]
         turn = ToolTurn(listed, strict=False)
+        retire_when_superseded(turn)
         for call_id in listed:
             self.turns[call_id] = turn
 

@@ -20,7 +20,7 @@ import restate
 from restate import server_context as _server_context
 
 from .._context import bound, context_stand_in, invocation_data
-from ._turns import ToolTurn
+from ._turns import ToolTurn, retire_when_superseded
 
 if TYPE_CHECKING:
     from ._hooks import PendingToolHooks
@@ -157,6 +157,7 @@ class InvocationScope:
         listed = list(calls)
         strict = self.concurrency_limit is not None or not all(eligible for _, eligible in listed)
         turn = ToolTurn([call_id for call_id, _ in listed], strict=strict)
+        retire_when_superseded(turn)
         for call_id, _ in listed:
             self.turns[call_id] = turn
         return turn

@@ -1,5 +1,5 @@
 """The tool-call baton, shared with the Google ADK adapter: see ``integrations._tool_turns``."""
 
-from .._tool_turns import ToolTurn, install_baton
+from .._tool_turns import ToolTurn, install_baton, retire_when_superseded
 
-__all__ = ["ToolTurn", "install_baton"]
+__all__ = ["ToolTurn", "install_baton", "retire_when_superseded"]
