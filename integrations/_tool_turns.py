@@ -118,7 +118,7 @@ class ToolTurn:
         if me.parent is not None:
             me.parent.calls_in += 1
         self._arrived[call_id] = me
-        self._join_polls()
+        self._join_polls(running_context())
         if self._holder == call_id:  # the baton was already waiting for this call
             self._holder = me
             me.go.set()
@@ -163,10 +163,8 @@ class ToolTurn:
     async def _park(self, me: _Participant, future: Any) -> Any:
         """Await ``future`` without running, then wait for the baton to come back (a strict turn's
         call keeps the baton while it waits: nothing else of its turn may run before it ends)."""
-        if self._polls is None:  # entered where no handler's context was current
-            self._polls = _polls_of(future)
-            self._polls.join(self)
-        polls = self._polls
+        polls = self._polls or self._join_polls(future.context)  # entered where no context was current
+        assert polls is not None  # a durable future's context is the SDK's own
         polls.awaited.append(future)  # from now on, every poll waits on it too
         me.waits_for = future
         try:
@@ -189,16 +187,16 @@ class ToolTurn:
         finally:
             me.waits_for = None
             polls.awaited.remove(future)
-        self._holder = me
         return await _Unparked(future)  # completed: takes the result (or raises its journaled failure)
 
-    def _join_polls(self) -> None:
-        """Count this turn in the invocation's :class:`_Polls` from its first call on."""
-        if self._polls is None:
-            ctx = running_context()
-            self._polls = invocation_data(ctx, _POLLS_KEY, _Polls) if ctx is not None else None
+    def _join_polls(self, ctx: Any) -> _Polls | None:
+        """Count this turn in the :class:`_Polls` of ``ctx``'s invocation (kept in its extension data,
+        one per attempt) from its first call on; none outside a handler."""
+        if self._polls is None and ctx is not None:
+            self._polls = invocation_data(ctx, _POLLS_KEY, _Polls)
         if self._polls is not None:
             self._polls.join(self)
+        return self._polls
 
     def _nudge(self) -> None:
         if self._polls is not None:
@@ -342,19 +340,17 @@ def retire_when_superseded(turn: ToolTurn) -> None:
     if task is None:
         return
     previous = _STARTED.get(task)
-    if previous is not None:
+    if previous is None:
+        task.add_done_callback(_retire_latest)  # once per task: only its latest turn is still active
+    else:
         previous.retire()
     _STARTED[task] = turn
-    task.add_done_callback(lambda _: turn.retire())
 
 
-def _polls_of(future: Any) -> _Polls:
-    """The invocation's :class:`_Polls`, kept in its context's extension data (one per attempt)."""
-    data: dict[str, Any] = future.context.extension_data
-    polls = data.get(_POLLS_KEY)
-    if polls is None:
-        polls = data[_POLLS_KEY] = _Polls()
-    return polls
+def _retire_latest(task: asyncio.Task[Any]) -> None:
+    latest = _STARTED.pop(task, None)
+    if latest is not None:
+        latest.retire()
 
 
 _PARTICIPANTS: weakref.WeakKeyDictionary[asyncio.Task[Any], tuple[ToolTurn, _Participant]] = weakref.WeakKeyDictionary()

@@ -8,9 +8,9 @@ import asyncio
 from integrations._tool_turns import ToolTurn, _Polls, retire_when_superseded
 
 
-def _polled(turn: ToolTurn) -> _Polls:
+def _polled(turn: ToolTurn, polls: _Polls | None = None) -> _Polls:
     """A stand-in for the invocation's polls, as ``enter`` finds them inside a handler."""
-    polls = _Polls()
+    polls = polls or _Polls()
     turn._polls = polls
     polls.join(turn)
     return polls
@@ -56,8 +56,7 @@ def test_a_call_waiting_on_its_own_tool_calls_does_not_count_as_running() -> Non
 
             async def nested_call() -> None:
                 inner = ToolTurn(["inner"], strict=False)
-                inner._polls = polls
-                polls.join(inner)
+                _polled(inner, polls)
                 async with inner.participate("inner"):
                     assert not polls._quiet()  # the nested call runs; its parent waits for it
                     assert outer.idle()

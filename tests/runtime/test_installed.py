@@ -44,7 +44,6 @@ QUICKSTART = REPO_ROOT / "agents" / "quickstart"
 """The quickstart a user copies into a project of their own: ``agent.py`` is one file that imports
 only the toolkit, and its offline model plays the LLM (the weather tool answers from its labelled
 sample data: ``WEATHER_OFFLINE=1``, no network)."""
-offline_responder = load_target(f"{QUICKSTART / 'offline_model.py'}:responder")
 
 
 def _pip(python: Path | str, *args: str, cwd: Path) -> None:
@@ -132,6 +131,7 @@ def test_installed_quickstart_agent_answers_with_a_server_installed_into_the_cac
         pytest.skip("a restate-server next to npm on PATH would be used instead of the cache install")
 
     ingress, admin, service = free_port(), free_port(), free_port()
+    offline_responder = load_target(f"{QUICKSTART / 'offline_model.py'}:responder")
     with ScriptedModelServer(offline_responder) as model:
         env = {
             "HOME": str(home),
